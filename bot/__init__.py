@@ -1,0 +1,1 @@
+"""Dépêche adapters: the CLI, settings, store, scheduler and the Discord/Slack/console platforms."""

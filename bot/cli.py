@@ -1,0 +1,85 @@
+"""The `depeche` command line (also `python -m bot`).
+
+Exit codes: 0 success, 2 bad input (one line naming what is wrong, no traceback),
+1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from digests.errors import DepecheError
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+# Each module registers its own sub-commands; the order is the order of `depeche --help`.
+COMMAND_MODULES = (
+    "bot.commands.run",
+    "bot.commands.digest",
+    "bot.commands.story",
+    "bot.commands.who",
+    "bot.commands.subscriptions",
+    "bot.commands.simulate",
+    "bot.commands.db",
+    "bot.commands.discord",
+)
+
+_log = logging.getLogger("depeche")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad arguments already; make the message one clear line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"depeche: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="depeche",
+        description="Dépêche keeps Discord servers and Slack workspaces up to date on a "
+        "developing news story, in French and English.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:  # not written yet in this checkout
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_BAD_INPUT if args.command is None else EXIT_OK
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except DepecheError as error:
+        print(f"depeche: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("depeche: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        _log.exception("unexpected failure")
+        return EXIT_FAILURE
