@@ -1,0 +1,101 @@
+"""The contract between the delivery engine and each platform's publisher.
+
+The delivery engine (``bot/delivery.py``) claims a delivery from the outbox and hands it to the
+publisher of its platform. Publishers must be *idempotent per delivery*: publishing the same
+delivery twice (after a crash left it in ``sending``) must not create a second post. Discord
+gets that from a deterministic nonce with ``enforce_nonce``; Slack from message metadata looked
+up in ``conversations.history``; the console from the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from digests.documents import Document
+from digests.errors import DepecheError
+from digests.story import Lang
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One digest, in one language, for one channel; the unit of exactly-once delivery."""
+
+    id: int
+    subscription_id: int
+    platform: str
+    workspace_id: str
+    channel_id: str
+    lang: Lang
+    story_slug: str
+    digest_date: dt.date
+    document: Document
+    late: bool = False
+    attempt: int = 1
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across restarts and processes; at most 25 characters (Discord nonce limit)."""
+        return f"dpc{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """Platform message ids, in posting order (a long digest may take several messages)."""
+
+    message_ids: tuple[str, ...]
+    recovered: bool = False  # True when found already posted rather than posted now
+
+
+class PublishError(DepecheError):
+    """A publish attempt failed."""
+
+
+class TransientPublishError(PublishError):
+    """Worth retrying later (429, 5xx, timeout). ``retry_after`` in seconds when the platform says."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class PermanentPublishError(PublishError):
+    """Retrying cannot help (missing permission, unknown or archived channel): pause the
+    subscription with ``reason`` and tell the admins."""
+
+    def __init__(self, reason: str, *, code: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    platform: str
+
+    async def publish(self, delivery: Delivery) -> PublishResult:
+        """Post the delivery's document. Idempotent per ``delivery.idempotency_key``."""
+        ...
+
+    async def find_published(self, delivery: Delivery) -> PublishResult | None:
+        """For a delivery left in ``sending`` by a crash: the messages already posted, if any."""
+        ...
+
+    async def notify_admins(self, delivery: Delivery, reason: str) -> None:
+        """Tell the people who configured the subscription that it was paused, and why."""
+        ...
+
+
+@dataclass
+class PublisherRegistry:
+    """Publishers by platform name; the run command registers whichever platforms are configured."""
+
+    publishers: dict[str, Publisher] = field(default_factory=dict)
+
+    def register(self, publisher: Publisher) -> None:
+        self.publishers[publisher.platform] = publisher
+
+    def get(self, platform: str) -> Publisher | None:
+        return self.publishers.get(platform)
