@@ -30,5 +30,8 @@ class StoryError(DepecheError):
     def __init__(self, issues: list[StoryIssue]) -> None:
         self.issues = issues
         count = len(issues)
-        head = f"{count} error{'s' if count != 1 else ''} in story file"
-        super().__init__(head + "\n" + "\n".join(f"  {issue}" for issue in issues))
+        if count == 1:
+            super().__init__(str(issues[0]))
+        else:
+            lines = "\n".join(f"  {issue}" for issue in issues)
+            super().__init__(f"{count} errors in story file {issues[0].file}:\n{lines}")

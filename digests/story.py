@@ -454,7 +454,10 @@ class _Collector:
         except ValidationError as error:
             for item in error.errors():
                 full = (*loc, *_drop_union_noise(tuple(item["loc"])))
-                message = _translation_hint(full, _clean_message(item["msg"]))
+                if item["type"].startswith("date") and isinstance(item.get("input"), str):
+                    message = f"'{item['input']}' is not a date that exists (use YYYY-MM-DD)"
+                else:
+                    message = _translation_hint(full, _clean_message(item["msg"]))
                 self.add(full, message)
             return None
 
@@ -509,7 +512,7 @@ def parse_story(text: str, file: str = "<string>") -> Story:
 
     _check_references(errors, meta, sections, data)
     if errors.issues or meta is None:
-        raise StoryError(errors.issues)
+        raise StoryError(sorted(errors.issues, key=lambda issue: (issue.line or 0, issue.path)))
 
     def values(name: str) -> tuple[Any, ...]:
         return tuple(value for _, value in sections[name])
@@ -551,7 +554,8 @@ def _check_references(
 
     # Duplicate ids: people and organisations share one namespace because facts refer to both.
     seen: dict[str, tuple[str | int, ...]] = {}
-    for section in ("people", "organisations", "events", "quotes", "scenarios", "context"):
+    # In file order, so the second of two equal ids is the one reported.
+    for section in [name for name in data if name in SECTIONS]:
         items = data.get(section) or []
         if not isinstance(items, list):
             continue
@@ -572,38 +576,57 @@ def _check_references(
                 errors.add(("sources", index, "id"), f"duplicate id '{source.id}'")
             seen_sources.add(source.id)
 
-    def expect(ids: set[str], value: str | None, loc: tuple[str | int, ...], kind: str) -> None:
-        if value is not None and value not in ids:
+    def expect(ids: set[str], value: Any, loc: tuple[str | int, ...], kind: str) -> None:
+        if isinstance(value, str) and value not in ids:
             errors.add(loc, f"unknown {kind} id '{value}'")
+
+    # References are checked on the raw data, so an item with another error (a missing
+    # translation, say) still has its references checked: every problem is reported at once.
+    def raw_items(section: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        items = data.get(section) or []
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    yield index, item
+
+    def raw_list(item: dict[str, Any], key: str) -> list[Any]:
+        value = item.get(key) or []
+        return value if isinstance(value, list) else []
+
+    for index, person in raw_items("people"):
+        for r, role in enumerate(raw_list(person, "roles")):
+            if isinstance(role, dict):
+                expect(org_ids, role.get("organisation"), ("people", index, "roles", r, "organisation"), "organisation")
+        for r, relation in enumerate(raw_list(person, "relations")):
+            if isinstance(relation, dict):
+                expect(person_ids, relation.get("person"), ("people", index, "relations", r, "person"), "person")
+                if relation.get("person") == person.get("id"):
+                    errors.add(("people", index, "relations", r, "person"), "a person cannot be related to themselves")
+    for index, event in raw_items("events"):
+        for p, person_id in enumerate(raw_list(event, "people")):
+            expect(person_ids, person_id, ("events", index, "people", p), "person")
+        for o, org_id in enumerate(raw_list(event, "organisations")):
+            expect(org_ids, org_id, ("events", index, "organisations", o), "organisation")
+        for f, fact in enumerate(raw_list(event, "facts")):
+            if isinstance(fact, dict):
+                for field in ("subject", "by", "object"):
+                    expect(entity_ids, fact.get(field), ("events", index, "facts", f, field), "person or organisation")
+        expect(source_ids, event.get("source"), ("events", index, "source"), "source")
+    for index, quote in raw_items("quotes"):
+        expect(person_ids, quote.get("person"), ("quotes", index, "person"), "person")
+        expect(source_ids, quote.get("source"), ("quotes", index, "source"), "source")
+    for index, fact in raw_items("context"):
+        for p, person_id in enumerate(raw_list(fact, "people")):
+            expect(person_ids, person_id, ("context", index, "people", p), "person")
+        for o, org_id in enumerate(raw_list(fact, "organisations")):
+            expect(org_ids, org_id, ("context", index, "organisations", o), "organisation")
 
     for index, person in sections["people"]:
         for r, role in enumerate(person.roles):
-            expect(org_ids, role.organisation, ("people", index, "roles", r, "organisation"), "organisation")
             if role.since is not None and role.until is not None and role.until.last < role.since.first:
                 errors.add(("people", index, "roles", r, "until"), f"role ends ({role.until.last}) before it starts ({role.since.first})")
-        for r, relation in enumerate(person.relations):
-            expect(person_ids, relation.person, ("people", index, "relations", r, "person"), "person")
-            if relation.person == person.id:
-                errors.add(("people", index, "relations", r, "person"), "a person cannot be related to themselves")
         _check_role_overlaps(errors, index, person)
-    for index, event in sections["events"]:
-        for p, person_id in enumerate(event.people):
-            expect(person_ids, person_id, ("events", index, "people", p), "person")
-        for o, org_id in enumerate(event.organisations):
-            expect(org_ids, org_id, ("events", index, "organisations", o), "organisation")
-        for f, fact in enumerate(event.facts):
-            for field in ("subject", "by", "object"):
-                expect(entity_ids, getattr(fact, field), ("events", index, "facts", f, field), "person or organisation")
-        expect(source_ids, event.source, ("events", index, "source"), "source")
-    for index, quote in sections["quotes"]:
-        expect(person_ids, quote.person, ("quotes", index, "person"), "person")
-        expect(source_ids, quote.source, ("quotes", index, "source"), "source")
-    for index, fact in sections["context"]:
-        for p, person_id in enumerate(fact.people):
-            expect(person_ids, person_id, ("context", index, "people", p), "person")
-        for o, org_id in enumerate(fact.organisations):
-            expect(org_ids, org_id, ("context", index, "organisations", o), "organisation")
-    if not any(True for _ in sections["events"]) and not errors.issues:
+    if not sections["events"] and not errors.issues:
         errors.add(("events",), "a story needs at least one event")
 
 

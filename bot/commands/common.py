@@ -1,0 +1,48 @@
+"""Helpers shared by CLI sub-commands: languages, dates, the story library."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from pathlib import Path
+
+from digests.errors import DepecheError
+from digests.story import LANGS, Lang, Story, StoryLibrary
+
+DEFAULT_STORIES_DIR = Path("config/stories")
+
+
+class BadArgument(DepecheError):
+    """A command-line argument that cannot be used (exit code 2)."""
+
+
+def parse_lang(value: str) -> Lang:
+    lang = value.strip().lower()[:2]
+    if lang not in LANGS:
+        raise argparse.ArgumentTypeError(f"unknown language '{value}' (use fr or en)")
+    return lang  # type: ignore[return-value]
+
+
+def parse_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date (use YYYY-MM-DD, e.g. 2023-11-17)") from None
+
+
+def stories_dir() -> Path:
+    """Operators drop extra story files here (DEPECHE_STORIES_DIR; default config/stories/)."""
+    return Path(os.environ.get("DEPECHE_STORIES_DIR") or DEFAULT_STORIES_DIR)
+
+
+def load_library() -> StoryLibrary:
+    return StoryLibrary.load(stories_dir())
+
+
+def add_story_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--story", metavar="SLUG", help="story to use (default: the shipped story)")
+
+
+def story_from_args(args: argparse.Namespace) -> Story:
+    return load_library().get(getattr(args, "story", None))

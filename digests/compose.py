@@ -1,0 +1,242 @@
+"""Story + date + language -> the digest document of that day (or of the story so far)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from digests.documents import Document, Item, Section, Span
+from digests.formatting import (
+    format_day,
+    format_long,
+    format_names,
+    format_short_day,
+    format_story_date,
+    format_usd,
+)
+from digests.i18n import Messages
+from digests.story import ContextFact, Event, Lang, Person, Role, Story
+
+# How many earlier days the one-line "previously" reminder mentions.
+PREVIOUSLY_DAYS = 3
+
+
+def compose_digest(story: Story, day: dt.date, lang: Lang) -> Document | None:
+    """The post for ``day``: ``None`` when the story has no event that day (callers decide
+    whether to say "no new developments")."""
+    events = story.events_on(day)
+    if not events:
+        return None
+    _ = Messages(lang)
+    sections = [
+        Section(_("Today"), tuple(_event_item(story, event, lang) for event in events)),
+        Section(_("Who's who"), tuple(_who_items(story, events, day, lang))),
+    ]
+    previously = _previously_item(story, day, lang)
+    if previously is not None:
+        sections.append(Section(_("Previously"), (previously,), kind="paragraph"))
+    return Document(
+        kind="digest",
+        lang=lang,
+        title=story.meta.title(lang),
+        subtitle=_("Day %(n)s — %(date)s", date=format_day(day, lang), n=story.day_number(day)),
+        sections=tuple(section for section in sections if section.items),
+        footer=_sources_line(story, events, lang),
+        story_slug=story.slug,
+        date=day.isoformat(),
+        meta={"day_number": story.day_number(day), "event_ids": [event.id for event in events]},
+    )
+
+
+def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
+    """Everything up to and including ``day``: for newcomers and late subscribers."""
+    _ = Messages(lang)
+    events = story.events_until(day)
+    sections: list[Section] = [
+        Section(_("In short"), (Item((Span(story.meta.summary(lang)),)),), kind="paragraph"),
+    ]
+    if story.context:
+        sections.append(Section(_("Background"), tuple(_context_item(fact, lang) for fact in story.context)))
+    if events:
+        sections.append(Section(_("Timeline"), tuple(_event_item(story, event, lang, dated=True) for event in events)))
+        people = _people_in(story, events)
+        sections.append(Section(_("Who's who"), tuple(_person_item(story, person, day, lang) for person in people)))
+    else:
+        sections.append(
+            Section(
+                _("Timeline"),
+                (Item((Span(_("The story starts on %(date)s.", date=format_long(story.first_day, lang))),)),),
+                kind="paragraph",
+            )
+        )
+    if story.scenarios and day >= story.last_day:
+        sections.append(
+            Section(
+                _("What could happen next"),
+                tuple(
+                    Item((Span(scenario.title(lang), "strong"), Span(" — " + scenario.text(lang))))
+                    for scenario in story.scenarios
+                ),
+            )
+        )
+    footer_parts = [_sources_line(story, events, lang)]
+    footer_parts += [_("Note: %(text)s", text=note(lang)) for note in story.meta.notes]
+    return Document(
+        kind="so_far",
+        lang=lang,
+        title=story.meta.title(lang),
+        subtitle=_("The story so far, as of %(date)s", date=format_long(day, lang)),
+        sections=tuple(sections),
+        footer="\n".join(part for part in footer_parts if part),
+        story_slug=story.slug,
+        date=day.isoformat(),
+        meta={"event_ids": [event.id for event in events]},
+    )
+
+
+def compose_timeline(story: Story, lang: Lang, until: dt.date | None = None) -> Document:
+    """Every event headline with its date: the `story show` and `/timeline` view."""
+    _ = Messages(lang)
+    events = story.timeline if until is None else story.events_until(until)
+    items = tuple(
+        Item((Span(event.headline(lang)),), label=_capitalise(format_story_date(event.date, lang)))
+        for event in events
+    )
+    return Document(
+        kind="timeline",
+        lang=lang,
+        title=story.meta.title(lang),
+        subtitle=_("Timeline"),
+        sections=(Section(_("Timeline"), items),),
+        footer=_sources_line(story, events, lang),
+        story_slug=story.slug,
+        date=until.isoformat() if until else None,
+    )
+
+
+def compose_faq(story: Story, lang: Lang) -> Document:
+    _ = Messages(lang)
+    items = tuple(
+        Item((Span(entry.question(lang), "strong"), Span("\n" + entry.answer(lang)))) for entry in story.faq
+    )
+    return Document(
+        kind="faq",
+        lang=lang,
+        title=story.meta.title(lang),
+        subtitle=_("Frequently asked questions"),
+        sections=(Section(_("Frequently asked questions"), items),) if items else (),
+        footer=_sources_line(story, (), lang),
+        story_slug=story.slug,
+    )
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _event_item(story: Story, event: Event, lang: Lang, *, dated: bool = False) -> Item:
+    _ = Messages(lang)
+    spans = [Span(event.headline(lang), "strong"), Span(" — " + event.text(lang))]
+    if not event.date.is_exact and not dated:
+        # Shown on the first day of its window: say how the source dates it.
+        when = format_story_date(event.date, lang)
+        if event.date.label:
+            when = _("%(date)s: %(how)s", date=when, how=event.date.label(lang))
+        spans.append(Span(" " + _("(%(when)s)", when=when), "em"))
+    if event.note is not None:
+        spans.append(Span(" " + _("Note: %(text)s", text=event.note(lang)), "em"))
+    label = _capitalise(format_story_date(event.date, lang)) if dated else None
+    return Item(tuple(spans), label=label)
+
+
+def _people_in(story: Story, events: tuple[Event, ...]) -> list[Person]:
+    seen: dict[str, Person] = {}
+    for event in events:
+        for person_id in event.people:
+            seen.setdefault(person_id, story.person_by_id[person_id])
+    return list(seen.values())
+
+
+def _who_items(story: Story, events: tuple[Event, ...], day: dt.date, lang: Lang) -> list[Item]:
+    return [_person_item(story, person, day, lang) for person in _people_in(story, events)]
+
+
+def _role_text(story: Story, role: Role, lang: Lang) -> str:
+    _ = Messages(lang)
+    title = role.title(lang)
+    if role.organisation is None:
+        return title
+    org = story.organisation_by_id[role.organisation].name
+    # The French catalog uses ``of_organisation`` so that "de" elides before a vowel
+    # ("PDG d'OpenAI", "PDG de Microsoft"), which a plain placeholder cannot express.
+    return _("%(title)s of %(organisation)s", title=title, organisation=org, of_organisation=french_of(org))
+
+
+def french_of(name: str) -> str:
+    """'de Microsoft', "d'OpenAI": French elides "de" before a vowel or a mute h.
+
+    >>> french_of("OpenAI"), french_of("Microsoft"), french_of("Émile")
+    ("d'OpenAI", 'de Microsoft', "d'Émile")
+    """
+    first = unicodedata.normalize("NFD", name[:1])[:1].lower()
+    return f"d'{name}" if first in "aeiouyh" else f"de {name}"
+
+
+def _person_item(story: Story, person: Person, day: dt.date, lang: Lang) -> Item:
+    """'Sam Altman — CEO of OpenAI until November 17, 2023' as of ``day``."""
+    _ = Messages(lang)
+    parts: list[str] = []
+    for role in person.roles:
+        if role.held_on(day):
+            text = _role_text(story, role, lang)
+            if role.planned:
+                text = _("%(role)s (announced)", role=text)
+            elif role.since is not None and role.since.is_exact:
+                text = _("%(role)s since %(date)s", role=text, date=format_long(role.since.first, lang))
+            parts.append(text)
+        elif role.until is not None and role.until.first == day:
+            parts.append(_("%(role)s until %(date)s", role=_role_text(story, role, lang), date=format_long(day, lang)))
+    if not parts:
+        parts.append(person.bio(lang))
+    return Item((Span(_join_roles(parts, lang)),), label=person.name)
+
+
+def _join_roles(parts: list[str], lang: Lang) -> str:
+    return format_names(parts, lang) if len(parts) <= 2 else "; ".join(parts)
+
+
+def _previously_item(story: Story, day: dt.date, lang: Lang) -> Item | None:
+    earlier = [d for d in story.days if d < day][-PREVIOUSLY_DAYS:]
+    if not earlier:
+        return None
+    _ = Messages(lang)
+    pieces = []
+    for earlier_day in earlier:
+        headlines = [event.headline(lang) for event in story.events_on(earlier_day)]
+        more = "…" if len(headlines) > 1 else ""
+        pieces.append(_("%(date)s: %(headline)s", date=format_short_day(earlier_day, lang), headline=headlines[0] + more))
+    return Item((Span(" · ".join(pieces)),))
+
+
+_AMOUNT = re.compile(r"\{amount\}")
+
+
+def _context_item(fact: ContextFact, lang: Lang) -> Item:
+    text = fact.text(lang)
+    if fact.amount_usd is not None:
+        text = _AMOUNT.sub(format_usd(fact.amount_usd, lang), text)
+    return Item((Span(text),))
+
+
+def _sources_line(story: Story, events: tuple[Event, ...] | list[Event], lang: Lang) -> str:
+    _ = Messages(lang)
+    used = {event.source for event in events if event.source} or {s.id for s in story.meta.sources}
+    sources = [s for s in story.meta.sources if s.id in used] or list(story.meta.sources)
+    names = [f"{source.title(lang)} ({source.publisher})" for source in sources]
+    return _("Source: %(sources)s", sources=format_names(names, lang)) if len(names) == 1 else _(
+        "Sources: %(sources)s", sources=format_names(names, lang)
+    )

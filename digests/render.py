@@ -1,0 +1,87 @@
+"""Plain-text and Markdown renderings of documents (the console and the CLI use them)."""
+
+from __future__ import annotations
+
+import re
+
+from digests.documents import Document, Item, Span
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()])")
+
+
+def render_text(document: Document) -> str:
+    """A readable plain-text post: title, subtitle, sections with bullets, footer."""
+    lines = [document.title]
+    if document.subtitle:
+        lines.append(document.subtitle)
+    lines.append("=" * max(len(line) for line in lines))
+    for section in document.sections:
+        lines += ["", section.heading]
+        for item in section.items:
+            body = _item_text(item)
+            if section.kind == "paragraph":
+                lines.append(body)
+            else:
+                first, *rest = body.split("\n")
+                lines.append(f"• {first}")
+                lines += [f"  {line}" for line in rest]
+    if document.footer:
+        lines += ["", *document.footer.split("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def _item_text(item: Item) -> str:
+    body = "".join(_span_text(span) for span in item.spans)
+    return f"{item.label} — {body}" if item.label else body
+
+
+def _span_text(span: Span) -> str:
+    text = span.text
+    if span.emphasis == "quote":
+        text = f"« {text} »"
+    if span.url:
+        text = f"{text} <{span.url}>"
+    return text
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown syntax so story text is shown as written."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def render_markdown(document: Document) -> str:
+    lines = [f"# {escape_markdown(document.title)}"]
+    if document.subtitle:
+        lines.append(f"*{escape_markdown(document.subtitle)}*")
+    for section in document.sections:
+        lines += ["", f"## {escape_markdown(section.heading)}", ""]
+        for item in section.items:
+            body = _item_markdown(item)
+            lines.append(body if section.kind == "paragraph" else "- " + body.replace("\n", "\n  "))
+    if document.footer:
+        lines += ["", *(f"_{escape_markdown(line)}_" for line in document.footer.split("\n"))]
+    return "\n".join(lines) + "\n"
+
+
+def _item_markdown(item: Item) -> str:
+    body = "".join(span_markdown(span) for span in item.spans)
+    return f"**{escape_markdown(item.label)}** — {body}" if item.label else body
+
+
+def span_markdown(span: Span) -> str:
+    """One span as Markdown; leading/trailing spaces stay outside the emphasis markers."""
+    stripped = span.text.strip()
+    if not stripped:
+        return span.text
+    lead = span.text[: len(span.text) - len(span.text.lstrip())]
+    trail = span.text[len(span.text.rstrip()) :]
+    text = escape_markdown(stripped)
+    if span.emphasis == "strong":
+        text = f"**{text}**"
+    elif span.emphasis == "em":
+        text = f"*{text}*"
+    elif span.emphasis == "quote":
+        text = f"« {text} »"
+    if span.url:
+        text = f"[{text}]({span.url})"
+    return lead + text.replace("\n", "  \n") + trail
