@@ -1,0 +1,235 @@
+"""Settings: ``config/settings.toml`` (documented defaults) overlaid by the environment.
+
+Precedence, lowest first: built-in defaults < ``config/settings.toml`` (or the file named by
+``DEPECHE_CONFIG``) < a ``.env`` file (never overrides a real environment variable) < the
+environment. Secrets (platform tokens) are accepted **only** from the environment or ``.env``;
+they are kept as ``SecretStr`` so they never show up in logs, reprs or error messages.
+
+Every validation problem becomes a `SettingsError` whose message names the setting as the
+operator wrote it (``DEPECHE_GRACE_HOURS`` or ``schedule.grace_hours in config/settings.toml``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from digests.errors import DepecheError
+
+DEFAULT_CONFIG_FILE = Path("config/settings.toml")
+
+
+class SettingsError(DepecheError):
+    """A setting is missing or invalid; the message names it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScheduleSettings(_Section):
+    tick_seconds: float = Field(30.0, gt=0, le=3600)
+    grace_hours: float = Field(6.0, ge=0, le=24 * 7)
+    no_news_line: bool = False  # live mode, day without events: post a short line instead of nothing
+    default_timezone: str = ""  # used by `depeche run` for its console subscription; "" = system
+
+
+class DeliverySettings(_Section):
+    max_attempts: int = Field(6, ge=1, le=100)
+    backoff_base_seconds: float = Field(2.0, gt=0)
+    backoff_max_seconds: float = Field(900.0, gt=0)
+    concurrency: int = Field(8, ge=1, le=512)
+    batch_size: int = Field(200, ge=1, le=10_000)
+    lease_seconds: float = Field(300.0, ge=0)  # a `sending` claim older than this is reconciled
+
+
+class RateLimitSettings(_Section):
+    """Requests per second and bursts; defaults stay a little under each platform's limit."""
+
+    discord_global_per_second: float = Field(48.0, gt=0)
+    discord_global_burst: int = Field(1, ge=1)
+    discord_channel_per_second: float = Field(1.0, gt=0)  # 5 per 5 s observed
+    discord_channel_burst: int = Field(5, ge=1)
+    slack_workspace_per_second: float = Field(10.0, gt=0)
+    slack_workspace_burst: int = Field(1, ge=1)
+    slack_channel_per_second: float = Field(1.0, gt=0)
+    slack_channel_burst: int = Field(1, ge=1)
+
+
+class DiscordSettings(_Section):
+    token: SecretStr | None = None
+    api_url: str = "https://discord.com/api/v10"
+    gateway_url: str | None = None
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: tuple[int, ...] | None = None
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token and self.token.get_secret_value())
+
+
+class SlackSettings(_Section):
+    bot_token: SecretStr | None = None
+    app_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    api_url: str = "https://slack.com/api/"
+    admin_users: tuple[str, ...] = ()
+    mode: Literal["socket", "http"] = "socket"
+    port: int = Field(3000, ge=0, le=65535)
+
+    @field_validator("admin_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.bot_token and self.bot_token.get_secret_value())
+
+
+class Settings(_Section):
+    database_url: str = ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
+    stories_dir: Path = Path("config/stories")
+    subscriptions_file: Path = Path("config/subscriptions.toml")
+    schedule: ScheduleSettings = ScheduleSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    discord: DiscordSettings = DiscordSettings()
+    slack: SlackSettings = SlackSettings()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return default_database_url()
+
+    @property
+    def platforms_configured(self) -> list[str]:
+        return [name for name in ("discord", "slack") if getattr(self, name).enabled]
+
+
+def default_database_url() -> str:
+    from platformdirs import user_data_dir
+
+    directory = Path(user_data_dir("depeche"))
+    return f"sqlite:///{directory / 'depeche.sqlite3'}"
+
+
+# Environment variable -> (section, field) or (field,). Secrets are marked.
+ENVIRONMENT: dict[str, tuple[str, ...]] = {
+    "DATABASE_URL": ("database_url",),
+    "DEPECHE_STORIES_DIR": ("stories_dir",),
+    "DEPECHE_SUBSCRIPTIONS_FILE": ("subscriptions_file",),
+    "DEPECHE_TICK_SECONDS": ("schedule", "tick_seconds"),
+    "DEPECHE_GRACE_HOURS": ("schedule", "grace_hours"),
+    "DEPECHE_NO_NEWS_LINE": ("schedule", "no_news_line"),
+    "DEPECHE_TIMEZONE": ("schedule", "default_timezone"),
+    "DEPECHE_MAX_ATTEMPTS": ("delivery", "max_attempts"),
+    "DEPECHE_DELIVERY_CONCURRENCY": ("delivery", "concurrency"),
+    "DEPECHE_LEASE_SECONDS": ("delivery", "lease_seconds"),
+    "DEPECHE_DISCORD_GLOBAL_RATE": ("ratelimit", "discord_global_per_second"),
+    "DEPECHE_DISCORD_CHANNEL_RATE": ("ratelimit", "discord_channel_per_second"),
+    "DEPECHE_DISCORD_CHANNEL_BURST": ("ratelimit", "discord_channel_burst"),
+    "DEPECHE_SLACK_WORKSPACE_RATE": ("ratelimit", "slack_workspace_per_second"),
+    "DEPECHE_SLACK_CHANNEL_RATE": ("ratelimit", "slack_channel_per_second"),
+    "DISCORD_TOKEN": ("discord", "token"),
+    "DISCORD_API_URL": ("discord", "api_url"),
+    "DISCORD_GATEWAY_URL": ("discord", "gateway_url"),
+    "DISCORD_SHARD_COUNT": ("discord", "shard_count"),
+    "DISCORD_SHARD_IDS": ("discord", "shard_ids"),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "SLACK_API_URL": ("slack", "api_url"),
+    "SLACK_ADMIN_USERS": ("slack", "admin_users"),
+    "SLACK_MODE": ("slack", "mode"),
+    "SLACK_PORT": ("slack", "port"),
+}
+SECRETS = {("discord", "token"), ("slack", "bot_token"), ("slack", "app_token"), ("slack", "signing_secret")}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    dotenv_file: str | Path | None = ".env",
+) -> Settings:
+    """Build validated settings. ``environ`` defaults to ``os.environ`` (tests pass a dict)."""
+    env: dict[str, str] = dict(os.environ if environ is None else environ)
+    if dotenv_file is not None:
+        for key, value in _dotenv(Path(dotenv_file)).items():
+            env.setdefault(key, value)  # a real environment variable always wins
+    path = Path(config_file or env.get("DEPECHE_CONFIG") or DEFAULT_CONFIG_FILE)
+    data = _read_toml(path)
+
+    origins: dict[tuple[str, ...], str] = {}
+
+    def walk(node: dict[str, Any], loc: tuple[str, ...]) -> None:
+        for key, value in node.items():
+            if isinstance(value, dict):
+                walk(value, (*loc, key))
+            else:
+                origins[(*loc, key)] = f"{'.'.join((*loc, key))} in {path}"
+                if (*loc, key) in SECRETS:
+                    variable = next(name for name, target in ENVIRONMENT.items() if target == (*loc, key))
+                    raise SettingsError(
+                        f"{'.'.join((*loc, key))} in {path}: secrets are read only from the "
+                        f"environment or .env; set {variable} there instead"
+                    )
+
+    walk(data, ())
+    for variable, target in ENVIRONMENT.items():
+        if variable in env and env[variable] != "":
+            node = data
+            for part in target[:-1]:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):
+                    raise SettingsError(f"{part} in {path} must be a table")
+            node[target[-1]] = env[variable]
+            origins[target] = variable
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            loc = tuple(str(part) for part in item["loc"])
+            where = origins.get(loc) or ".".join(loc) + f" in {path}"
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown setting"
+            shown = "" if loc in SECRETS else f" (got {item.get('input')!r})"
+            if item["type"] == "extra_forbidden" or isinstance(item.get("input"), dict):
+                shown = ""
+            problems.append(f"{where}: {message}{shown}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None

@@ -1,0 +1,29 @@
+"""The SQL store: models, engines, migrations. SQLite by default, PostgreSQL for many instances."""
+
+from bot.store.engine import Store, make_engine, normalise_url
+from bot.store.models import (
+    FAILED,
+    PENDING,
+    SENDING,
+    SENT,
+    SKIPPED,
+    Base,
+    ConsolePost,
+    Delivery,
+    Subscription,
+)
+
+__all__ = [
+    "FAILED",
+    "PENDING",
+    "SENDING",
+    "SENT",
+    "SKIPPED",
+    "Base",
+    "ConsolePost",
+    "Delivery",
+    "Store",
+    "Subscription",
+    "make_engine",
+    "normalise_url",
+]

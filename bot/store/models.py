@@ -1,0 +1,134 @@
+"""Tables: subscriptions, the deliveries outbox, and the console publisher's ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in and out, on SQLite (naive storage) and PostgreSQL (timestamptz)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: object) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        if getattr(dialect, "name", "") == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: object
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+# Status values of a delivery.
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+
+
+class Subscription(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint(
+            "platform", "workspace_id", "channel_id", "lang", name="uq_subscriptions_target"
+        ),
+        Index("ix_subscriptions_due", "active", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_slug: Mapped[str] = mapped_column(String(64))
+    platform: Mapped[str] = mapped_column(String(16))  # discord | slack | console
+    workspace_id: Mapped[str] = mapped_column(String(64))  # guild / team id; "" for console
+    channel_id: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(4))  # fr | en | both
+    post_time: Mapped[str] = mapped_column(String(5))  # HH:MM local
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA
+    mode: Mapped[str] = mapped_column(String(8), default="live")  # live | replay
+    start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # replay: story day 1
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    managed_by: Mapped[str] = mapped_column(String(8), default="chat")  # chat | file
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # Where it was configured from, so admins can be told about problems: the channel (or
+    # "file:<path>", "cli") the command came from, and the language they used.
+    configured_from: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    admin_lang: Mapped[str] = mapped_column(String(2), default="en")
+    next_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "digest_date", "lang", name="uq_deliveries_once"),
+        Index("ix_deliveries_claim", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    digest_date: Mapped[dt.date] = mapped_column(Date)  # the subscriber's local day of the post
+    story_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # story day covered
+    lang: Mapped[str] = mapped_column(String(2))
+    scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), default=PENDING)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    message_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConsolePost(Base):
+    """What the console publisher printed, keyed by delivery: its idempotency ledger."""
+
+    __tablename__ = "console_posts"
+
+    idempotency_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(Integer)
+    posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
