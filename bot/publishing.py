@@ -33,6 +33,9 @@ class Delivery:
     document: Document
     late: bool = False
     attempt: int = 1
+    # The story day the document covers. ``digest_date`` is the subscriber's local day of the
+    # post (the outbox key); they differ in replay mode. None from older callers.
+    story_date: dt.date | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -108,6 +108,7 @@ class Delivery(Base):
     subscription_id: Mapped[int] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
     )
+    platform: Mapped[str] = mapped_column(String(16))  # copied from the subscription: cheap claims
     digest_date: Mapped[dt.date] = mapped_column(Date)  # the subscriber's local day of the post
     story_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # story day covered
     lang: Mapped[str] = mapped_column(String(2))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 06:55:50.510411
+Create Date: 2026-11-26
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ def upgrade() -> None:
         "deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("subscription_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("digest_date", sa.Date(), nullable=False),
         sa.Column("story_date", sa.Date(), nullable=True),
         sa.Column("lang", sa.String(length=2), nullable=False),

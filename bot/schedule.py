@@ -1,0 +1,304 @@
+"""Daily schedules: each subscription's next post time, and the tick that fills the outbox.
+
+The database, not APScheduler, decides who delivers what: APScheduler (3.11, its own job store
+cannot be shared between processes) only wakes every instance up periodically. Each wake-up
+runs `tick`, which turns *due* subscriptions into rows of the deliveries outbox, unique on
+(subscription, digest date, language): a second instance or a restart enqueuing the same post
+is a no-op (``INSERT ... ON CONFLICT DO NOTHING``).
+
+``next_run_at`` is computed with APScheduler's `CronTrigger` in the subscription's time zone
+(DST-correct: a post at 08:00 stays at 08:00 local across the changes) and stored in UTC.
+
+Catch-up after downtime: a slot missed by less than the grace period is enqueued and marked
+``late``; an older one is recorded ``skipped`` (shown by ``status``). Never both, never twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.store import PENDING, SKIPPED, Delivery, Store, Subscription
+from digests.errors import DepecheError
+from digests.story import Story, StoryLibrary
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.delivery import DeliveryWorker, WorkResult
+
+_log = logging.getLogger(__name__)
+
+TICK_JOB_ID = "depeche-tick"
+TIME_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+MAX_CATCH_UP_SLOTS = 400  # beyond this many missed days, jump ahead (recording the last ones)
+LATE_AFTER = dt.timedelta(minutes=10)  # a post enqueued more than this after its slot is "late"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def parse_post_time(text: str) -> tuple[int, int]:
+    """``"08:00"`` -> ``(8, 0)``; raises ValueError for anything else."""
+    match = TIME_RE.match(text.strip())
+    if not match:
+        raise ValueError(f"not a time of day (HH:MM): {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def format_post_time(text: str) -> str:
+    hour, minute = parse_post_time(text)
+    return f"{hour:02d}:{minute:02d}"
+
+
+@lru_cache(maxsize=4096)
+def _trigger(hour: int, minute: int, tz: str) -> CronTrigger:
+    return CronTrigger(hour=hour, minute=minute, second=0, timezone=ZoneInfo(tz))
+
+
+@lru_cache(maxsize=200_000)
+def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
+    """First post time strictly after ``after`` (aware), in UTC."""
+    hour, minute = parse_post_time(post_time)
+    fire = _trigger(hour, minute, tz).get_next_fire_time(None, after + dt.timedelta(microseconds=1))
+    assert fire is not None
+    return fire.astimezone(dt.UTC)
+
+
+def first_run(
+    *, post_time: str, tz: str, mode: str, start_date: dt.date | None, now: dt.datetime
+) -> dt.datetime:
+    """Next run of a new (or rescheduled, or resumed) subscription.
+
+    Live: the next post time after ``now``. Replay: the post time on ``start_date`` (story day
+    1); when that is already past (start today, later than the post time), the tick posts it
+    late within the grace period, or records it skipped.
+    """
+    if mode == "replay" and start_date is not None:
+        zone = ZoneInfo(tz)
+        midnight = dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=zone)
+        return next_fire(post_time, tz, midnight - dt.timedelta(microseconds=1))
+    return next_fire(post_time, tz, now - dt.timedelta(microseconds=1))
+
+
+def story_date_for(mode: str, local_day: dt.date, start_date: dt.date | None, story: Story) -> dt.date:
+    """The story day a post on ``local_day`` covers: live = the same date; replay = story day
+    N on ``start_date + N - 1`` (calendar days from the story's first day)."""
+    if mode == "replay" and start_date is not None:
+        return story.first_day + (local_day - start_date)
+    return local_day
+
+
+def langs_of(lang: str) -> tuple[str, ...]:
+    return ("fr", "en") if lang == "both" else (lang,)
+
+
+@dataclass
+class TickResult:
+    due: int = 0
+    enqueued: int = 0
+    late: int = 0
+    skipped: int = 0
+    finished: int = 0  # replays that reached the story's end
+
+    def __iadd__(self, other: TickResult) -> TickResult:
+        for name in ("due", "enqueued", "late", "skipped", "finished"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+def _insert(dialect: str) -> Callable[..., Any]:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
+def tick(
+    store: Store,
+    library: StoryLibrary,
+    now: dt.datetime,
+    *,
+    grace: dt.timedelta = dt.timedelta(hours=6),
+    no_news_line: bool = False,
+    batch_size: int = 5000,
+) -> TickResult:
+    """Turn every subscription due at ``now`` into outbox rows and advance its ``next_run_at``.
+
+    Safe to run concurrently from several processes: PostgreSQL hands each due subscription to
+    one of them (``FOR UPDATE SKIP LOCKED``), SQLite serialises writers (``BEGIN IMMEDIATE``),
+    and the outbox's unique key makes any double enqueue a no-op anyway.
+    """
+    total = TickResult()
+    table = Subscription.__table__
+    while True:
+        result = TickResult()
+        with store.session() as session, session.begin():
+            query = (
+                select(
+                    table.c.id,
+                    table.c.story_slug,
+                    table.c.platform,
+                    table.c.lang,
+                    table.c.post_time,
+                    table.c.timezone,
+                    table.c.mode,
+                    table.c.start_date,
+                    table.c.next_run_at,
+                )
+                .where(table.c.active.is_(True), table.c.next_run_at <= now)
+                .order_by(table.c.next_run_at)
+                .limit(batch_size)
+            )
+            if store.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            if not rows:
+                break
+            outbox: list[dict[str, Any]] = []
+            advances: list[dict[str, Any]] = []
+            for row in rows:
+                result.due += 1
+                next_run = _plan(row, library, now, grace, no_news_line, outbox, result)
+                advances.append({"id": row.id, "next_run_at": next_run})
+            if outbox:
+                statement = _insert(store.dialect)(Delivery.__table__).on_conflict_do_nothing(
+                    index_elements=["subscription_id", "digest_date", "lang"]
+                )
+                session.execute(statement, outbox)
+            session.execute(
+                update(Subscription).execution_options(synchronize_session=False), advances
+            )
+        total += result
+        if len(rows) < batch_size:
+            break
+    if total.due:
+        _log.info(
+            "tick: %d due, %d enqueued (%d late), %d skipped", total.due, total.enqueued, total.late, total.skipped
+        )
+    return total
+
+
+def _plan(
+    row: Any,
+    library: StoryLibrary,
+    now: dt.datetime,
+    grace: dt.timedelta,
+    no_news_line: bool,
+    outbox: list[dict[str, Any]],
+    result: TickResult,
+) -> dt.datetime | None:
+    try:
+        story: Story | None = library.get(row.story_slug)
+    except DepecheError:
+        story = None  # the worker fails it permanently and pauses the subscription, visibly
+    zone = ZoneInfo(row.timezone)
+    slot: dt.datetime = row.next_run_at
+    slots = 0
+    while slot <= now:
+        slots += 1
+        if slots > MAX_CATCH_UP_SLOTS:  # down for more than a year: jump near `now`
+            slot = next_fire(row.post_time, row.timezone, now - grace - dt.timedelta(days=2))
+            slots = 0
+            continue
+        local_day = slot.astimezone(zone).date()
+        story_day = story_date_for(row.mode, local_day, row.start_date, story) if story else local_day
+        if story is not None and row.mode == "replay" and story_day > story.last_day:
+            result.finished += 1
+            return None  # the replay is over; nothing more to post
+        has_news = story is None or bool(story.events_on(story_day))
+        if has_news or no_news_line:
+            missed_by = now - slot
+            skipped = missed_by > grace
+            for lang in langs_of(row.lang):
+                outbox.append(
+                    {
+                        "subscription_id": row.id,
+                        "platform": row.platform,
+                        "digest_date": local_day,
+                        "story_date": story_day,
+                        "lang": lang,
+                        "scheduled_for": slot,
+                        "status": SKIPPED if skipped else PENDING,
+                        "late": not skipped and missed_by > LATE_AFTER,
+                        "attempts": 0,
+                        "last_error": (
+                            f"missed by {_hours(missed_by)} (grace {_hours(grace)}): not posted"
+                            if skipped
+                            else None
+                        ),
+                        "message_ids": None,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                    }
+                )
+                if skipped:
+                    result.skipped += 1
+                else:
+                    result.enqueued += 1
+                    result.late += missed_by > LATE_AFTER
+        slot = next_fire(row.post_time, row.timezone, slot)
+    return slot
+
+
+def _hours(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.1f} h"
+
+
+# --------------------------------------------------------------------------- the runner
+
+
+@dataclass
+class Runner:
+    """One instance's loop: tick, then deliver what is due. Driven by APScheduler in `run`,
+    or called directly (``await runner.step(now)``) by `simulate` and the tests."""
+
+    store: Store
+    library: StoryLibrary
+    worker: DeliveryWorker
+    grace: dt.timedelta = dt.timedelta(hours=6)
+    no_news_line: bool = False
+    clock: Callable[[], dt.datetime] = utcnow
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
+        now = now or self.clock()
+        planned = tick(self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line)
+        worked = await self.worker.run_until_idle(now)
+        return planned, worked
+
+    async def _job(self) -> None:
+        try:
+            await self.step()
+        except Exception:  # keep the scheduler alive; the next tick retries
+            _log.exception("tick failed")
+
+    def start(self, tick_seconds: float) -> AsyncIOScheduler:
+        """Start an `AsyncIOScheduler` (in the running loop) ticking every ``tick_seconds``."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        scheduler.add_job(
+            self._job,
+            IntervalTrigger(seconds=tick_seconds, timezone=dt.UTC),
+            id=TICK_JOB_ID,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(tick_seconds)),
+            next_run_time=dt.datetime.now(dt.UTC),
+        )
+        scheduler.start()
+        return scheduler
