@@ -16,7 +16,7 @@ from digests.formatting import (
     format_usd,
 )
 from digests.i18n import Messages
-from digests.story import ContextFact, Event, Lang, Person, Role, Story
+from digests.story import ContextFact, Event, Lang, Person, Role, Source, Story
 
 # How many earlier days the one-line "previously" reminder mentions.
 PREVIOUSLY_DAYS = 3
@@ -145,7 +145,7 @@ def _event_item(story: Story, event: Event, lang: Lang, *, dated: bool = False) 
         # Shown on the first day of its window: say how the source dates it.
         when = format_story_date(event.date, lang)
         if event.date.label:
-            when = _("%(date)s: %(how)s", date=when, how=event.date.label(lang))
+            when = _("%(date)s — %(how)s", date=when, how=event.date.label(lang))
         spans.append(Span(" " + _("(%(when)s)", when=when), "em"))
     if event.note is not None:
         spans.append(Span(" " + _("Note: %(text)s", text=event.note(lang)), "em"))
@@ -170,7 +170,9 @@ def _role_text(story: Story, role: Role, lang: Lang) -> str:
     title = role.title(lang)
     if role.organisation is None:
         return title
-    org = story.organisation_by_id[role.organisation].name
+    org = story.organisation_by_id[role.organisation].name_in(lang)
+    if org.casefold() in title.casefold():  # "head of Microsoft's AI division" names it already
+        return title
     # The French catalog uses ``of_organisation`` so that "de" elides before a vowel
     # ("PDG d'OpenAI", "PDG de Microsoft"), which a plain placeholder cannot express.
     return _("%(title)s of %(organisation)s", title=title, organisation=org, of_organisation=french_of(org))
@@ -187,26 +189,35 @@ def french_of(name: str) -> str:
 
 
 def _person_item(story: Story, person: Person, day: dt.date, lang: Lang) -> Item:
-    """'Sam Altman — CEO of OpenAI until November 17, 2023' as of ``day``."""
+    """'Sam Altman — CEO of OpenAI until November 17, 2023' as of ``day``: the roles held that
+    day, and those that ended during the story (so a reader sees who was who before)."""
     _ = Messages(lang)
     parts: list[str] = []
     for role in person.roles:
+        text = _role_text(story, role, lang)
         if role.held_on(day):
-            text = _role_text(story, role, lang)
             if role.planned:
-                text = _("%(role)s (announced)", role=text)
-            elif role.since is not None and role.since.is_exact:
-                text = _("%(role)s since %(date)s", role=text, date=format_long(role.since.first, lang))
-            parts.append(text)
-        elif role.until is not None and role.until.first == day:
-            parts.append(_("%(role)s until %(date)s", role=_role_text(story, role, lang), date=format_long(day, lang)))
+                parts.append(_("%(role)s (announced)", role=text))
+            elif role.since is not None and role.since.first >= story.first_day:
+                if role.since.is_exact:
+                    parts.append(_("%(role)s since %(date)s", role=text, date=format_long(role.since.first, lang)))
+                else:
+                    parts.append(_("%(role)s since around %(date)s", role=text, date=format_long(role.since.first, lang)))
+            else:
+                parts.append(text)
+        elif role.until is not None and story.first_day <= role.until.first <= day:
+            if role.until.is_exact:
+                parts.append(_("%(role)s until %(date)s", role=text, date=format_long(role.until.first, lang)))
+            else:
+                parts.append(_("%(role)s until around %(date)s", role=text, date=format_long(role.until.first, lang)))
     if not parts:
         parts.append(person.bio(lang))
     return Item((Span(_join_roles(parts, lang)),), label=person.name)
 
 
 def _join_roles(parts: list[str], lang: Lang) -> str:
-    return format_names(parts, lang) if len(parts) <= 2 else "; ".join(parts)
+    # French typography puts a space before the semicolon.
+    return format_names(parts, lang) if len(parts) <= 2 else (" ; " if lang == "fr" else "; ").join(parts)
 
 
 def _previously_item(story: Story, day: dt.date, lang: Lang) -> Item | None:
@@ -236,7 +247,19 @@ def _sources_line(story: Story, events: tuple[Event, ...] | list[Event], lang: L
     _ = Messages(lang)
     used = {event.source for event in events if event.source} or {s.id for s in story.meta.sources}
     sources = [s for s in story.meta.sources if s.id in used] or list(story.meta.sources)
-    names = [f"{source.title(lang)} ({source.publisher})" for source in sources]
+    names = [_source_name(source, lang) for source in sources]
     return _("Source: %(sources)s", sources=format_names(names, lang)) if len(names) == 1 else _(
         "Sources: %(sources)s", sources=format_names(names, lang)
     )
+
+
+def _source_name(source: Source, lang: Lang) -> str:
+    _ = Messages(lang)
+    name = f"“{source.title(lang)}”" if lang == "en" else f"« {source.title(lang)} »"
+    if source.publisher:
+        name = _("%(title)s, %(publisher)s", title=name, publisher=source.publisher)
+    if source.language != lang:
+        name = _("%(source)s (in French)", source=name) if source.language == "fr" else _("%(source)s (in English)", source=name)
+    if source.url:
+        name = f"{name} <{source.url}>"
+    return name

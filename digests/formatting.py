@@ -46,8 +46,27 @@ def format_story_date(date: StoryDate, lang: Lang) -> str:
     if date.precision == "day":
         return format_long(date.first, lang)
     if date.precision == "weekend":
-        return _("the weekend of %(start)s–%(end)s", start=format_short_day(date.first, lang), end=format_long(date.last, lang))
+        return _("the weekend of %(dates)s", dates=format_day_range(date.first, date.last, lang))
     return _("around %(date)s", date=format_long(date.first, lang))
+
+
+def format_day_range(first: dt.date, last: dt.date, lang: Lang) -> str:
+    """'18 et 19 novembre 2023' / 'November 18–19, 2023'.
+
+    Babel's interval formats abbreviate the month in French, which reads badly in running text,
+    so the range is built from Babel's own day and month names.
+    """
+    locale = babel_locale(lang)
+    if (first.year, first.month) != (last.year, last.month) or (last - first).days > 2:
+        return f"{format_long(first, lang)} – {format_long(last, lang)}"
+    if lang == "fr":
+        days = format_list([format_date(d, "d", locale=locale) for d in _days(first, last)], locale=locale)
+        return f"{days} {format_date(last, 'MMMM y', locale=locale)}"
+    return f"{format_date(first, 'MMMM d', locale=locale)}–{format_date(last, 'd, y', locale=locale)}"
+
+
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def format_names(names: Sequence[str], lang: Lang) -> str:
