@@ -6,7 +6,8 @@ import re
 
 from digests.documents import Document, Item, Span
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|>#\[\]()])")
+# Inline syntax only: parentheses and '#' are harmless in running text.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_~|\[\]])")
 
 
 def render_text(document: Document) -> str:
