@@ -22,10 +22,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digests.compose import compose_digest, compose_story_so_far  # noqa: E402
-from digests.i18n import translations  # noqa: E402
-from digests.render import render_text  # noqa: E402
-from digests.story import LANGS, default_story_path, load_story, parse_story  # noqa: E402
+from digests.compose import compose_digest, compose_story_so_far
+from digests.i18n import translations
+from digests.render import render_text
+from digests.story import LANGS, default_story_path, load_story, parse_story
 
 
 def synthetic_story(events: int, people: int, seed: int = 7) -> str:
@@ -38,7 +38,11 @@ def synthetic_story(events: int, people: int, seed: int = 7) -> str:
         "summary": {"fr": "Générée pour mesurer.", "en": "Generated to measure."},
         "sources": [{"id": "src", "title": {"fr": "Source", "en": "Source"}, "publisher": "Bench"}],
         "organisations": [
-            {"id": f"org-{i}", "name": f"Organisation {i}", "description": {"fr": "Une organisation.", "en": "An organisation."}}
+            {
+                "id": f"org-{i}",
+                "name": f"Organisation {i}",
+                "description": {"fr": "Une organisation.", "en": "An organisation."},
+            }
             for i in range(50)
         ],
         "people": [
@@ -84,7 +88,9 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
 
 
 def report(label: str, seconds: float, target: float) -> None:
-    print(f"{label:<52} {seconds * 1000:9.2f} ms   target {target * 1000:7.0f} ms   ratio {seconds / target:5.2f}")
+    print(
+        f"{label:<52} {seconds * 1000:9.2f} ms   target {target * 1000:7.0f} ms   ratio {seconds / target:5.2f}"
+    )
 
 
 def main() -> int:
@@ -95,7 +101,11 @@ def main() -> int:
 
     for lang in LANGS:  # first use of a locale costs tens of ms: the bot loads them at start
         translations(lang)
-        render_text(compose_digest(load_story(default_story_path()), load_story(default_story_path()).first_day, lang))
+        render_text(
+            compose_digest(
+                load_story(default_story_path()), load_story(default_story_path()).first_day, lang
+            )
+        )
 
     loads = [timed(load_story, default_story_path())[1] for _ in range(5)]
     story = load_story(default_story_path())
@@ -106,8 +116,13 @@ def main() -> int:
         for lang in LANGS:
             _, seconds = timed(lambda d=day, lg=lang: render_text(compose_digest(story, d, lg)))
             renders.append(seconds)
-    so_far = [timed(lambda lg=lang: render_text(compose_story_so_far(story, story.last_day, lg)))[1] for lang in LANGS]
-    report(f"default story: slowest of {len(renders)} digests (compose+render)", max(renders), 0.005)
+    so_far = [
+        timed(lambda lg=lang: render_text(compose_story_so_far(story, story.last_day, lg)))[1]
+        for lang in LANGS
+    ]
+    report(
+        f"default story: slowest of {len(renders)} digests (compose+render)", max(renders), 0.005
+    )
     report("default story: story so far (slowest language)", max(so_far), 0.005)
 
     text = synthetic_story(args.events, args.people)
@@ -116,7 +131,9 @@ def main() -> int:
     per_digest = []
     for day in synthetic.days:
         for lang in LANGS:
-            per_digest.append(timed(lambda d=day, lg=lang: render_text(compose_digest(synthetic, d, lg)))[1])
+            per_digest.append(
+                timed(lambda d=day, lg=lang: render_text(compose_digest(synthetic, d, lg)))[1]
+            )
     per_digest.sort()
     p50 = per_digest[len(per_digest) // 2]
     p99 = per_digest[int(len(per_digest) * 0.99) - 1]

@@ -57,16 +57,38 @@ def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
         Section(_("In short"), (Item((Span(story.meta.summary(lang)),)),), kind="paragraph"),
     ]
     if story.context:
-        sections.append(Section(_("Background"), tuple(_context_item(fact, lang) for fact in story.context)))
+        sections.append(
+            Section(_("Background"), tuple(_context_item(fact, lang) for fact in story.context))
+        )
     if events:
-        sections.append(Section(_("Timeline"), tuple(_event_item(story, event, lang, dated=True) for event in events)))
+        sections.append(
+            Section(
+                _("Timeline"),
+                tuple(_event_item(story, event, lang, dated=True) for event in events),
+            )
+        )
         people = _people_in(story, events)
-        sections.append(Section(_("Who's who"), tuple(_person_item(story, person, day, lang) for person in people)))
+        sections.append(
+            Section(
+                _("Who's who"), tuple(_person_item(story, person, day, lang) for person in people)
+            )
+        )
     else:
         sections.append(
             Section(
                 _("Timeline"),
-                (Item((Span(_("The story starts on %(date)s.", date=format_long(story.first_day, lang))),)),),
+                (
+                    Item(
+                        (
+                            Span(
+                                _(
+                                    "The story starts on %(date)s.",
+                                    date=format_long(story.first_day, lang),
+                                )
+                            ),
+                        )
+                    ),
+                ),
                 kind="paragraph",
             )
         )
@@ -117,7 +139,8 @@ def compose_timeline(story: Story, lang: Lang, until: dt.date | None = None) -> 
 def compose_faq(story: Story, lang: Lang) -> Document:
     _ = Messages(lang)
     items = tuple(
-        Item((Span(entry.question(lang), "strong"), Span("\n" + entry.answer(lang)))) for entry in story.faq
+        Item((Span(entry.question(lang), "strong"), Span("\n" + entry.answer(lang))))
+        for entry in story.faq
     )
     return Document(
         kind="faq",
@@ -173,7 +196,12 @@ def _role_text(story: Story, role: Role, lang: Lang) -> str:
         return title
     # The French catalog uses ``of_organisation`` so that "de" elides before a vowel
     # ("PDG d'OpenAI", "PDG de Microsoft"), which a plain placeholder cannot express.
-    return _("%(title)s of %(organisation)s", title=title, organisation=org, of_organisation=french_of(org))
+    return _(
+        "%(title)s of %(organisation)s",
+        title=title,
+        organisation=org,
+        of_organisation=french_of(org),
+    )
 
 
 def french_of(name: str) -> str:
@@ -198,16 +226,40 @@ def _person_item(story: Story, person: Person, day: dt.date, lang: Lang) -> Item
                 parts.append(_("%(role)s (announced)", role=text))
             elif role.since is not None and role.since.first >= story.first_day:
                 if role.since.is_exact:
-                    parts.append(_("%(role)s since %(date)s", role=text, date=format_long(role.since.first, lang)))
+                    parts.append(
+                        _(
+                            "%(role)s since %(date)s",
+                            role=text,
+                            date=format_long(role.since.first, lang),
+                        )
+                    )
                 else:
-                    parts.append(_("%(role)s since around %(date)s", role=text, date=format_long(role.since.first, lang)))
+                    parts.append(
+                        _(
+                            "%(role)s since around %(date)s",
+                            role=text,
+                            date=format_long(role.since.first, lang),
+                        )
+                    )
             else:
                 parts.append(text)
         elif role.until is not None and story.first_day <= role.until.first <= day:
             if role.until.is_exact:
-                parts.append(_("%(role)s until %(date)s", role=text, date=format_long(role.until.first, lang)))
+                parts.append(
+                    _(
+                        "%(role)s until %(date)s",
+                        role=text,
+                        date=format_long(role.until.first, lang),
+                    )
+                )
             else:
-                parts.append(_("%(role)s until around %(date)s", role=text, date=format_long(role.until.first, lang)))
+                parts.append(
+                    _(
+                        "%(role)s until around %(date)s",
+                        role=text,
+                        date=format_long(role.until.first, lang),
+                    )
+                )
     if not parts:
         parts.append(person.bio(lang))
     return Item((Span(_join_roles(parts, lang)),), label=person.name)
@@ -215,7 +267,11 @@ def _person_item(story: Story, person: Person, day: dt.date, lang: Lang) -> Item
 
 def _join_roles(parts: list[str], lang: Lang) -> str:
     # French typography puts a space before the semicolon.
-    return format_names(parts, lang) if len(parts) <= 2 else (" ; " if lang == "fr" else "; ").join(parts)
+    return (
+        format_names(parts, lang)
+        if len(parts) <= 2
+        else (" ; " if lang == "fr" else "; ").join(parts)
+    )
 
 
 def _previously_item(story: Story, day: dt.date, lang: Lang) -> Item | None:
@@ -227,7 +283,13 @@ def _previously_item(story: Story, day: dt.date, lang: Lang) -> Item | None:
     for earlier_day in earlier:
         headlines = [event.headline(lang) for event in story.events_on(earlier_day)]
         more = "…" if len(headlines) > 1 else ""
-        pieces.append(_("%(date)s: %(headline)s", date=format_short_day(earlier_day, lang), headline=headlines[0] + more))
+        pieces.append(
+            _(
+                "%(date)s: %(headline)s",
+                date=format_short_day(earlier_day, lang),
+                headline=headlines[0] + more,
+            )
+        )
     return Item((Span(" · ".join(pieces)),))
 
 
@@ -246,8 +308,10 @@ def _sources_line(story: Story, events: tuple[Event, ...] | list[Event], lang: L
     used = {event.source for event in events if event.source} or {s.id for s in story.meta.sources}
     sources = [s for s in story.meta.sources if s.id in used] or list(story.meta.sources)
     names = [_source_name(source, lang) for source in sources]
-    return _("Source: %(sources)s", sources=format_names(names, lang)) if len(names) == 1 else _(
-        "Sources: %(sources)s", sources=format_names(names, lang)
+    return (
+        _("Source: %(sources)s", sources=format_names(names, lang))
+        if len(names) == 1
+        else _("Sources: %(sources)s", sources=format_names(names, lang))
     )
 
 
@@ -257,7 +321,11 @@ def _source_name(source: Source, lang: Lang) -> str:
     if source.publisher:
         name = _("%(title)s, %(publisher)s", title=name, publisher=source.publisher)
     if source.language != lang:
-        name = _("%(source)s (in French)", source=name) if source.language == "fr" else _("%(source)s (in English)", source=name)
+        name = (
+            _("%(source)s (in French)", source=name)
+            if source.language == "fr"
+            else _("%(source)s (in English)", source=name)
+        )
     if source.url:
         name = f"{name} <{source.url}>"
     return name

@@ -60,9 +60,13 @@ def format_day_range(first: dt.date, last: dt.date, lang: Lang) -> str:
     if (first.year, first.month) != (last.year, last.month) or (last - first).days > 2:
         return f"{format_long(first, lang)} – {format_long(last, lang)}"
     if lang == "fr":
-        days = format_list([format_date(d, "d", locale=locale) for d in _days(first, last)], locale=locale)
+        days = format_list(
+            [format_date(d, "d", locale=locale) for d in _days(first, last)], locale=locale
+        )
         return f"{days} {format_date(last, 'MMMM y', locale=locale)}"
-    return f"{format_date(first, 'MMMM d', locale=locale)}–{format_date(last, 'd, y', locale=locale)}"
+    return (
+        f"{format_date(first, 'MMMM d', locale=locale)}–{format_date(last, 'd, y', locale=locale)}"
+    )
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -84,7 +88,9 @@ def format_usd(amount: float, lang: Lang) -> str:
     compact number with the currency: French puts "de dollars" after a noun ("milliards") and
     "dollars" after a plain number; English puts the sign first.
     """
-    number = format_compact_decimal(amount, format_type="long", locale=babel_locale(lang), fraction_digits=1)
+    number = format_compact_decimal(
+        amount, format_type="long", locale=babel_locale(lang), fraction_digits=1
+    )
     if lang == "fr":
         return f"{number} de dollars" if number[-1].isalpha() else f"{number} dollars"
     return f"${number}"

@@ -95,7 +95,9 @@ class StoryDate(_Model):
         if self.precision == "weekend" and (
             self.start.weekday() not in (4, 5) or (self.end - self.start).days > 2
         ):
-            raise ValueError("a weekend window must start on a Friday or Saturday and last at most 3 days")
+            raise ValueError(
+                "a weekend window must start on a Friday or Saturday and last at most 3 days"
+            )
         return self
 
     @property
@@ -385,10 +387,13 @@ class _Lines:
                         child = value
                         best = key.start_mark.line + 1
                         break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    child = node.value[part]
-                    best = child.start_mark.line + 1
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                child = node.value[part]
+                best = child.start_mark.line + 1
             if child is None:
                 return best
             node = child
@@ -397,7 +402,9 @@ class _Lines:
     def duplicate_keys(self) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
         """PyYAML keeps the last of two equal keys silently; we report them instead."""
 
-        def walk(node: yaml.Node, loc: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
+        def walk(
+            node: yaml.Node, loc: tuple[str | int, ...]
+        ) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
             if isinstance(node, yaml.MappingNode):
                 seen: set[str] = set()
                 for key, value in node.value:
@@ -438,7 +445,9 @@ def _drop_union_noise(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     noise = {"function-before[_coerce_story_date(), nullable[StoryDate]]", "nullable[StoryDate]"}
     out: list[str | int] = []
     for part in loc:
-        if isinstance(part, str) and (part in noise or part.startswith("function-") or part == "StoryDate"):
+        if isinstance(part, str) and (
+            part in noise or part.startswith("function-") or part == "StoryDate"
+        ):
             continue
         out.append(part)
     return tuple(out)
@@ -503,7 +512,9 @@ def parse_story(text: str, file: str = "<string>") -> Story:
     lines = _Lines(root)
     errors = _Collector(file, lines)
     if not isinstance(data, dict):
-        raise StoryError([StoryIssue(file, "", "a story file must be a mapping (slug, title, ...)", 1)])
+        raise StoryError(
+            [StoryIssue(file, "", "a story file must be a mapping (slug, title, ...)", 1)]
+        )
 
     for loc, key, line in lines.duplicate_keys():
         errors.issues.append(StoryIssue(file, _format_path((*loc, key)), "duplicate key", line))
@@ -551,7 +562,9 @@ def _raw_ids(data: dict[str, Any], section: str) -> set[str]:
     items = data.get(section) or []
     if not isinstance(items, list):
         return set()
-    return {item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)}
+    return {
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
 
 
 def _check_references(
@@ -564,9 +577,15 @@ def _check_references(
     org_ids = _raw_ids(data, "organisations")
     entity_ids = person_ids | org_ids
     raw_sources = data.get("sources") or []
-    source_ids = {
-        item["id"] for item in raw_sources if isinstance(item, dict) and isinstance(item.get("id"), str)
-    } if isinstance(raw_sources, list) else set()
+    source_ids = (
+        {
+            item["id"]
+            for item in raw_sources
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        }
+        if isinstance(raw_sources, list)
+        else set()
+    )
 
     # Duplicate ids: people and organisations share one namespace because facts refer to both.
     seen: dict[str, tuple[str | int, ...]] = {}
@@ -582,7 +601,10 @@ def _check_references(
             namespace = "entity" if section in ("people", "organisations") else section
             previous = seen.get(f"{namespace}:{key}")
             if previous is not None:
-                errors.add((section, index, "id"), f"duplicate id '{key}' (already used at {_format_path(previous)})")
+                errors.add(
+                    (section, index, "id"),
+                    f"duplicate id '{key}' (already used at {_format_path(previous)})",
+                )
             else:
                 seen[f"{namespace}:{key}"] = (section, index)
     if meta is not None:
@@ -612,12 +634,25 @@ def _check_references(
     for index, person in raw_items("people"):
         for r, role in enumerate(raw_list(person, "roles")):
             if isinstance(role, dict):
-                expect(org_ids, role.get("organisation"), ("people", index, "roles", r, "organisation"), "organisation")
+                expect(
+                    org_ids,
+                    role.get("organisation"),
+                    ("people", index, "roles", r, "organisation"),
+                    "organisation",
+                )
         for r, relation in enumerate(raw_list(person, "relations")):
             if isinstance(relation, dict):
-                expect(person_ids, relation.get("person"), ("people", index, "relations", r, "person"), "person")
+                expect(
+                    person_ids,
+                    relation.get("person"),
+                    ("people", index, "relations", r, "person"),
+                    "person",
+                )
                 if relation.get("person") == person.get("id"):
-                    errors.add(("people", index, "relations", r, "person"), "a person cannot be related to themselves")
+                    errors.add(
+                        ("people", index, "relations", r, "person"),
+                        "a person cannot be related to themselves",
+                    )
     for index, event in raw_items("events"):
         for p, person_id in enumerate(raw_list(event, "people")):
             expect(person_ids, person_id, ("events", index, "people", p), "person")
@@ -626,7 +661,12 @@ def _check_references(
         for f, fact in enumerate(raw_list(event, "facts")):
             if isinstance(fact, dict):
                 for field in ("subject", "by", "object"):
-                    expect(entity_ids, fact.get(field), ("events", index, "facts", f, field), "person or organisation")
+                    expect(
+                        entity_ids,
+                        fact.get(field),
+                        ("events", index, "facts", f, field),
+                        "person or organisation",
+                    )
         expect(source_ids, event.get("source"), ("events", index, "source"), "source")
     for index, quote in raw_items("quotes"):
         expect(person_ids, quote.get("person"), ("quotes", index, "person"), "person")
@@ -639,8 +679,15 @@ def _check_references(
 
     for index, person in sections["people"]:
         for r, role in enumerate(person.roles):
-            if role.since is not None and role.until is not None and role.until.last < role.since.first:
-                errors.add(("people", index, "roles", r, "until"), f"role ends ({role.until.last}) before it starts ({role.since.first})")
+            if (
+                role.since is not None
+                and role.until is not None
+                and role.until.last < role.since.first
+            ):
+                errors.add(
+                    ("people", index, "roles", r, "until"),
+                    f"role ends ({role.until.last}) before it starts ({role.since.first})",
+                )
         _check_role_overlaps(errors, index, person)
     if not sections["events"] and not errors.issues:
         errors.add(("events",), "a story needs at least one event")
@@ -652,7 +699,11 @@ def _check_role_overlaps(errors: _Collector, index: int, person: Person) -> None
     for a in range(len(person.roles)):
         for b in range(a + 1, len(person.roles)):
             first, second = person.roles[a], person.roles[b]
-            if (first.key, first.organisation, first.interim) != (second.key, second.organisation, second.interim):
+            if (first.key, first.organisation, first.interim) != (
+                second.key,
+                second.organisation,
+                second.interim,
+            ):
                 continue
             # Certain overlap: each starts (at the latest) before the other ends (at the earliest).
             first_start = first.since.last if first.since else far_past
@@ -726,7 +777,9 @@ class StoryLibrary:
             return self._stories[slug]
         except KeyError:
             known = ", ".join(sorted(self._stories))
-            raise StoryError([StoryIssue("", "", f"unknown story '{slug}' (known: {known})")]) from None
+            raise StoryError(
+                [StoryIssue("", "", f"unknown story '{slug}' (known: {known})")]
+            ) from None
 
     @property
     def default(self) -> Story:

@@ -30,11 +30,18 @@ def stories(draw: st.DrawFn) -> str:
         roles = []
         if draw(st.booleans()):
             since = start + dt.timedelta(days=draw(st.integers(0, 5)))
-            role = {"key": "ceo", "title": draw(bilingual()), "organisation": "org", "since": since.isoformat()}
+            role = {
+                "key": "ceo",
+                "title": draw(bilingual()),
+                "organisation": "org",
+                "since": since.isoformat(),
+            }
             if draw(st.booleans()):
                 role["until"] = (since + dt.timedelta(days=draw(st.integers(1, 5)))).isoformat()
             roles.append(role)
-        people.append({"id": f"p{index}", "name": draw(words), "bio": draw(bilingual()), "roles": roles})
+        people.append(
+            {"id": f"p{index}", "name": draw(words), "bio": draw(bilingual()), "roles": roles}
+        )
     events = []
     for index in range(draw(st.integers(1, 12))):
         first = start + dt.timedelta(days=draw(st.integers(0, 9)))
@@ -69,7 +76,9 @@ def stories(draw: st.DrawFn) -> str:
         "people": people,
         "events": events,
         "faq": [{"question": draw(bilingual()), "answer": draw(bilingual())}],
-        "context": [{"id": "c", "text": draw(bilingual()), "quote": draw(words), "amount_usd": 1.5e9}],
+        "context": [
+            {"id": "c", "text": draw(bilingual()), "quote": draw(words), "amount_usd": 1.5e9}
+        ],
     }
     return yaml.safe_dump(story, allow_unicode=True, sort_keys=False)
 

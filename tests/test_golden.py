@@ -38,7 +38,10 @@ def test_daily_digest(day, lang) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_story_so_far_markdown(lang) -> None:  # type: ignore[no-untyped-def]
-    check(f"so-far-{STORY.last_day}-{lang}.md", render_markdown(compose_story_so_far(STORY, STORY.last_day, lang)))
+    check(
+        f"so-far-{STORY.last_day}-{lang}.md",
+        render_markdown(compose_story_so_far(STORY, STORY.last_day, lang)),
+    )
 
 
 @pytest.mark.parametrize("lang", LANGS)

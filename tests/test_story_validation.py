@@ -28,22 +28,26 @@ def test_minimal_story_is_valid() -> None:
     ("old", "new", "expected"),
     [
         pytest.param(
-            "person: ada", "person: zed",
+            "person: ada",
+            "person: zed",
             "story.yaml:36: people[1].relations[0].person: unknown person id 'zed'",
             id="unknown-person-in-relation",
         ),
         pytest.param(
-            "    people: [bob]\n", "    people: [bob, carol]\n",
+            "    people: [bob]\n",
+            "    people: [bob, carol]\n",
             "story.yaml:51: events[1].people[1]: unknown person id 'carol'",
             id="unknown-person-in-event",
         ),
         pytest.param(
-            "date: 2024-03-01", "date: 2024-02-30",
+            "date: 2024-03-01",
+            "date: 2024-02-30",
             "story.yaml:39: events[0].date.on: '2024-02-30' is not a date that exists (use YYYY-MM-DD)",
             id="date-that-does-not-exist",
         ),
         pytest.param(
-            'bio: {fr: "Ingénieur.", en: "Engineer."}', 'bio: {fr: "Ingénieur."}',
+            'bio: {fr: "Ingénieur.", en: "Engineer."}',
+            'bio: {fr: "Ingénieur."}',
             "story.yaml:28: people[1].bio.en: missing translation (en)",
             id="missing-english",
         ),
@@ -54,17 +58,20 @@ def test_minimal_story_is_valid() -> None:
             id="missing-french",
         ),
         pytest.param(
-            "  - id: bob-steps-in", "  - id: ada-leaves",
+            "  - id: bob-steps-in",
+            "  - id: ada-leaves",
             "story.yaml:47: events[1].id: duplicate id 'ada-leaves' (already used at events[0])",
             id="duplicate-event-id",
         ),
         pytest.param(
-            "events:\n", "  - id: acme\n    name: Acme Person\n    bio: {fr: Personne, en: Person}\nevents:\n",
+            "events:\n",
+            "  - id: acme\n    name: Acme Person\n    bio: {fr: Personne, en: Person}\nevents:\n",
             "story.yaml:37: people[2].id: duplicate id 'acme' (already used at organisations[0])",
             id="person-id-clashes-with-organisation",
         ),
         pytest.param(
-            "        since: 2024-03-02\n", "        since: 2024-03-02\n        until: 2024-02-01\n",
+            "        since: 2024-03-02\n",
+            "        since: 2024-03-02\n        until: 2024-02-01\n",
             "story.yaml:35: people[1].roles[0].until: role ends (2024-02-01) before it starts (2024-03-02)",
             id="role-ends-before-it-starts",
         ),
@@ -88,22 +95,26 @@ def test_minimal_story_is_valid() -> None:
             id="unknown-organisation-in-role",
         ),
         pytest.param(
-            "    source: article\n", "    source: blog\n",
+            "    source: article\n",
+            "    source: blog\n",
             "story.yaml:45: events[0].source: unknown source id 'blog'",
             id="unknown-source",
         ),
         pytest.param(
-            "    quote: \"Ada annonce son départ.\"\n", "",
+            '    quote: "Ada annonce son départ."\n',
+            "",
             "story.yaml:38: events[0].quote: missing (required)",
             id="event-without-source-quote",
         ),
         pytest.param(
-            "slug: minimal-example", "slug: Minimal Example",
+            "slug: minimal-example",
+            "slug: Minimal Example",
             "story.yaml:1: slug: String should match pattern '^[a-z0-9][a-z0-9-]*$'",
             id="bad-slug",
         ),
         pytest.param(
-            "    aliases: [Ada, Lovelace]\n", "    aliases: [Ada, Lovelace]\n    nickname: Countess\n",
+            "    aliases: [Ada, Lovelace]\n",
+            "    aliases: [Ada, Lovelace]\n    nickname: Countess\n",
             "story.yaml:20: people[0].nickname: unknown field",
             id="unknown-field",
         ),
@@ -123,7 +134,9 @@ def test_every_error_is_reported_at_once() -> None:
     found = problems(text)
     assert len(found) == 3
     assert any("missing translation (en)" in p for p in found)
-    assert any("unknown person id 'zed'" in p for p in found)  # checked although people[1] is invalid
+    assert any(
+        "unknown person id 'zed'" in p for p in found
+    )  # checked although people[1] is invalid
     assert any("'2024-13-01' is not a date" in p for p in found)
 
 
@@ -135,7 +148,9 @@ def test_not_yaml() -> None:
 
 
 def test_not_a_mapping() -> None:
-    assert problems("- just\n- a list\n") == ["story.yaml:1: a story file must be a mapping (slug, title, ...)"]
+    assert problems("- just\n- a list\n") == [
+        "story.yaml:1: a story file must be a mapping (slug, title, ...)"
+    ]
 
 
 def test_duplicate_yaml_key() -> None:

@@ -28,7 +28,9 @@ def parse_date(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date (use YYYY-MM-DD, e.g. 2023-11-17)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{value}' is not a date (use YYYY-MM-DD, e.g. 2023-11-17)"
+        ) from None
 
 
 def stories_dir() -> Path:

@@ -7,7 +7,13 @@ import json
 import sys
 from typing import Any
 
-from bot.commands.common import BadArgument, add_story_option, parse_date, parse_lang, story_from_args
+from bot.commands.common import (
+    BadArgument,
+    add_story_option,
+    parse_date,
+    parse_lang,
+    story_from_args,
+)
 from digests.compose import compose_digest, compose_story_so_far
 from digests.formatting import format_long
 from digests.render import render_markdown, render_text
@@ -19,10 +25,14 @@ def register(subparsers: Any) -> None:
         help="print the digest of a story date",
         description="Print the digest of one story date (or the story so far) in French or English.",
     )
-    parser.add_argument("--date", type=parse_date, help="story date, YYYY-MM-DD (default: the story's first day)")
+    parser.add_argument(
+        "--date", type=parse_date, help="story date, YYYY-MM-DD (default: the story's first day)"
+    )
     parser.add_argument("--lang", type=parse_lang, default="en", help="fr or en (default: en)")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    parser.add_argument("--so-far", action="store_true", help="everything up to the date, for newcomers")
+    parser.add_argument(
+        "--so-far", action="store_true", help="everything up to the date, for newcomers"
+    )
     add_story_option(parser)
     parser.set_defaults(handler=run)
 

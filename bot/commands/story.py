@@ -14,7 +14,9 @@ from digests.story import load_story
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "story", help="check a story file or show a story's timeline", description="Work with story files."
+        "story",
+        help="check a story file or show a story's timeline",
+        description="Work with story files.",
     )
     actions = parser.add_subparsers(dest="story_command", metavar="ACTION", required=True)
 
@@ -43,7 +45,9 @@ def check_file(args: argparse.Namespace) -> int:
 
 def show_timeline(args: argparse.Namespace) -> int:
     document = compose_timeline(story_from_args(args), args.lang)
-    sys.stdout.write(render_markdown(document) if args.format == "markdown" else render_text(document))
+    sys.stdout.write(
+        render_markdown(document) if args.format == "markdown" else render_text(document)
+    )
     return 0
 
 
@@ -53,7 +57,9 @@ def list_stories(args: argparse.Namespace) -> int:
     library = load_library()
     for story in library:
         marker = " (default)" if story.slug == library.default_slug else ""
-        print(f"{story.slug}{marker}: {story.meta.title.en} — {story.first_day} to {story.last_day}")
+        print(
+            f"{story.slug}{marker}: {story.meta.title.en} — {story.first_day} to {story.last_day}"
+        )
     for problem in library.problems:
         print(f"skipped an invalid file in {stories_dir()}:\n{problem}", file=sys.stderr)
     return 0
