@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 
 ## Refresh the gettext catalogs from the code (Babel's tooling).
 i18n: $(STAMP)
-	$(BIN)/python -m bot.i18n_tool
+	$(BIN)/python scripts/update_catalogs.py
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
