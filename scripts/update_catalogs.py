@@ -96,10 +96,7 @@ def missing_translations() -> list[str]:
                 continue
             translated = catalog.get(message.id)
             strings = translated.string if translated is not None else None
-            if isinstance(strings, tuple | list):
-                ok = all(strings)
-            else:
-                ok = bool(strings)
+            ok = all(strings) if isinstance(strings, tuple | list) else bool(strings)
             if translated is None or not ok or translated.fuzzy:
                 where = ", ".join(f"{file}:{line}" for file, line in message.locations)
                 problems.append(f"{path.relative_to(ROOT)}: no French for {message.id!r} ({where})")
