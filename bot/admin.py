@@ -1,0 +1,654 @@
+"""Subscriptions administration: one service for every platform and for the CLI.
+
+Platform adapters translate a slash command into one call here and the result (or the
+`AdminError`, whose message is already translated into ``actor.lang``) into a reply::
+
+    admin = AdminService(store, library, publishers=registry, worker=worker)
+    admin.register_channel_validator("discord", lambda workspace_id, channel_id: ...)
+    info, created = await admin.subscribe(
+        SubscriptionSpec(platform="discord", workspace_id=guild, channel_id=channel,
+                         lang="fr", post_time="08:00", timezone="Europe/Paris"),
+        Actor(user_id=user, via="chat", where=channel, lang="fr"),
+    )
+
+Every method is ``async`` (a channel validator may call the platform). Subscriptions managed by
+``config/subscriptions.toml`` (``managed_by="file"``) cannot be changed from chat: the refusal
+says which file to edit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+import tomllib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import delete, desc, func, select
+
+from bot.publishing import PublisherRegistry
+from bot.schedule import first_run, format_post_time, langs_of, story_date_for, utcnow
+from bot.store import FAILED, PENDING, SENT, SKIPPED, Delivery, Store, Subscription
+from digests.documents import Document
+from digests.errors import DepecheError
+from digests.i18n import Messages
+from digests.story import Lang, StoryLibrary
+
+_log = logging.getLogger(__name__)
+
+PLATFORMS = ("discord", "slack", "console")
+LANG_CHOICES = ("fr", "en", "both")
+MODES = ("live", "replay")
+
+ChannelValidator = Callable[[str, str], bool | Awaitable[bool]]
+"""``(workspace_id, channel_id) -> bool``: does the bot see that channel (and may it post)?"""
+
+
+def messages(lang: str) -> Messages:
+    return Messages(lang if lang in ("fr", "en") else "en", domain="bot", package="bot")  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class AdminError(DepecheError):
+    """A refused admin operation; ``str(error)`` is the translated message for the user."""
+
+    code = "invalid"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidValue(AdminError):
+    code = "invalid_value"
+
+
+class UnknownTimezone(AdminError):
+    code = "unknown_timezone"
+
+    @property
+    def suggestions(self) -> list[str]:
+        return list(self.details.get("suggestions", []))
+
+
+class InvalidTime(AdminError):
+    code = "invalid_time"
+
+
+class UnknownChannel(AdminError):
+    code = "unknown_channel"
+
+
+class ReplayStartInPast(AdminError):
+    code = "replay_start_in_past"
+
+
+class FileManaged(AdminError):
+    code = "file_managed"
+
+
+class SubscriptionNotFound(AdminError):
+    code = "not_found"
+
+
+class UnknownStory(AdminError):
+    code = "unknown_story"
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks, from where, in which language the answer (and later notices) should be."""
+
+    user_id: str | None = None
+    via: Literal["chat", "cli", "file"] = "chat"
+    where: str | None = None  # channel id the command came from / "file:<path>" / "cli"
+    lang: Lang = "en"
+
+
+CLI = Actor(via="cli", where="cli", lang="en")
+
+
+@dataclass(frozen=True)
+class SubscriptionSpec:
+    platform: str
+    workspace_id: str
+    channel_id: str
+    lang: str = "fr"
+    post_time: str = "08:00"
+    timezone: str = "Europe/Paris"
+    mode: str = "live"
+    start_date: dt.date | None = None
+    story_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """Subscriptions of a channel (all languages when ``lang`` is None)."""
+
+    platform: str
+    workspace_id: str
+    channel_id: str
+    lang: str | None = None
+
+
+Ref = int | Target
+
+
+@dataclass(frozen=True)
+class SubscriptionInfo:
+    id: int
+    story_slug: str
+    platform: str
+    workspace_id: str
+    channel_id: str
+    lang: str
+    post_time: str
+    timezone: str
+    mode: str
+    start_date: dt.date | None
+    active: bool
+    paused_reason: str | None
+    managed_by: str
+    created_by: str | None
+    configured_from: str | None
+    next_run_at: dt.datetime | None  # UTC
+
+    @property
+    def next_run_local(self) -> dt.datetime | None:
+        return self.next_run_at.astimezone(ZoneInfo(self.timezone)) if self.next_run_at else None
+
+    @classmethod
+    def of(cls, row: Subscription) -> SubscriptionInfo:
+        return cls(
+            id=row.id, story_slug=row.story_slug, platform=row.platform,
+            workspace_id=row.workspace_id, channel_id=row.channel_id, lang=row.lang,
+            post_time=row.post_time, timezone=row.timezone, mode=row.mode,
+            start_date=row.start_date, active=row.active, paused_reason=row.paused_reason,
+            managed_by=row.managed_by, created_by=row.created_by,
+            configured_from=row.configured_from, next_run_at=row.next_run_at,
+        )
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    id: int
+    digest_date: dt.date
+    story_date: dt.date | None
+    lang: str
+    status: str
+    late: bool
+    attempts: int
+    last_error: str | None
+    scheduled_for: dt.datetime
+    sent_at: dt.datetime | None
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    subscription: SubscriptionInfo
+    recent: tuple[DeliveryInfo, ...]
+    sent: int
+    failed: int
+    skipped: int
+    pending: int
+
+    @property
+    def failures(self) -> tuple[DeliveryInfo, ...]:
+        return tuple(d for d in self.recent if d.status == FAILED)
+
+    @property
+    def skips(self) -> tuple[DeliveryInfo, ...]:
+        return tuple(d for d in self.recent if d.status == SKIPPED)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+@cache
+def _zones_folded() -> dict[str, str]:
+    return {zone.casefold(): zone for zone in _zones()}
+
+
+def suggest_timezones(name: str, limit: int = 3) -> list[str]:
+    from rapidfuzz import fuzz, process
+
+    query = name.strip().replace(" ", "_")
+    matches = process.extract(query, _zones(), scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
+    return [match[0] for match in matches]
+
+
+def check_timezone(name: str, lang: str = "en") -> str:
+    """The canonical IANA name, or `UnknownTimezone` with close names."""
+    canonical = _zones_folded().get(name.strip().casefold())
+    if canonical is not None:
+        return canonical
+    try:
+        ZoneInfo(name)  # links the list does not include (e.g. "UTC" spellings)
+        return name
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    m = messages(lang)
+    suggestions = suggest_timezones(name)
+    text = m("Unknown time zone %(zone)s.", zone=repr(name))
+    if suggestions:
+        text += " " + m("Did you mean: %(names)s?", names=", ".join(suggestions))
+    else:
+        text += " " + m("Use an IANA name such as Europe/Paris or America/New_York.")
+    raise UnknownTimezone(text, suggestions=suggestions)
+
+
+def check_time(value: str, lang: str = "en") -> str:
+    try:
+        return format_post_time(value)
+    except ValueError:
+        raise InvalidTime(
+            messages(lang)("Invalid time %(time)s: use HH:MM, 24-hour clock (for example 08:00).", time=repr(value))
+        ) from None
+
+
+# --------------------------------------------------------------------------- the service
+
+
+@dataclass
+class AdminService:
+    store: Store
+    library: StoryLibrary
+    publishers: PublisherRegistry | None = None
+    worker: Any = None  # bot.delivery.DeliveryWorker, for send-now
+    clock: Callable[[], dt.datetime] = utcnow
+    channel_validators: dict[str, ChannelValidator] = field(default_factory=dict)
+
+    def register_channel_validator(self, platform: str, validator: ChannelValidator) -> None:
+        self.channel_validators[platform] = validator
+
+    # -------------------------------------------------------------- helpers
+
+    async def _check_channel(self, platform: str, workspace_id: str, channel_id: str, lang: str) -> None:
+        validator = self.channel_validators.get(platform)
+        if validator is None:
+            return
+        ok = validator(workspace_id, channel_id)
+        if inspect.isawaitable(ok):
+            ok = await ok
+        if not ok:
+            raise UnknownChannel(
+                messages(lang)(
+                    "Unknown channel %(channel)s: I cannot see it or I am not allowed to post there.",
+                    channel=channel_id,
+                )
+            )
+
+    def _validate(self, spec: SubscriptionSpec, actor: Actor, *, check_start: bool) -> SubscriptionSpec:
+        m = messages(actor.lang)
+        if spec.platform not in PLATFORMS:
+            raise InvalidValue(m("Unknown platform %(value)s (choose from %(choices)s).", value=repr(spec.platform), choices=", ".join(PLATFORMS)))
+        if spec.lang not in LANG_CHOICES:
+            raise InvalidValue(m("Unknown language %(value)s (choose from %(choices)s).", value=repr(spec.lang), choices=", ".join(LANG_CHOICES)))
+        if spec.mode not in MODES:
+            raise InvalidValue(m("Unknown mode %(value)s (choose from %(choices)s).", value=repr(spec.mode), choices=", ".join(MODES)))
+        if not spec.channel_id:
+            raise InvalidValue(m("A channel is required."))
+        tz = check_timezone(spec.timezone, actor.lang)
+        post_time = check_time(spec.post_time, actor.lang)
+        try:
+            story = self.library.get(spec.story_slug)
+        except DepecheError:
+            raise UnknownStory(
+                m("Unknown story %(slug)s (known: %(known)s).", slug=repr(spec.story_slug), known=", ".join(self.library.slugs()))
+            ) from None
+        start = spec.start_date
+        if spec.mode == "replay":
+            today = self.clock().astimezone(ZoneInfo(tz)).date()
+            if start is None:
+                start = today
+            elif check_start and start < today:
+                raise ReplayStartInPast(
+                    m("The replay cannot start in the past (%(start)s): choose today (%(today)s) or a later day.", start=start.isoformat(), today=today.isoformat())
+                )
+        else:
+            start = None
+        return replace(spec, timezone=tz, post_time=post_time, story_slug=story.slug, start_date=start)
+
+    def _refuse_file_managed(self, row: Subscription, actor: Actor) -> None:
+        if row.managed_by == "file" and actor.via != "file":
+            where = (row.configured_from or "file:config/subscriptions.toml").removeprefix("file:")
+            raise FileManaged(
+                messages(actor.lang)(
+                    "This subscription is managed by the configuration file %(file)s: change it there, then restart the bot.",
+                    file=where,
+                )
+            )
+
+    def _rows(self, session: Any, ref: Ref, lang: str) -> list[Subscription]:
+        if isinstance(ref, int):
+            rows = [row] if (row := session.get(Subscription, ref)) is not None else []
+        else:
+            query = select(Subscription).where(
+                Subscription.platform == ref.platform,
+                Subscription.workspace_id == ref.workspace_id,
+                Subscription.channel_id == ref.channel_id,
+            )
+            if ref.lang:
+                query = query.where(Subscription.lang == ref.lang)
+            rows = list(session.scalars(query.order_by(Subscription.id)))
+        if not rows:
+            raise SubscriptionNotFound(messages(lang)("No subscription found for this channel."))
+        return rows
+
+    # -------------------------------------------------------------- operations
+
+    async def subscribe(self, spec: SubscriptionSpec, actor: Actor) -> tuple[SubscriptionInfo, bool]:
+        """Create the subscription, or update the one for the same platform/workspace/channel/
+        language. Returns ``(info, created)``."""
+        spec = self._validate(spec, actor, check_start=actor.via != "file")
+        if actor.via != "file":
+            await self._check_channel(spec.platform, spec.workspace_id, spec.channel_id, actor.lang)
+        now = self.clock()
+        with self.store.session() as session, session.begin():
+            row = session.scalars(
+                select(Subscription).where(
+                    Subscription.platform == spec.platform,
+                    Subscription.workspace_id == spec.workspace_id,
+                    Subscription.channel_id == spec.channel_id,
+                    Subscription.lang == spec.lang,
+                )
+            ).one_or_none()
+            created = row is None
+            if row is None:
+                row = Subscription(
+                    platform=spec.platform, workspace_id=spec.workspace_id, channel_id=spec.channel_id,
+                    lang=spec.lang, active=True, created_at=now, created_by=actor.user_id,
+                )
+                session.add(row)
+            else:
+                self._refuse_file_managed(row, actor)
+            schedule = (spec.post_time, spec.timezone, spec.mode, spec.start_date, spec.story_slug)
+            old = (row.post_time, row.timezone, row.mode, row.start_date, row.story_slug)
+            row.story_slug = spec.story_slug or self.library.default_slug
+            row.post_time, row.timezone, row.mode, row.start_date = spec.post_time, spec.timezone, spec.mode, spec.start_date
+            row.managed_by = "file" if actor.via == "file" else "chat"
+            row.configured_from = actor.where
+            row.admin_lang = actor.lang
+            row.updated_at = now
+            if created or schedule != old or row.next_run_at is None:
+                row.next_run_at = first_run(
+                    post_time=spec.post_time, tz=spec.timezone, mode=spec.mode, start_date=spec.start_date, now=now
+                )
+            session.flush()
+            info = SubscriptionInfo.of(row)
+        _log.info("subscription %d %s via %s", info.id, "created" if created else "updated", actor.via)
+        return info, created
+
+    async def update(self, ref: Ref, actor: Actor, **changes: Any) -> list[SubscriptionInfo]:
+        """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
+        ``story_slug``) of existing subscriptions."""
+        with self.store.session() as session:
+            rows = self._rows(session, ref, actor.lang)
+            specs = [
+                SubscriptionSpec(
+                    platform=row.platform, workspace_id=row.workspace_id, channel_id=row.channel_id,
+                    lang=row.lang, post_time=row.post_time, timezone=row.timezone, mode=row.mode,
+                    start_date=row.start_date, story_slug=row.story_slug,
+                )
+                for row in rows
+            ]
+            for row in rows:
+                self._refuse_file_managed(row, actor)
+        out = []
+        for spec in specs:
+            info, _ = await self.subscribe(replace(spec, **changes), actor)
+            out.append(info)
+        return out
+
+    async def unsubscribe(self, ref: Ref, actor: Actor) -> list[SubscriptionInfo]:
+        with self.store.session() as session, session.begin():
+            rows = self._rows(session, ref, actor.lang)
+            for row in rows:
+                self._refuse_file_managed(row, actor)
+            infos = [SubscriptionInfo.of(row) for row in rows]
+            session.execute(delete(Subscription).where(Subscription.id.in_([i.id for i in infos])))
+        return infos
+
+    async def pause(self, ref: Ref, actor: Actor, reason: str | None = None) -> list[SubscriptionInfo]:
+        m = messages(actor.lang)
+        with self.store.session() as session, session.begin():
+            rows = self._rows(session, ref, actor.lang)
+            for row in rows:
+                if actor.via == "chat":
+                    self._refuse_file_managed(row, actor)
+                row.active = False
+                row.paused_reason = reason or m("paused by %(who)s", who=actor.user_id or actor.via)
+                row.updated_at = self.clock()
+            return [SubscriptionInfo.of(row) for row in rows]
+
+    async def resume(self, ref: Ref, actor: Actor) -> list[SubscriptionInfo]:
+        """Reactivate; the next post is the next scheduled time (missed days are not caught up)."""
+        now = self.clock()
+        with self.store.session() as session, session.begin():
+            rows = self._rows(session, ref, actor.lang)
+            for row in rows:
+                if actor.via == "chat":
+                    self._refuse_file_managed(row, actor)
+                row.active = True
+                row.paused_reason = None
+                row.updated_at = now
+                start = row.start_date if row.start_date and row.mode == "replay" else None
+                if start is not None and start < now.astimezone(ZoneInfo(row.timezone)).date():
+                    start = None  # a replay already under way goes on from its next day
+                row.next_run_at = first_run(post_time=row.post_time, tz=row.timezone, mode=row.mode, start_date=start, now=now)
+            return [SubscriptionInfo.of(row) for row in rows]
+
+    async def list(
+        self, *, platform: str | None = None, workspace_id: str | None = None, channel_id: str | None = None
+    ) -> list[SubscriptionInfo]:
+        query = select(Subscription).order_by(Subscription.platform, Subscription.workspace_id, Subscription.channel_id, Subscription.lang)
+        if platform:
+            query = query.where(Subscription.platform == platform)
+        if workspace_id is not None:
+            query = query.where(Subscription.workspace_id == workspace_id)
+        if channel_id is not None:
+            query = query.where(Subscription.channel_id == channel_id)
+        with self.store.session() as session:
+            return [SubscriptionInfo.of(row) for row in session.scalars(query)]
+
+    async def status(self, ref: Ref, actor: Actor = CLI, *, recent: int = 10) -> list[StatusReport]:
+        reports = []
+        with self.store.session() as session:
+            for row in self._rows(session, ref, actor.lang):
+                counts = dict(
+                    session.execute(
+                        select(Delivery.status, func.count()).where(Delivery.subscription_id == row.id).group_by(Delivery.status)
+                    ).all()
+                )
+                last = session.scalars(
+                    select(Delivery).where(Delivery.subscription_id == row.id)
+                    .order_by(desc(Delivery.scheduled_for), Delivery.lang).limit(recent)
+                )
+                reports.append(
+                    StatusReport(
+                        subscription=SubscriptionInfo.of(row),
+                        recent=tuple(
+                            DeliveryInfo(
+                                id=d.id, digest_date=d.digest_date, story_date=d.story_date, lang=d.lang,
+                                status=d.status, late=d.late, attempts=d.attempts, last_error=d.last_error,
+                                scheduled_for=d.scheduled_for, sent_at=d.sent_at, message_ids=tuple(d.message_ids or ()),
+                            )
+                            for d in last
+                        ),
+                        sent=counts.get(SENT, 0), failed=counts.get(FAILED, 0),
+                        skipped=counts.get(SKIPPED, 0), pending=counts.get(PENDING, 0),
+                    )
+                )
+        return reports
+
+    async def preview(self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None) -> list[Document]:
+        """The documents the subscription would post on local ``day`` (default today)."""
+        from digests.compose import compose_digest, compose_story_so_far
+
+        if isinstance(ref, SubscriptionSpec):
+            spec = self._validate(ref, actor, check_start=False)
+            story_slug, mode, start, tz, lang = spec.story_slug, spec.mode, spec.start_date, spec.timezone, spec.lang
+        else:
+            with self.store.session() as session:
+                row = self._rows(session, ref, actor.lang)[0]
+                story_slug, mode, start, tz, lang = row.story_slug, row.mode, row.start_date, row.timezone, row.lang
+        story = self.library.get(story_slug)
+        local_day = day or self.clock().astimezone(ZoneInfo(tz)).date()
+        story_day = story_date_for(mode, local_day, start, story)
+        documents = []
+        for one in langs_of(lang):
+            document = compose_digest(story, story_day, one)  # type: ignore[arg-type]
+            if document is None:
+                document = compose_story_so_far(story, min(max(story_day, story.first_day), story.last_day), one)  # type: ignore[arg-type]
+            documents.append(document)
+        return documents
+
+    async def send_now(self, ref: Ref, actor: Actor) -> list[DeliveryInfo]:
+        """Post today's digest now (it counts as today's post: it is never posted twice)."""
+        from bot.schedule import _insert
+
+        now = self.clock()
+        ids: list[int] = []
+        with self.store.session() as session, session.begin():
+            for row in self._rows(session, ref, actor.lang):
+                if actor.via == "chat":
+                    self._refuse_file_managed(row, actor)
+                story = self.library.get(row.story_slug)
+                local_day = now.astimezone(ZoneInfo(row.timezone)).date()
+                story_day = story_date_for(row.mode, local_day, row.start_date, story)
+                for lang in langs_of(row.lang):
+                    session.execute(
+                        _insert(self.store.dialect)(Delivery.__table__)
+                        .values(
+                            subscription_id=row.id, platform=row.platform, digest_date=local_day,
+                            story_date=story_day, lang=lang, scheduled_for=now, status=PENDING, late=False,
+                            attempts=0, next_attempt_at=now, created_at=now,
+                        )
+                        .on_conflict_do_nothing(index_elements=["subscription_id", "digest_date", "lang"])
+                    )
+                    ids.append(
+                        session.scalars(
+                            select(Delivery.id).where(
+                                Delivery.subscription_id == row.id, Delivery.digest_date == local_day, Delivery.lang == lang
+                            )
+                        ).one()
+                    )
+        if self.worker is not None:
+            await self.worker.run_until_idle(now)
+        with self.store.session() as session:
+            rows = session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
+            return [
+                DeliveryInfo(
+                    id=d.id, digest_date=d.digest_date, story_date=d.story_date, lang=d.lang, status=d.status,
+                    late=d.late, attempts=d.attempts, last_error=d.last_error, scheduled_for=d.scheduled_for,
+                    sent_at=d.sent_at, message_ids=tuple(d.message_ids or ()),
+                )
+                for d in rows
+            ]
+
+    # -------------------------------------------------------------- the file
+
+    async def apply_file(self, path: str | Path) -> list[SubscriptionInfo]:
+        """Apply ``config/subscriptions.toml`` idempotently (``managed_by="file"``); file-managed
+        subscriptions no longer in the file are removed. A missing file changes nothing."""
+        path = Path(path)
+        if not path.is_file():
+            return []
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise InvalidValue(f"{path}: {error}") from None
+        actor = Actor(via="file", where=f"file:{path}", lang="en")
+        applied: list[SubscriptionInfo] = []
+        for index, entry in enumerate(data.get("subscription", [])):
+            try:
+                spec = spec_from_mapping(entry)
+                info, _ = await self.subscribe(spec, actor)
+            except (AdminError, KeyError, TypeError, ValueError) as error:
+                raise InvalidValue(f"{path}: subscription[{index}]: {error}") from None
+            applied.append(info)
+        keep = {info.id for info in applied}
+        with self.store.session() as session, session.begin():
+            stale = session.scalars(select(Subscription).where(Subscription.managed_by == "file"))
+            for row in stale:
+                if row.id not in keep:
+                    _log.info("subscription %d removed from %s: deleting it", row.id, path)
+                    session.delete(row)
+        return applied
+
+
+def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
+    known = {"platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story"}
+    unknown = set(entry) - known
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+    start = entry.get("start")
+    if isinstance(start, str):
+        start = dt.date.fromisoformat(start)
+    return SubscriptionSpec(
+        platform=entry["platform"],
+        workspace_id=str(entry.get("workspace", "")),
+        channel_id=str(entry["channel"]),
+        lang=entry.get("lang", "fr"),
+        post_time=entry.get("time", "08:00"),
+        timezone=entry.get("tz", "Europe/Paris"),
+        mode=entry.get("mode", "live"),
+        start_date=start,
+        story_slug=entry.get("story"),
+    )
+
+
+# --------------------------------------------------------------------------- text
+
+
+def describe(info: SubscriptionInfo, lang: str = "en") -> str:
+    """One line per subscription, translated."""
+    m = messages(lang)
+    where = f"{info.platform}:{info.workspace_id + '/' if info.workspace_id else ''}{info.channel_id}"
+    mode = m("live") if info.mode == "live" else m("replay from %(start)s", start=info.start_date)
+    state = m("active") if info.active else m("paused (%(reason)s)", reason=info.paused_reason or "")
+    nxt = info.next_run_local
+    when = nxt.strftime("%Y-%m-%d %H:%M %Z") if nxt and info.active else "—"
+    managed = m(", managed by %(file)s", file=(info.configured_from or "").removeprefix("file:")) if info.managed_by == "file" else ""
+    return m(
+        "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
+        id=info.id, where=where, lang=info.lang, time=info.post_time, tz=info.timezone, mode=mode,
+        story=info.story_slug, state=state, next=when, managed=managed,
+    )
+
+
+def format_status(report: StatusReport, lang: str = "en") -> str:
+    m = messages(lang)
+    lines = [describe(report.subscription, lang)]
+    lines.append(
+        m("Posted: %(sent)s, pending: %(pending)s, failed: %(failed)s, skipped: %(skipped)s.",
+          sent=report.sent, pending=report.pending, failed=report.failed, skipped=report.skipped)
+    )
+    for d in report.recent:
+        status = m(d.status)
+        late = m(" (late)") if d.late else ""
+        reason = f" — {d.last_error}" if d.last_error and d.status in (FAILED, SKIPPED, PENDING) else ""
+        lines.append(f"  {d.digest_date.isoformat()} [{d.lang}] {status}{late}{reason}")
+    return "\n".join(lines)
+
+
+def render_list(infos: Iterable[SubscriptionInfo], lang: str = "en") -> str:
+    lines = [describe(info, lang) for info in infos]
+    return "\n".join(lines) if lines else messages(lang)("No subscriptions.")
