@@ -1,0 +1,113 @@
+"""The digest engine on the default story: what a reader gets on each day."""
+
+from __future__ import annotations
+
+import datetime as dt
+import doctest
+
+import pytest
+
+import digests.compose
+import digests.formatting
+from digests.compose import compose_digest, compose_story_so_far
+from digests.formatting import format_day, format_number, format_story_date, format_usd
+from digests.render import render_markdown, render_text
+from digests.story import StoryDate, default_story
+
+STORY = default_story()
+NOV = dt.date(2023, 11, 17)
+
+
+@pytest.mark.parametrize("module", [digests.formatting, digests.compose])
+def test_doctests(module: object) -> None:
+    result = doctest.testmod(module)  # type: ignore[arg-type]
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_header_uses_babel_full_date_and_day_number() -> None:
+    fr = compose_digest(STORY, NOV, "fr")
+    en = compose_digest(STORY, NOV + dt.timedelta(days=1), "en")
+    assert fr is not None and en is not None
+    assert fr.subtitle == "Jour 1 — vendredi 17 novembre 2023"
+    assert en.subtitle == "Day 2 — Saturday, November 18, 2023"
+    assert fr.title == "Crise chez OpenAI"
+
+
+def test_day_without_events_has_no_digest() -> None:
+    assert compose_digest(STORY, dt.date(2023, 11, 16), "fr") is None
+    assert compose_digest(STORY, dt.date(2023, 12, 25), "en") is None
+
+
+def test_approximate_events_say_so_on_the_first_day_of_their_window() -> None:
+    text = render_text(compose_digest(STORY, dt.date(2023, 11, 20), "fr"))  # type: ignore[arg-type]
+    assert "(vers le 20 novembre 2023 — quelques jours après l'éviction)" in text
+    text = render_text(compose_digest(STORY, dt.date(2023, 11, 20), "en"))  # type: ignore[arg-type]
+    assert "(around November 20, 2023 — a few days after the ouster)" in text
+    assert compose_digest(STORY, dt.date(2023, 11, 21), "en") is None  # not repeated later
+
+
+def test_whos_who_gives_roles_as_of_the_day() -> None:
+    day1 = render_text(compose_digest(STORY, NOV, "en"))  # type: ignore[arg-type]
+    assert (
+        "Mira Murati — chief operating officer of OpenAI until November 17, 2023 and interim CEO of OpenAI since November 17, 2023"
+        in day1
+    )
+    day4 = render_text(compose_digest(STORY, dt.date(2023, 11, 20), "fr"))  # type: ignore[arg-type]
+    assert (
+        "Emmett Shear — PDG de Twitch et PDG par intérim d'OpenAI depuis le 20 novembre 2023 environ"
+        in day4
+    )
+    assert "Greg Brockman — président d'OpenAI jusqu'au 18 novembre 2023" in day4
+
+
+def test_previously_reminds_earlier_days_in_one_line() -> None:
+    document = compose_digest(STORY, dt.date(2023, 11, 19), "fr")
+    assert document is not None
+    [previously] = [s for s in document.sections if s.heading == "Précédemment"]
+    assert len(previously.items) == 1
+    assert previously.items[0].plain.startswith("17 nov.\u00a0: OpenAI licencie son PDG Sam Altman")
+    assert compose_digest(STORY, NOV, "en").sections[-1].heading != "Previously"  # type: ignore[union-attr]
+
+
+def test_story_so_far_has_background_with_babel_amounts_and_scenarios() -> None:
+    fr = render_text(compose_story_so_far(STORY, STORY.last_day, "fr"))
+    en = render_text(compose_story_so_far(STORY, STORY.last_day, "en"))
+    assert "90 milliards de dollars" in fr
+    assert "$90 billion" in en
+    assert "Les scénarios possibles" in fr and "What could happen next" in en
+    early = render_text(compose_story_so_far(STORY, NOV, "en"))
+    assert "Brockman quits" not in early  # nothing from the future
+    assert "What could happen next" not in early
+
+
+def test_amounts_and_numbers_follow_the_locale() -> None:
+    assert format_usd(90e9, "fr") == "90 milliards de dollars"
+    assert format_usd(1.5e9, "fr") == "1,5 milliard de dollars"
+    assert format_usd(90e9, "en") == "$90 billion"
+    assert format_number(1234567, "fr") == "1\u202f234\u202f567"
+    assert format_number(1234567, "en") == "1,234,567"
+
+
+def test_story_dates_as_users_read_them() -> None:
+    weekend = StoryDate.model_validate(
+        {"from": "2023-11-18", "to": "2023-11-19", "precision": "weekend"}
+    )
+    assert format_story_date(weekend, "fr") == "le week-end des 18 et 19 novembre 2023"
+    assert format_story_date(weekend, "en") == "the weekend of November 18–19, 2023"
+    around = StoryDate.model_validate(
+        {"from": "2023-11-20", "to": "2023-11-21", "precision": "approximate"}
+    )
+    assert format_story_date(around, "fr") == "vers le 20 novembre 2023"
+    assert format_day(NOV, "en") == "Friday, November 17, 2023"
+
+
+def test_markdown_escapes_story_text() -> None:
+    from digests.documents import Document, Item, Section, Span
+
+    document = Document(
+        kind="digest",
+        lang="en",
+        title="T",
+        sections=(Section("S", (Item((Span("a *b* _c_ [x](y)"),)),)),),
+    )
+    assert "a \\*b\\* \\_c\\_ \\[x\\](y)" in render_markdown(document)
