@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is enough
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK = 724_001  # advisory lock id: one instance migrates at a time
 

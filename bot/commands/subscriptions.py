@@ -1,0 +1,128 @@
+"""`depeche subscriptions list|add|remove|pause|resume|status`: operators' view of subscriptions.
+
+    depeche subscriptions add --platform discord --workspace GUILD_ID --channel CHANNEL_ID \\
+        --lang fr --time 08:00 --tz Europe/Paris [--mode replay --start 2026-12-01] [--story SLUG]
+
+``add`` is idempotent for the same platform/workspace/channel/language: it updates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from bot.admin import CLI, AdminService, Ref, SubscriptionSpec, Target, format_status, render_list
+from bot.commands.common import parse_date
+from bot.settings import load_settings
+from bot.store import Store
+from digests.story import StoryLibrary
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("subscriptions", help="list, add, remove, pause, resume subscriptions")
+    actions = parser.add_subparsers(dest="subscriptions_command", metavar="ACTION", required=True)
+
+    listing = actions.add_parser("list", help="list subscriptions")
+    listing.add_argument("--platform", choices=("discord", "slack", "console"))
+    listing.add_argument("--workspace")
+    listing.set_defaults(handler=lambda args: _run(_list, args))
+
+    add = actions.add_parser("add", help="subscribe a channel (updates an existing one)")
+    add.add_argument("--platform", choices=("discord", "slack", "console"), default="console")
+    add.add_argument("--workspace", default="", help="guild / workspace id ('' for the console)")
+    add.add_argument("--channel", default="console", help="channel id")
+    add.add_argument("--lang", choices=("fr", "en", "both"), default="fr")
+    add.add_argument("--time", default="08:00", help="local post time, HH:MM (default 08:00)")
+    add.add_argument("--tz", default="Europe/Paris", help="IANA time zone (default Europe/Paris)")
+    add.add_argument("--mode", choices=("live", "replay"), default="live")
+    add.add_argument("--start", type=parse_date, help="replay: the date story day 1 is posted (default today)")
+    add.add_argument("--story", metavar="SLUG", help="story to follow (default: the shipped story)")
+    add.set_defaults(handler=lambda args: _run(_add, args))
+
+    for name, help_text, handler in (
+        ("remove", "unsubscribe", _remove),
+        ("pause", "pause posting", _pause),
+        ("resume", "resume posting", _resume),
+        ("status", "next post, last deliveries, failures and skipped posts", _status),
+    ):
+        sub = actions.add_parser(name, help=help_text)
+        sub.add_argument("--id", type=int, help="subscription id (from `list`)")
+        sub.add_argument("--platform", choices=("discord", "slack", "console"))
+        sub.add_argument("--workspace", default="")
+        sub.add_argument("--channel")
+        sub.add_argument("--lang", choices=("fr", "en", "both"), help="only this language's subscription")
+        if name == "pause":
+            sub.add_argument("--reason", help="shown by status")
+        sub.set_defaults(handler=lambda args, handler=handler: _run(handler, args))
+
+
+def _service() -> AdminService:
+    settings = load_settings()
+    store = Store.open(settings.effective_database_url)
+    return AdminService(store, StoryLibrary.load(settings.stories_dir))
+
+
+def _run(handler: Any, args: argparse.Namespace) -> int:
+    admin = _service()
+    try:
+        return int(asyncio.run(handler(admin, args)) or 0)
+    finally:
+        admin.store.dispose()
+
+
+def _ref(args: argparse.Namespace, *, required: bool = True) -> Ref | None:
+    if args.id is not None:
+        return int(args.id)
+    if args.platform and args.channel:
+        return Target(args.platform, args.workspace or "", args.channel, args.lang)
+    if required:
+        from bot.commands.common import BadArgument
+
+        raise BadArgument("say which subscription: --id N, or --platform P [--workspace W] --channel C [--lang L]")
+    return None
+
+
+async def _list(admin: AdminService, args: argparse.Namespace) -> int:
+    print(render_list(await admin.list(platform=args.platform, workspace_id=args.workspace)))
+    return 0
+
+
+async def _add(admin: AdminService, args: argparse.Namespace) -> int:
+    info, created = await admin.subscribe(
+        SubscriptionSpec(
+            platform=args.platform, workspace_id=args.workspace, channel_id=args.channel, lang=args.lang,
+            post_time=args.time, timezone=args.tz, mode=args.mode, start_date=args.start, story_slug=args.story,
+        ),
+        CLI,
+    )
+    print(("created: " if created else "updated: ") + render_list([info]))
+    return 0
+
+
+async def _remove(admin: AdminService, args: argparse.Namespace) -> int:
+    removed = await admin.unsubscribe(_ref(args), CLI)  # type: ignore[arg-type]
+    print("removed: " + render_list(removed))
+    return 0
+
+
+async def _pause(admin: AdminService, args: argparse.Namespace) -> int:
+    print(render_list(await admin.pause(_ref(args), CLI, args.reason)))  # type: ignore[arg-type]
+    return 0
+
+
+async def _resume(admin: AdminService, args: argparse.Namespace) -> int:
+    print(render_list(await admin.resume(_ref(args), CLI)))  # type: ignore[arg-type]
+    return 0
+
+
+async def _status(admin: AdminService, args: argparse.Namespace) -> int:
+    ref = _ref(args, required=False)
+    refs: list[Ref] = [ref] if ref is not None else [info.id for info in await admin.list()]
+    if not refs:
+        print(render_list([]))
+    for one in refs:
+        for report in await admin.status(one):
+            print(format_status(report))
+            print()
+    return 0

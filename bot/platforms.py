@@ -1,0 +1,94 @@
+"""How a platform plugs into `depeche run`.
+
+A platform is a package (``bot.discord``, ``bot.slack``) exposing::
+
+    async def start(context: PlatformContext) -> None
+
+`depeche run` calls it when the platform's token is configured (``settings.discord.enabled``,
+``settings.slack.enabled``). ``start`` must, before its first long ``await``:
+
+- ``context.publishers.register(publisher)`` — its `bot.publishing.Publisher` (``platform`` =
+  ``"discord"``/``"slack"``); the delivery worker only claims deliveries of registered platforms;
+- ``context.admin.register_channel_validator(platform, validator)`` — optional;
+
+then run its client (gateway, Socket Mode or HTTP server on ``context.options.port``) until
+cancelled: `run` cancels every platform task at shutdown (Ctrl-C / SIGTERM). A failing
+``start`` is logged and the other platforms keep running. Platform options from the command
+line are in ``context.options`` (``slack_mode``: "socket"/"http", ``port``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import importlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.admin import AdminService
+from bot.delivery import DeliveryWorker
+from bot.publishing import PublisherRegistry
+from bot.schedule import Runner, utcnow
+from bot.settings import Settings
+from bot.store import Store
+from digests.story import StoryLibrary
+
+_log = logging.getLogger(__name__)
+
+PLATFORM_MODULES: dict[str, str] = {"discord": "bot.discord", "slack": "bot.slack"}
+
+
+@dataclass
+class PlatformContext:
+    settings: Settings
+    store: Store
+    library: StoryLibrary
+    publishers: PublisherRegistry
+    worker: DeliveryWorker
+    admin: AdminService
+    runner: Runner
+    options: argparse.Namespace = field(default_factory=argparse.Namespace)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class PlatformModule(Protocol):
+    start: Callable[[PlatformContext], Awaitable[None]]
+
+
+def build_context(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    library: StoryLibrary | None = None,
+    clock: Callable[[], dt.datetime] = utcnow,
+    options: argparse.Namespace | None = None,
+) -> PlatformContext:
+    """Open the store (migrating it), load the stories, wire worker, admin service and runner."""
+    store = store or Store.open(settings.effective_database_url)
+    if library is None:
+        library = StoryLibrary.load(settings.stories_dir)
+        for problem in library.problems:
+            _log.warning("story file ignored: %s", problem)
+    publishers = PublisherRegistry()
+    worker = DeliveryWorker(
+        store, library, publishers, settings=settings.delivery,
+        no_news_line=settings.schedule.no_news_line, clock=clock,
+    )
+    admin = AdminService(store, library, publishers=publishers, worker=worker, clock=clock)
+    runner = Runner(
+        store, library, worker, grace=dt.timedelta(hours=settings.schedule.grace_hours),
+        no_news_line=settings.schedule.no_news_line, clock=clock,
+    )
+    return PlatformContext(
+        settings, store, library, publishers, worker, admin, runner, options or argparse.Namespace()
+    )
+
+
+def load_platform(name: str) -> PlatformModule:
+    module = importlib.import_module(PLATFORM_MODULES[name])
+    if not callable(getattr(module, "start", None)):
+        raise AttributeError(f"{PLATFORM_MODULES[name]} has no start(context) function")
+    return module  # type: ignore[return-value]
