@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.cli import main
+from bot.store import Delivery, Store, Subscription
+from bot.store.engine import normalise_url
+from bot.store.migrate import current, upgrade
+from tests.ledger import add_subscriptions
+
+NOW = dt.datetime(2023, 11, 17, 6, 0, tzinfo=dt.UTC)
+
+
+def test_migrations_create_the_schema_and_are_idempotent(store):
+    assert current(store.engine) == "0001"
+    upgrade(store.engine)  # again: nothing to do
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"subscriptions", "deliveries", "console_posts", "alembic_version"} <= tables
+    indexes = {index["name"] for index in inspect(store.engine).get_indexes("subscriptions")}
+    assert "ix_subscriptions_due" in indexes
+
+
+def test_aware_utc_datetimes_round_trip(store):
+    paris = dt.datetime(2023, 11, 17, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    [sid] = add_subscriptions(store, now=NOW, next_run_at=paris)
+    with store.session() as session:
+        row = session.get(Subscription, sid)
+    assert row.next_run_at == paris and row.next_run_at.tzinfo is dt.UTC
+    assert row.next_run_at.hour == 7
+
+
+def test_one_subscription_per_channel_and_language(store):
+    add_subscriptions(store, now=NOW)
+    with pytest.raises(IntegrityError):
+        add_subscriptions(store, now=NOW)
+
+
+def test_outbox_is_unique_per_subscription_day_and_language(store):
+    [sid] = add_subscriptions(store, now=NOW)
+    row = {
+        "subscription_id": sid, "platform": "discord", "digest_date": dt.date(2023, 11, 17), "lang": "fr",
+        "scheduled_for": NOW, "status": "pending", "late": False, "attempts": 0, "next_attempt_at": NOW, "created_at": NOW,
+    }
+    with store.session() as session, session.begin():
+        session.execute(Delivery.__table__.insert(), [row, dict(row, lang="en")])
+    with pytest.raises(IntegrityError), store.session() as session, session.begin():
+        session.execute(Delivery.__table__.insert(), [row])
+    with store.session() as session:
+        assert len(session.scalars(select(Delivery)).all()) == 2
+
+
+def test_deleting_a_subscription_deletes_its_deliveries(store):
+    [sid] = add_subscriptions(store, now=NOW)
+    with store.session() as session, session.begin():
+        session.add(Delivery(subscription_id=sid, platform="discord", digest_date=NOW.date(), lang="fr",
+                             scheduled_for=NOW, status="sent", late=False, attempts=1, next_attempt_at=NOW, created_at=NOW))
+    with store.session() as session, session.begin():
+        session.delete(session.get(Subscription, sid))
+    with store.session() as session:
+        assert session.scalars(select(Delivery)).all() == []
+
+
+def test_db_upgrade_command(db_url, capsys):
+    assert main(["db", "upgrade", "--database-url", db_url]) == 0
+    assert "revision 0001" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--database-url", db_url]) == 0
+    assert "already up to date" in capsys.readouterr().out
+
+
+def test_url_normalisation():
+    assert normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert normalise_url("sqlite:///x") == "sqlite:///x"
+
+
+def test_sqlite_uses_wal(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.dispose()
