@@ -1,0 +1,1431 @@
+"""Who is who: answer free-text French and English questions about a story's people.
+
+A deterministic engine over the story data (no language model, no network):
+
+1. the question is cleaned (mention markup and mass mentions removed) and normalised;
+2. dates are read ("18 novembre 2023", "Nov 18", "2023-11-18", "le lendemain", "avant le 17");
+3. the longest known phrases are tagged: names and aliases of people and organisations, role
+   titles (bilingual lexicon plus the story's own titles), predicates (fired, licencié...),
+   markers (by/par, was/été, will/va, interim...);
+4. words left unexplained are matched fuzzily (rapidfuzz, strict cutoffs, length buckets) against
+   name tokens; a first name (or surname) next to an unexplained name-like word ("Greg Abbott")
+   is *not* taken for the story's Greg: it becomes a clearly marked suggestion;
+5. the question is answered from the story's facts, relations and time-ranged roles, in that
+   order of preference, or refused honestly ("not in this story").
+
+Public API: `WhoIndex.build(story)`, `index.answer(question, lang, today=None) -> WhoAnswer`,
+`index.suggest(prefix, lang, limit=25) -> list[Suggestion]`, and `index_for(story)` (cached).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import fuzz, process
+
+from digests import whois_lexicon as lex
+from digests.documents import Document, Item, Section, Span
+from digests.formatting import format_long, format_names, format_usd
+from digests.i18n import Messages
+from digests.story import Event, Lang, Organisation, Person, Role, Story, StoryDate
+from digests.textnorm import MAX_INPUT, fold, neutralise, normalise, starts_with_vowel, strip_mentions
+
+Kind = Literal["person", "organisation"]
+Intent = Literal[
+    "identity", "organisation", "role", "role-at-date", "event", "relation", "unknown", "usage"
+]
+
+MAX_TOKENS = 60
+SUGGESTION_LIMIT = 25
+
+
+# --------------------------------------------------------------------------- public results
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An entity the answer is about; ``score`` in [0, 1], best first in `WhoAnswer.matches`."""
+
+    id: str
+    name: str
+    kind: Kind
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A name offered for autocomplete or as a "did you mean ...?" (never an answer)."""
+
+    id: str
+    name: str
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class WhoAnswer:
+    question: str
+    lang: Lang
+    found: bool
+    matches: tuple[Match, ...]
+    document: Document
+    suggestions: tuple[Suggestion, ...] = ()
+    intent: Intent = "unknown"
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text, safe to post (no live mass mention)."""
+        from digests.render import render_text
+
+        return neutralise(render_text(self.document))
+
+    def to_json(self) -> dict[str, Any]:
+        """The CLI's ``--json`` object; suggestions go in ``matches`` when nothing was found."""
+        matches = self.matches
+        if not self.found and not matches:
+            matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in self.suggestions)
+        return {
+            "question": self.question,
+            "lang": self.lang,
+            "found": self.found,
+            "matches": [
+                {"id": m.id, "name": m.name, "kind": m.kind, "score": round(m.score, 3)} for m in matches
+            ],
+            "text": self.text,
+        }
+
+
+# --------------------------------------------------------------------------- internals
+
+
+@dataclass(slots=True, eq=False)
+class _Entity:
+    index: int
+    id: str
+    kind: Kind
+    name: str
+    person: Person | None
+    organisation: Organisation | None
+    weight: int = 0
+
+    def display(self, lang: Lang) -> str:
+        if self.organisation is not None:
+            return self.organisation.name_in(lang)
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class _Triple:
+    """A normalised statement: ``doer`` does ``predicate`` to ``undergoer``."""
+
+    predicate: str
+    doer: str | None
+    undergoer: str | None
+    date: StoryDate | None
+    role: str | None
+    event: Event | None
+    text: Any = None  # a relation's bilingual text, when the triple comes from a relation
+
+
+@dataclass(frozen=True, slots=True)
+class _DateSpec:
+    day: dt.date
+    relation: Literal["on", "before", "after"]
+
+
+@dataclass(slots=True)
+class _Evidence:
+    start: int
+    end: int
+    how: str  # full, alias, first, last, part, acro
+    score: float
+
+
+@dataclass(slots=True)
+class _Query:
+    text: str  # cleaned question (shown back to users only through neutralise)
+    tokens: list[str]
+    cased: list[str] | None
+    mixed_case: bool
+    date: _DateSpec | None = None
+    roles: list[tuple[int, str, bool]] = field(default_factory=list)  # pos, key, weak
+    preds: list[tuple[int, str, bool]] = field(default_factory=list)  # pos, predicate, noun
+    markers: dict[str, list[int]] = field(default_factory=dict)
+    evidence: dict[int, list[_Evidence]] = field(default_factory=dict)
+    explained: list[bool] = field(default_factory=list)
+    fuzzy_hit: list[bool] = field(default_factory=list)
+
+    def has(self, marker: str) -> bool:
+        return marker in self.markers
+
+
+_TRANSITIVE = {"fired", "appointed", "recruited", "replaced", "negotiated", "threatened", "works_with"}
+_PASSIVE_FACTS = {"fired", "appointed"}  # facts whose subject undergoes the action (by = agent)
+_ARTICLES = {"the", "le", "la", "l", "les", "un", "une", "a", "an", "its", "son", "sa", "ses", "leur"}
+_DAY_TOKEN = re.compile(r"^(\d{1,2})(st|nd|rd|th|er|re|e|eme)?$")
+_YEAR_TOKEN = re.compile(r"^(19|20|21)\d\d$")
+_CASED_SPLIT = re.compile(r"[^0-9A-Za-z]+")
+_SHORT_FUNCTION = {"of", "de", "d", "the", "la", "le", "les", "du", "des", "l", "and", "et", "s"}
+
+
+def _cased_tokens(text: str) -> list[str]:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
+    return [t for t in _CASED_SPLIT.split(stripped) if t]
+
+
+def _fuzzy_cutoff(length: int) -> float:
+    return 75.0 if length == 4 else 80.0
+
+
+# --------------------------------------------------------------------------- the index
+
+
+class WhoIndex:
+    """Everything needed to answer questions about one story, built once per story."""
+
+    def __init__(self, story: Story) -> None:
+        self.story = story
+        self.entities: list[_Entity] = []
+        self.by_id: dict[str, _Entity] = {}
+        self._phrases: dict[str, list[tuple[str, Any]]] = {}
+        self._max_phrase = 1
+        self._fuzzy_vocab: dict[str, list[tuple[str, Any]]] = {}
+        self._fuzzy_buckets: dict[int, list[str]] = {}
+        self._role_holders: dict[str, list[tuple[_Entity, Role]]] = {}
+        self._roles_at: dict[str, list[tuple[_Entity, Role]]] = {}
+        self._triples: dict[str, list[_Triple]] = {}
+        self._events_of: dict[str, list[Event]] = {}
+        self._full_names: list[str] = []
+        self._full_owner: list[int] = []
+        self._build()
+
+    @classmethod
+    def build(cls, story: Story) -> WhoIndex:
+        return cls(story)
+
+    # ------------------------------------------------------------------ building
+
+    def _add_phrase(self, phrase: str, tag: tuple[str, Any]) -> None:
+        if not phrase:
+            return
+        tags = self._phrases.setdefault(phrase, [])
+        if tag not in tags:
+            tags.append(tag)
+        n = phrase.count(" ") + 1
+        if n > self._max_phrase:
+            self._max_phrase = min(n, 8)
+
+    def _add_fuzzy(self, token: str, tag: tuple[str, Any]) -> None:
+        if len(token) < 4:
+            return
+        tags = self._fuzzy_vocab.setdefault(token, [])
+        if tag not in tags:
+            tags.append(tag)
+
+    def _build(self) -> None:
+        story = self.story
+        for person in story.people:
+            self._add_entity(_Entity(len(self.entities), person.id, "person", person.name, person, None))
+        for org in story.organisations:
+            self._add_entity(_Entity(len(self.entities), org.id, "organisation", org.name, None, org))
+        # Events per entity, weights, triples from facts.
+        for event in story.timeline:
+            ids: list[str] = [*event.people, *event.organisations]
+            for fact in event.facts:
+                ids += [x for x in (fact.subject, fact.by, fact.object) if x]
+                if fact.predicate in _PASSIVE_FACTS:
+                    doer, undergoer = fact.by, fact.subject
+                else:
+                    doer, undergoer = fact.subject or fact.by, fact.object
+                self._triples.setdefault(fact.predicate, []).append(
+                    _Triple(fact.predicate, doer, undergoer, event.date, fact.role, event)
+                )
+            for entity_id in dict.fromkeys(ids):
+                if entity_id in self.by_id:
+                    self._events_of.setdefault(entity_id, []).append(event)
+                    self.by_id[entity_id].weight += 1
+        for person in story.people:
+            for relation in person.relations:
+                kind = relation.type
+                if kind == "recruited_by":
+                    triple = _Triple("recruited", relation.person, person.id, relation.date, None, None, relation.text)
+                elif kind == "replaced":
+                    triple = _Triple("replaced", person.id, relation.person, relation.date, None, None, relation.text)
+                elif kind == "succeeded_by":
+                    triple = _Triple("replaced", relation.person, person.id, relation.date, None, None, relation.text)
+                elif kind == "works_with":
+                    triple = _Triple("works_with", person.id, relation.person, relation.date, None, None, relation.text)
+                    self._triples.setdefault("works_with", []).append(
+                        _Triple("works_with", relation.person, person.id, relation.date, None, None, relation.text)
+                    )
+                else:  # cofounded_with
+                    triple = _Triple("cofounded_with", person.id, relation.person, relation.date, None, None, relation.text)
+                    self._triples.setdefault("cofounded_with", []).append(
+                        _Triple("cofounded_with", relation.person, person.id, relation.date, None, None, relation.text)
+                    )
+                self._triples.setdefault(triple.predicate, []).append(triple)
+            entity = self.by_id[person.id]
+            entity.weight += len(person.roles) + len(person.relations)
+            for role in person.roles:
+                self._role_holders.setdefault(role.key, []).append((entity, role))
+                for title in (role.title.fr, role.title.en):
+                    title_tokens = normalise(title).split()
+                    if 0 < len(title_tokens) <= 4:
+                        phrase = " ".join(title_tokens)
+                        if phrase not in lex.STOPWORDS:
+                            self._add_phrase(phrase, ("role", role.key))
+                            if role.interim:
+                                self._add_phrase(phrase, ("interim", ""))
+        # Lexicon.
+        for key, phrases in lex.ROLE_PHRASES.items():
+            for phrase in lex._words(phrases):
+                self._add_phrase(phrase, ("role", key))
+                if " " not in phrase and len(phrase) >= 5:
+                    self._add_fuzzy(phrase, ("role", key))
+        for phrase in lex._words(lex.WEAK_HEAD):
+            self._add_phrase(phrase, ("weak", "ceo"))
+        for pred, phrases in lex.PREDICATE_PHRASES.items():
+            for phrase in lex._words(phrases):
+                self._add_phrase(phrase, ("pred", pred))
+                if " " not in phrase and len(phrase) >= 6:
+                    self._add_fuzzy(phrase, ("pred", pred))
+        for marker, phrases in lex.MARKERS.items():
+            for phrase in lex._words(phrases):
+                self._add_phrase(phrase, (marker, ""))
+        for phrase in lex.STOPWORDS:
+            self._add_phrase(phrase, ("stop", ""))
+        # Fuzzy buckets by length: a token is compared with tokens of length +-2 only.
+        by_length: dict[int, list[str]] = {}
+        for token in self._fuzzy_vocab:
+            by_length.setdefault(len(token), []).append(token)
+        for length in range(4, max(by_length, default=4) + 3):
+            bucket: list[str] = []
+            for other in range(length - 2, length + 3):
+                bucket += by_length.get(other, [])
+            if bucket:
+                self._fuzzy_buckets[length] = bucket
+        for key, holders in self._role_holders.items():
+            holders.sort(key=lambda pair: (-pair[0].weight, pair[0].name))
+        self._org_rank = {
+            e.id: rank
+            for rank, e in enumerate(sorted((e for e in self.entities if e.kind == "organisation"), key=lambda e: -e.weight))
+        }
+        self._build_suggest()
+
+    def _add_entity(self, entity: _Entity) -> None:
+        self.entities.append(entity)
+        self.by_id[entity.id] = entity
+        tag_of = entity.index
+        if entity.person is not None:
+            names = [entity.person.name]
+            aliases = list(entity.person.aliases)
+        else:
+            assert entity.organisation is not None
+            org = entity.organisation
+            names = [org.name]
+            if org.local_name is not None:
+                names += [org.local_name.fr, org.local_name.en]
+            aliases = list(org.aliases)
+        seen_full: set[str] = set()
+        for position, text in enumerate([*names, *aliases]):
+            toks = normalise(text).split()
+            if not toks:
+                continue
+            is_alias = position >= len(names) and entity.kind == "person"
+            phrase = " ".join(toks)
+            if len(toks) == 1:
+                token = toks[0]
+                if entity.kind == "organisation":
+                    how = "acro" if len(token) <= 3 else "full"
+                else:
+                    how = "alias" if is_alias else "full"
+                self._add_phrase(token, ("ent", (tag_of, how)))
+                self._add_fuzzy(token, ("ent", (tag_of, how if how != "acro" else "full")))
+                if how == "full":
+                    seen_full.add(token)
+                continue
+            self._add_phrase(phrase, ("ent", (tag_of, "full")))
+            self._add_phrase("".join(toks), ("ent", (tag_of, "full")))
+            self._add_fuzzy("".join(toks), ("ent", (tag_of, "full")))
+            seen_full.add(phrase)
+            if entity.kind == "person":
+                self._add_phrase(" ".join(reversed(toks)), ("ent", (tag_of, "full")))
+                self._add_phrase(toks[0], ("ent", (tag_of, "first")))
+                self._add_phrase(toks[-1], ("ent", (tag_of, "last")))
+                self._add_fuzzy(toks[0], ("ent", (tag_of, "first")))
+                self._add_fuzzy(toks[-1], ("ent", (tag_of, "last")))
+                for middle in toks[1:-1]:
+                    if middle not in _SHORT_FUNCTION:
+                        self._add_phrase(middle, ("ent", (tag_of, "part")))
+            else:
+                for token in toks:
+                    if token in _SHORT_FUNCTION or len(token) < 3:
+                        continue
+                    self._add_phrase(token, ("ent", (tag_of, "part")))
+                    self._add_fuzzy(token, ("ent", (tag_of, "part")))
+        for text in [*names, *aliases]:
+            full = normalise(text)
+            if full:
+                self._full_names.append(full)
+                self._full_owner.append(tag_of)
+
+    # ------------------------------------------------------------------ autocomplete
+
+    def _build_suggest(self) -> None:
+        keys: list[tuple[str, int, int]] = []  # key, rank class (0 full, 1 token), entity
+        for entity in self.entities:
+            if entity.person is not None:
+                texts = [entity.person.name, *entity.person.aliases]
+            else:
+                org = entity.organisation
+                assert org is not None
+                texts = [org.name, *org.aliases]
+                if org.local_name is not None:
+                    texts += [org.local_name.fr, org.local_name.en]
+            seen: set[str] = set()
+            for text_index, text in enumerate(texts):
+                full = normalise(text)
+                if not full:
+                    continue
+                if full not in seen:
+                    keys.append((full, 0 if text_index == 0 else 1, entity.index))
+                    seen.add(full)
+                parts = full.split()
+                for start in range(1, len(parts)):
+                    tail = " ".join(parts[start:])
+                    if tail not in seen and parts[start] not in _SHORT_FUNCTION:
+                        keys.append((tail, 2, entity.index))
+                        seen.add(tail)
+        keys.sort()
+        self._suggest_keys = [k for k, _, _ in keys]
+        self._suggest_rows = [(rank, entity) for _, rank, entity in keys]
+        self._suggest_order = sorted(range(len(self.entities)), key=lambda i: (-self.entities[i].weight, self.entities[i].name))
+        # Short prefixes have many hits: rank them once, at build time.
+        short: dict[str, dict[int, tuple[int, int, str]]] = {}
+        for key, rank, entity_index in keys:
+            entity = self.entities[entity_index]
+            sort_key = (rank, -entity.weight, entity.name)
+            for length in (1, 2, 3):
+                if len(key) < length:
+                    break
+                bucket = short.setdefault(key[:length], {})
+                previous = bucket.get(entity_index)
+                if previous is None or sort_key < previous:
+                    bucket[entity_index] = sort_key  # type: ignore[assignment]
+        self._suggest_short: dict[str, list[int]] = {
+            prefix: [i for i, _ in sorted(bucket.items(), key=lambda kv: kv[1])[:SUGGESTION_LIMIT]]
+            for prefix, bucket in short.items()
+        }
+
+    def suggest(self, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT) -> list[Suggestion]:
+        """Ranked names for a partial input (autocomplete): never raises, at most ``limit``."""
+        try:
+            limit = max(0, min(int(limit), 100))
+            key = normalise(strip_mentions(prefix[: MAX_INPUT * 4]))[:MAX_INPUT]
+        except Exception:
+            return []
+        if limit == 0:
+            return []
+        if not key:
+            chosen = self._suggest_order[:limit]
+        elif len(key) <= 3 and limit <= SUGGESTION_LIMIT:
+            chosen = self._suggest_short.get(key, [])[:limit]
+        else:
+            start = bisect.bisect_left(self._suggest_keys, key)
+            found: dict[int, tuple[int, int, str]] = {}
+            for position in range(start, min(start + 400, len(self._suggest_keys))):
+                if not self._suggest_keys[position].startswith(key):
+                    break
+                rank, entity_index = self._suggest_rows[position]
+                entity = self.entities[entity_index]
+                sort_key = (rank, -entity.weight, entity.name)
+                if entity_index not in found or sort_key < found[entity_index]:
+                    found[entity_index] = sort_key
+            chosen = [i for i, _ in sorted(found.items(), key=lambda kv: kv[1])[:limit]]
+            if not chosen and len(key) >= 4 and len(self._full_names) <= 2000:
+                hits = process.extract(key, self._full_names, scorer=fuzz.partial_ratio, score_cutoff=80, limit=limit * 2)
+                chosen = list(dict.fromkeys(self._full_owner[h[2]] for h in hits))[:limit]
+        return [
+            Suggestion(self.entities[i].id, neutralise(self.entities[i].display(lang)), self.entities[i].kind)
+            for i in chosen
+        ]
+
+    # ------------------------------------------------------------------ parsing
+
+    def _parse(self, question: str) -> _Query:
+        text = strip_mentions(question[: MAX_INPUT * 4])[:MAX_INPUT]
+        tokens = normalise(text).split()[:MAX_TOKENS]
+        cased = _cased_tokens(text)[:MAX_TOKENS]
+        if len(cased) != len(tokens) or any(c.lower() != t for c, t in zip(cased, tokens, strict=False)):
+            cased = None
+        letters = [c for c in text if c.isalpha()]
+        mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+        q = _Query(text, tokens, cased, mixed)
+        q.explained = [False] * len(tokens)
+        q.fuzzy_hit = [False] * len(tokens)
+        self._parse_date(q)
+        self._tag_phrases(q)
+        self._fuzzy(q)
+        return q
+
+    def _capitalised(self, q: _Query, position: int) -> bool:
+        """Does this token look like a proper name in the original question?"""
+        if not q.mixed_case or q.cased is None:
+            return True  # all lower- or upper-case: no signal, assume it may be a name
+        token = q.cased[position]
+        return token[:1].isupper()
+
+    def _parse_date(self, q: _Query) -> None:
+        toks = q.tokens
+        story = self.story
+        first_day = story.first_day
+        found: tuple[int, int, dt.date] | None = None  # start, end, day
+        offset = 0
+        offset_span: tuple[int, int] | None = None
+
+        def make(year: int | None, month: int, day: int) -> dt.date | None:
+            try:
+                candidate = dt.date(year or first_day.year, month, day)
+            except ValueError:
+                return None
+            if year is None and (candidate - first_day).days > 200:
+                candidate = candidate.replace(year=candidate.year - 1)
+            elif year is None and (first_day - candidate).days > 200:
+                try:
+                    candidate = candidate.replace(year=candidate.year + 1)
+                except ValueError:
+                    return None
+            return candidate
+
+        def day_of(token: str) -> int | None:
+            match = _DAY_TOKEN.match(token)
+            if match and 1 <= int(match.group(1)) <= 31:
+                return int(match.group(1))
+            return None
+
+        def year_at(position: int) -> int | None:
+            if position < len(toks) and _YEAR_TOKEN.match(toks[position]):
+                return int(toks[position])
+            return None
+
+        n = len(toks)
+        i = 0
+        while i < n and found is None:
+            tok = toks[i]
+            nxt = toks[i + 1] if i + 1 < n else ""
+            # Relative days: "le lendemain", "the day after", "premier jour", "la veille".
+            for size in (4, 3, 2, 1):
+                phrase = " ".join(toks[i : i + size])
+                if len(toks[i : i + size]) == size and phrase in lex.RELATIVE_DAYS and offset_span is None:
+                    offset = lex.RELATIVE_DAYS[phrase]
+                    offset_span = (i, i + size)
+                    break
+                if phrase in ("veille", "la veille", "the day before", "day before") and offset_span is None:
+                    offset = -1
+                    offset_span = (i, i + size)
+                    break
+            if offset_span is not None and offset_span[0] == i:
+                i = offset_span[1]
+                continue
+            if _YEAR_TOKEN.match(tok) and i + 2 < n and toks[i + 1].isdigit() and toks[i + 2].isdigit():
+                day = make(int(tok), int(toks[i + 1]), int(toks[i + 2])) if int(toks[i + 1]) <= 12 else None
+                if day:
+                    found = (i, i + 3, day)
+                    break
+            d = day_of(tok)
+            if d is not None and nxt in lex.MONTHS:
+                year = year_at(i + 2)
+                day = make(year, lex.MONTHS[nxt], d)
+                if day:
+                    found = (i, i + 2 + (year is not None), day)
+                    break
+            if tok in lex.MONTHS and nxt and day_of(nxt) is not None:
+                year = year_at(i + 2)
+                day = make(year, lex.MONTHS[tok], day_of(nxt) or 1)
+                if day:
+                    found = (i, i + 2 + (year is not None), day)
+                    break
+            if d is not None and tok.isdigit() and i + 2 < n and toks[i + 1].isdigit() and _YEAR_TOKEN.match(toks[i + 2]):
+                a, b = int(tok), int(toks[i + 1])
+                day = make(int(toks[i + 2]), b, a) if b <= 12 else make(int(toks[i + 2]), a, b)
+                if day:
+                    found = (i, i + 3, day)
+                    break
+            if tok in lex.WEEKDAYS:
+                target = lex.WEEKDAYS[tok]
+                day = first_day + dt.timedelta(days=(target - first_day.weekday()) % 7)
+                found = (i, i + 1, day)
+                break
+            weekend = next((size for size in (3, 2, 1) if " ".join(toks[i : i + size]) in lex.WEEKEND and len(toks[i : i + size]) == size), 0)
+            if weekend:
+                day = first_day + dt.timedelta(days=(5 - first_day.weekday()) % 7)
+                found = (i, i + weekend, day)
+                break
+            if d is not None and i > 0 and toks[i - 1] in ("le", "the", "du", "au") and (
+                not tok.isdigit() or (i + 1 >= n or toks[i + 1] not in ("cadres", "employees", "employes"))
+            ) and not (i + 1 < n and (toks[i + 1].isdigit() or toks[i + 1] in ("percent", "pour", "cent"))):
+                day = make(None, first_day.month, d)
+                if day:
+                    found = (i, i + 1, day)
+                    break
+            i += 1
+        if found is None and offset_span is None:
+            return
+        if found is None:
+            assert offset_span is not None
+            start, end = offset_span
+            day = first_day + dt.timedelta(days=offset)
+        else:
+            start, end, day = found
+            day = day + dt.timedelta(days=offset)
+            if offset_span is not None:
+                for position in range(*offset_span):
+                    q.explained[position] = True
+        relation: Literal["on", "before", "after"] = "on"
+        look = start
+        while look > 0 and toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of") and start - look < 2:
+            look -= 1
+        for size in (3, 2, 1):
+            if look - size < 0:
+                continue
+            phrase = " ".join(toks[look - size : look])
+            if phrase in lex.DATE_RELATIONS:
+                rel = lex.DATE_RELATIONS[phrase]
+                if phrase in ("until", "jusqu au", "jusqu a", "up to"):
+                    rel = "on"
+                relation = rel  # type: ignore[assignment]
+                for position in range(look - size, look):
+                    q.explained[position] = True
+                break
+        for position in range(look, end):
+            q.explained[position] = True
+        for position in range(start, end):
+            q.explained[position] = True
+        q.date = _DateSpec(day, relation)
+
+    def _tag_phrases(self, q: _Query) -> None:
+        toks = q.tokens
+        n = len(toks)
+        i = 0
+        while i < n:
+            if q.explained[i]:
+                i += 1
+                continue
+            tags = None
+            size = 0
+            for size in range(min(self._max_phrase, n - i), 0, -1):
+                if any(q.explained[i : i + size]):
+                    continue
+                tags = self._phrases.get(" ".join(toks[i : i + size]))
+                if tags:
+                    break
+            if not tags:
+                i += 1
+                continue
+            entity_tags = [t for t in tags if t[0] == "ent"]
+            other_tags = [t for t in tags if t[0] != "ent"]
+            if size == 1 and entity_tags and other_tags:
+                # A word that is both vocabulary and a partial name: vocabulary wins unless it
+                # is written like a name in a mixed-case question.
+                partial = all(t[1][1] in ("first", "last", "alias", "part", "acro") for t in entity_tags)
+                capitalised = q.mixed_case and q.cased is not None and q.cased[i][:1].isupper() and i > 0
+                if partial and not capitalised:
+                    entity_tags = []
+            for kind, value in [*entity_tags, *other_tags]:
+                if kind == "ent":
+                    index, how = value
+                    if how == "acro" and not (q.cased is not None and q.cased[i].isupper()):
+                        continue
+                    q.evidence.setdefault(index, []).append(_Evidence(i, i + size, "full" if how == "acro" else how, 1.0))
+                elif kind == "role":
+                    q.roles.append((i, value, False))
+                elif kind == "weak":
+                    q.roles.append((i, value, True))
+                elif kind == "pred":
+                    q.preds.append((i, value, " ".join(toks[i : i + size]) in lex.PREDICATE_NOUNS))
+                elif kind != "stop":
+                    q.markers.setdefault(kind, []).append(i)
+            for position in range(i, i + size):
+                q.explained[position] = True
+            i += size
+
+    def _fuzzy(self, q: _Query) -> None:
+        for position, token in enumerate(q.tokens):
+            if q.explained[position] or len(token) < 4 or not token.isalpha():
+                continue
+            bucket = self._fuzzy_buckets.get(min(len(token), max(self._fuzzy_buckets, default=4)))
+            if not bucket:
+                continue
+            hits = process.extract(token, bucket, scorer=fuzz.ratio, score_cutoff=_fuzzy_cutoff(len(token)), limit=4)
+            if not hits:
+                continue
+            best = hits[0][1]
+            for candidate, score, _ in hits:
+                if score < best:
+                    break
+                for kind, value in self._fuzzy_vocab[candidate]:
+                    if kind == "ent":
+                        index, how = value
+                        q.evidence.setdefault(index, []).append(_Evidence(position, position + 1, how, 0.97 * score / 100))
+                    elif kind == "role":
+                        q.roles.append((position, value, False))
+                    elif kind == "pred":
+                        q.preds.append((position, value, candidate in lex.PREDICATE_NOUNS))
+            q.explained[position] = True
+            q.fuzzy_hit[position] = True
+
+    # ------------------------------------------------------------------ resolution
+
+    def _name_like(self, q: _Query, position: int) -> bool:
+        token = q.tokens[position]
+        if q.explained[position] or not token.isalpha() or len(token) < 2:
+            return False
+        if q.mixed_case and q.cased is not None:
+            return q.cased[position][:1].isupper() and (position > 0 or len(token) >= 3)
+        return len(token) >= 3
+
+    def _resolve(self, q: _Query) -> tuple[list[tuple[_Entity, float, int]], list[_Entity], list[str]]:
+        """Accepted entities (entity, score, first position), rejected ones, unknown names."""
+        accepted: list[tuple[_Entity, float, int]] = []
+        rejected: list[_Entity] = []
+        conflicts: list[tuple[int, int]] = []
+        token_owners: dict[int, set[int]] = {}
+        for index, evidence in q.evidence.items():
+            for ev in evidence:
+                if ev.how in ("first", "last", "alias"):
+                    token_owners.setdefault(ev.start, set()).add(index)
+        for index, evidence in q.evidence.items():
+            entity = self.entities[index]
+            full = [ev for ev in evidence if ev.how == "full"]
+            start = min(ev.start for ev in evidence)
+            if full:
+                best = max(ev.score for ev in full)
+                accepted.append((entity, best, start))
+                continue
+            firsts = [ev for ev in evidence if ev.how in ("first", "alias")]
+            lasts = [ev for ev in evidence if ev.how in ("last", "alias")]
+            pair = next(
+                ((a, b) for a in firsts for b in lasts if a.start != b.start), None
+            )
+            if pair is not None:
+                accepted.append((entity, 0.95 * min(pair[0].score, pair[1].score), start))
+                continue
+            ev = max(evidence, key=lambda e: e.score)
+            base = {"last": 0.85, "alias": 0.85, "first": 0.8, "part": 0.6}.get(ev.how, 0.6)
+            score = base * ev.score
+            if entity.kind == "person" and len(token_owners.get(ev.start, ())) > 1:
+                score *= 0.85
+            if entity.kind == "person":
+                neighbours = [p for p in (ev.start - 1, ev.end) if 0 <= p < len(q.tokens)]
+                clash = [p for p in neighbours if self._name_like(q, p)]
+                if clash:
+                    rejected.append(entity)
+                    span = (min(ev.start, *clash), max(ev.end - 1, *clash))
+                    conflicts.append(span)
+                    continue
+            if score >= 0.5:
+                accepted.append((entity, score, start))
+        # Unknown names: runs of name-like unexplained tokens (+ the partial names they clash with).
+        unknown: list[str] = []
+        covered: set[int] = set()
+        for a, b in conflicts:
+            while a > 0 and self._name_like(q, a - 1):
+                a -= 1
+            while b + 1 < len(q.tokens) and self._name_like(q, b + 1):
+                b += 1
+            covered.update(range(a, b + 1))
+            unknown.append(self._span_text(q, a, b + 1))
+        position = 0
+        while position < len(q.tokens):
+            if position in covered or not self._name_like(q, position):
+                position += 1
+                continue
+            end = position
+            while end + 1 < len(q.tokens) and self._name_like(q, end + 1) and end + 1 not in covered:
+                end += 1
+            run = end - position + 1
+            strong = run >= 2 or (q.mixed_case and q.cased is not None) or len(q.tokens) <= 3
+            if strong:
+                unknown.append(self._span_text(q, position, end + 1))
+            else:
+                q.markers.setdefault("weak_unknown", []).append(position)
+            position = end + 1
+        accepted.sort(key=lambda t: (-t[1], t[2]))
+        return accepted, rejected, unknown
+
+    def _span_text(self, q: _Query, start: int, end: int) -> str:
+        words = q.cased if q.cased is not None else q.tokens
+        text = " ".join(words[start:end])
+        if q.cased is None or not q.mixed_case:
+            text = " ".join(w.capitalize() for w in text.split())
+        return neutralise(text)[:80]
+
+    # ------------------------------------------------------------------ answering
+
+    def answer(self, question: str, lang: Lang = "en", today: dt.date | None = None) -> WhoAnswer:
+        """Answer one question; never raises on any input (bad input gets a usage answer)."""
+        lang = "fr" if lang == "fr" else "en"
+        if not isinstance(question, str):
+            question = ""
+        try:
+            return self._answer(question, lang, today)
+        except Exception:  # pragma: no cover - a last line of defence, tested by property tests
+            import logging
+
+            logging.getLogger(__name__).exception("who-is-who failed on %r", question[:200])
+            return self._usage(question, lang)
+
+    def _answer(self, question: str, lang: Lang, today: dt.date | None) -> WhoAnswer:
+        q = self._parse(question)
+        echo = neutralise(q.text)[:300]
+        if not q.tokens:
+            return self._usage(echo, lang)
+        accepted, rejected, unknown = self._resolve(q)
+        now = today if today is not None else self.story.last_day
+        if unknown:
+            return self._not_found(echo, lang, unknown[0], rejected, accepted)
+        persons = [a for a in accepted if a[0].kind == "person"]
+        orgs = [a for a in accepted if a[0].kind == "organisation"]
+        as_of = now
+        if q.date is not None:
+            as_of = q.date.day + dt.timedelta(days={"on": 0, "before": -1, "after": 1}[q.date.relation])
+
+        # 1. Events and relations.
+        if q.preds:
+            verbs = [p for p in q.preds if not p[2]]
+            pos, pred, noun = sorted(verbs or q.preds)[0]
+            results = self._query_predicate(q, pred, pos, noun, accepted)
+            if results:
+                return self._event_answer(echo, lang, q, pred, results, accepted, as_of)
+            if persons:
+                return self._identity_answer(echo, lang, persons[0][0], accepted, as_of, q, no_event=True)
+        # 2. Roles.
+        specific = [r for r in q.roles if not r[2]]
+        role = sorted(specific or q.roles)[0] if q.roles else None
+        if role is not None:
+            key = role[1]
+            anchor = self._before_after_person(q, persons)
+            if anchor is not None:
+                person, direction = anchor
+                result = self._query_role_relative(q, key, orgs, person, direction)
+                if result:
+                    return self._role_answer(echo, lang, q, key, orgs, result, accepted)
+            if not persons or (key == "cofounder" and persons and orgs):
+                result = self._query_role(q, key, orgs, as_of, exclude={p[0].id for p in persons})
+                if result is not None:
+                    return self._role_answer(echo, lang, q, key, orgs, result, accepted)
+                if not persons and not orgs:
+                    return self._no_data(echo, lang, accepted)
+                if not persons and key not in self._role_holders:
+                    return self._no_data(echo, lang, accepted)
+        # 3. Links between two entities.
+        if q.has("link") and len(accepted) >= 2:
+            first = min(accepted[:3], key=lambda a: a[2])
+            others = [a[0] for a in accepted if a[0] is not first[0]]
+            return self._identity_answer(echo, lang, first[0], accepted, as_of, q, link=others[0], intent="relation")
+        # 4. Identity.
+        if accepted:
+            top = accepted[0]
+            if q.has("what") and orgs and not q.has("who"):
+                top = orgs[0]
+            return self._identity_answer(echo, lang, top[0], accepted, as_of, q)
+        if q.preds or q.roles:
+            return self._no_data(echo, lang, accepted)
+        weak = q.markers.get("weak_unknown")
+        if weak:
+            return self._not_found(echo, lang, self._span_text(q, weak[0], weak[0] + 1), rejected, accepted)
+        return self._not_found(echo, lang, None, rejected, accepted)
+
+    # predicate questions ---------------------------------------------------------
+
+    def _side(self, q: _Query, start: int, end: int, pred_pos: int, noun: bool) -> str:
+        look = start - 1
+        while look >= 0 and q.tokens[look] in _ARTICLES:
+            look -= 1
+        if look >= 0 and look in q.markers.get("by", []):
+            return "doer"
+        if q.has("by_whom"):
+            return "undergoer"
+        if noun:
+            return "undergoer"
+        if start < pred_pos:
+            passive = any(end <= p < pred_pos for p in q.markers.get("passive", []))
+            return "undergoer" if passive else "doer"
+        return "undergoer"
+
+    def _query_predicate(
+        self, q: _Query, pred: str, pred_pos: int, noun: bool, accepted: list[tuple[_Entity, float, int]]
+    ) -> list[tuple[str, _Triple, float]]:
+        triples = list(self._triples.get(pred, []))
+        if not triples:
+            return []
+        constraints: list[tuple[_Entity, str]] = []
+        for entity, _score, start in accepted:
+            evidence = q.evidence.get(entity.index, [])
+            end = max((ev.end for ev in evidence if ev.start == start), default=start + 1)
+            constraints.append((entity, self._side(q, start, end, pred_pos, noun)))
+        specific = {key for _, key, weak in q.roles if not weak}
+        transitive = pred in _TRANSITIVE
+        if transitive:
+            if constraints:
+                answer_side = "doer" if constraints[0][1] == "undergoer" else "undergoer"
+            elif noun:
+                answer_side = "undergoer" if pred in ("fired", "appointed", "recruited") else "doer"
+            else:
+                before = [p for p in q.markers.get("passive", []) if p < pred_pos]
+                answer_side = "undergoer" if before or q.has("by") else "doer"
+        else:
+            answer_side = "doer"
+
+        def date_ok(triple: _Triple) -> bool:
+            if q.date is None:
+                return True
+            if triple.date is None:
+                return False
+            day = q.date.day
+            if q.date.relation == "on":
+                return triple.date.first <= day <= triple.date.last
+            if q.date.relation == "before":
+                return triple.date.first < day
+            return triple.date.last > day
+
+        def run(strict: bool, side: str) -> list[tuple[str, _Triple, float]]:
+            out: list[tuple[str, _Triple, float]] = []
+            for triple in triples:
+                target = getattr(triple, side)
+                if target is None or not date_ok(triple):
+                    continue
+                if specific and triple.role is not None and triple.role not in specific:
+                    continue
+                score = 1.0
+                ok = True
+                for entity, wanted in constraints:
+                    if entity.id == target:
+                        ok = False
+                        break
+                    if transitive:
+                        other = "undergoer" if side == "doer" else "doer"
+                        exact = getattr(triple, other) == entity.id
+                    else:
+                        exact = entity.id in (triple.doer, triple.undergoer)
+                    if exact:
+                        continue
+                    event = triple.event
+                    related = event is not None and (
+                        entity.id in event.organisations or (not strict and entity.id in event.people)
+                    )
+                    if related and (entity.kind == "organisation" or not strict):
+                        score *= 0.7
+                        continue
+                    ok = False
+                    break
+                if ok:
+                    if specific and triple.role in specific:
+                        score = min(1.0, score * 1.05)
+                    out.append((target, triple, score))
+            return out
+
+        results = run(True, answer_side) or run(False, answer_side)
+        if not results and transitive and not constraints:
+            results = run(True, "doer" if answer_side == "undergoer" else "undergoer")
+        far = dt.date.max
+        results.sort(key=lambda r: (-r[2], r[1].date.first if r[1].date else far))
+        seen: set[str] = set()
+        unique: list[tuple[str, _Triple, float]] = []
+        for target, triple, score in results:
+            if target in seen or target not in self.by_id:
+                continue
+            seen.add(target)
+            unique.append((target, triple, score))
+        return unique
+
+    # role questions ---------------------------------------------------------------
+
+    def _before_after_person(
+        self, q: _Query, persons: list[tuple[_Entity, float, int]]
+    ) -> tuple[_Entity, str] | None:
+        for entity, _score, start in persons:
+            look = start - 1
+            while look >= 0 and q.tokens[look] in ("le", "la", "the", "l"):
+                look -= 1
+            if look >= 0 and q.tokens[look] in ("before", "avant", "prior"):
+                return entity, "before"
+            if look >= 0 and q.tokens[look] in ("after", "apres", "following"):
+                return entity, "after"
+        return None
+
+    def _orgs_match(self, role: Role, orgs: list[tuple[_Entity, float, int]]) -> bool:
+        return not orgs or role.organisation in {o[0].id for o in orgs}
+
+    def _query_role_relative(
+        self, q: _Query, key: str, orgs: list[tuple[_Entity, float, int]], person: _Entity, direction: str
+    ) -> dict[str, Any] | None:
+        own = [r for e, r in self._role_holders.get(key, []) if e is person and self._orgs_match(r, orgs)]
+        if not own:
+            return None
+        role = own[0]
+        if direction == "before":
+            if role.since is None:
+                return None
+            day = role.since.first - dt.timedelta(days=1)
+        else:
+            if role.until is None:
+                return None
+            day = role.until.first
+        scoped = orgs or [(self.by_id[role.organisation], 1.0, 0)] if role.organisation in self.by_id else orgs
+        return self._query_role(q, key, scoped, day, exclude={person.id}, explicit_day=True)
+
+    def _query_role(
+        self,
+        q: _Query,
+        key: str,
+        orgs: list[tuple[_Entity, float, int]],
+        as_of: dt.date,
+        exclude: set[str] = frozenset(),  # type: ignore[assignment]
+        explicit_day: bool = False,
+    ) -> dict[str, Any] | None:
+        holders = [(e, r) for e, r in self._role_holders.get(key, []) if e.id not in exclude and self._orgs_match(r, orgs)]
+        if not holders:
+            return None
+        if q.has("interim"):
+            interim = [h for h in holders if h[1].interim]
+            holders = interim or holders
+        if q.has("first"):
+            earliest = min((r.since.first if r.since else dt.date.min) for _, r in holders)
+            holders = [h for h in holders if (h[1].since.first if h[1].since else dt.date.min) == earliest]
+        far_past = dt.date.min
+        current = [h for h in holders if not h[1].planned and h[1].held_on(as_of)]
+        planned = [h for h in holders if h[1].planned]
+        past = sorted(
+            (h for h in holders if not h[1].planned and h[1].until is not None and h[1].until.first <= as_of),
+            key=lambda h: h[1].until.first if h[1].until else far_past,
+            reverse=True,
+        )
+        upcoming = [h for h in holders if not h[1].planned and h[1].since is not None and h[1].since.first > as_of]
+        explicit = explicit_day or q.date is not None
+        if q.has("future") and planned:
+            mode, chosen = "planned", planned
+        elif q.has("former") and past:
+            mode, chosen = "former", past[:1]
+        elif current:
+            mode, chosen = "current", current
+        elif planned:
+            mode, chosen = "planned", planned
+        elif past:
+            mode, chosen = "last", past[:1]
+        elif upcoming:
+            mode, chosen = "upcoming", upcoming[:1]
+        else:
+            return None
+        rank = self._org_rank
+        chosen = sorted(chosen, key=lambda h: (rank.get(h[1].organisation or "", 999), not h[1].interim if q.has("interim") else 0))
+        # One organisation per answer: the most central one among the holders.
+        main_org = chosen[0][1].organisation
+        chosen = [h for h in chosen if h[1].organisation == main_org]
+        return {"mode": mode, "holders": chosen, "as_of": as_of, "explicit": explicit, "key": key}
+
+    # ------------------------------------------------------------------ documents
+
+    def _when(self, date: StoryDate, lang: Lang, m: Messages) -> str:
+        if date.precision == "day":
+            return format_long(date.first, lang)
+        if date.precision == "weekend":
+            return m("the weekend of %(date)s", date=format_long(date.first, lang))
+        return m("around %(date)s", date=format_long(date.first, lang))
+
+    def _role_range(self, role: Role, lang: Lang, m: Messages) -> str:
+        parts = []
+        if role.since is not None:
+            approx = not role.since.is_exact
+            day = format_long(role.since.first, lang)
+            if role.until is not None:
+                parts.append(m("from around %(date)s", date=day) if approx else m("from %(date)s", date=day))
+            else:
+                parts.append(m("since around %(date)s", date=day) if approx else m("since %(date)s", date=day))
+        if role.until is not None:
+            approx = not role.until.is_exact
+            day = format_long(role.until.first, lang)
+            parts.append(m("until around %(date)s", date=day) if approx else m("until %(date)s", date=day))
+        return " ".join(parts)
+
+    def _of(self, name: str, lang: Lang) -> str:
+        if lang == "fr":
+            return f"d'{name}" if starts_with_vowel(name) else f"de {name}"
+        return name
+
+    def _role_label(self, role: Role, lang: Lang, m: Messages) -> str:
+        title = role.title(lang)
+        org = self.by_id.get(role.organisation or "")
+        if org is not None and normalise(org.display(lang)) not in normalise(title):
+            if lang == "fr":
+                title = f"{title} {self._of(org.display(lang), lang)}"
+            else:
+                title = m("%(title)s at %(org)s", title=title, org=org.display(lang))
+        if role.planned:
+            title = m("%(title)s (announced)", title=title)
+        return title
+
+    def _footer(self, lang: Lang, m: Messages) -> str:
+        return m("From the story “%(title)s”.", title=self.story.meta.title(lang))
+
+    def _document(
+        self, lang: Lang, title: str, sections: Iterable[Section], subtitle: str | None, meta: dict[str, Any]
+    ) -> Document:
+        m = Messages(lang, domain="whois")
+        safe_sections = tuple(
+            Section(
+                neutralise(s.heading),
+                tuple(
+                    Item(tuple(Span(neutralise(sp.text), sp.emphasis, sp.url) for sp in it.spans), neutralise(it.label) if it.label else None)
+                    for it in s.items
+                ),
+                s.kind,
+            )
+            for s in sections
+            if s.items
+        )
+        return Document(
+            kind="answer",
+            lang=lang,
+            title=neutralise(title),
+            subtitle=neutralise(subtitle) if subtitle else None,
+            sections=safe_sections,
+            footer=neutralise(self._footer(lang, m)),
+            story_slug=self.story.slug,
+            meta=meta,
+        )
+
+    def _match(self, entity: _Entity, score: float, lang: Lang) -> Match:
+        return Match(entity.id, entity.display(lang), entity.kind, max(0.0, min(1.0, score)))
+
+    def _entity_sections(
+        self, entity: _Entity, lang: Lang, as_of: dt.date, link: _Entity | None = None, no_event: bool = False
+    ) -> tuple[list[Section], str | None]:
+        m = Messages(lang, domain="whois")
+        sections: list[Section] = []
+        subtitle: str | None = None
+        if entity.person is not None:
+            person = entity.person
+            current = [r for r in person.roles if r.held_on(as_of) and not r.planned]
+            if current:
+                subtitle = "; ".join(self._role_label(r, lang, m) for r in current)
+            if no_event:
+                sections.append(
+                    Section(m("Answer"), (Item((Span(m("The story records no such event involving %(name)s. Here is what it says about them.", name=entity.name)),)),), "paragraph")
+                )
+            role_items = []
+            for role in person.roles:
+                label = self._role_range(role, lang, m) or None
+                spans = [Span(self._role_label(role, lang, m), "strong")]
+                if role.note is not None:
+                    spans.append(Span(" — " + role.note(lang), "em"))
+                role_items.append(Item(tuple(spans), label))
+            sections.append(Section(m("Roles"), tuple(role_items)))
+            sections.append(Section(m("Who they are"), (Item((Span(person.bio(lang)),)),), "paragraph"))
+        else:
+            org = entity.organisation
+            assert org is not None
+            sections.append(Section(m("What it is"), (Item((Span(org.description(lang)),)),), "paragraph"))
+            people_items = []
+            for holder, role in (pair for pairs in self._role_holders.values() for pair in pairs):
+                if role.organisation != org.id:
+                    continue
+                status = self._role_range(role, lang, m)
+                people_items.append(Item((Span(holder.name, "strong"), Span(" — " + self._role_label(role, lang, m))), status or None))
+            sections.append(Section(m("People"), tuple(people_items[:12])))
+        if link is not None:
+            items = []
+            for fact in self.story.context:
+                ids = {*fact.people, *fact.organisations}
+                if entity.id in ids and link.id in ids:
+                    items.append(Item((Span(self._context_text(fact, lang)),)))
+            for event in self._events_of.get(entity.id, []):
+                if event in self._events_of.get(link.id, []):
+                    items.append(Item((Span(event.headline(lang)),), self._when(event.date, lang, m)))
+            if not items:
+                items.append(Item((Span(m("The story records no direct link between them.")),)))
+            sections.insert(0, Section(m("Link with %(name)s", name=link.display(lang)), tuple(items[:8])))
+        events = self._events_of.get(entity.id, [])
+        key_events = [e for e in events if any(entity.id in (f.subject, f.by, f.object) for f in e.facts)] or events
+        if len(key_events) < 4:
+            key_events = events
+        sections.append(
+            Section(m("Key events"), tuple(Item((Span(e.headline(lang)),), self._when(e.date, lang, m)) for e in key_events[:8]))
+        )
+        related = []
+        for triple_list in self._triples.values():
+            for triple in triple_list:
+                if triple.event is not None or entity.id not in (triple.doer, triple.undergoer):
+                    continue
+                related.append(self._relation_item(triple, entity, lang, m))
+        sections.append(Section(m("Related people"), tuple(dict.fromkeys(related))[:8]))
+        return sections, subtitle
+
+    def _relation_item(self, triple: _Triple, entity: _Entity, lang: Lang, m: Messages) -> Item:
+        doer = self.story.name_of(triple.doer) if triple.doer else "?"
+        undergoer = self.story.name_of(triple.undergoer) if triple.undergoer else "?"
+        sentence = {
+            "recruited": m("%(doer)s recruited %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "replaced": m("%(doer)s replaced %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "works_with": m("%(doer)s works with %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "cofounded_with": m("%(doer)s co-founded a company with %(undergoer)s.", doer=doer, undergoer=undergoer),
+        }.get(triple.predicate, f"{doer} — {undergoer}")
+        other = triple.undergoer if triple.doer == entity.id else triple.doer
+        label = self.story.name_of(other) if other else None
+        return Item((Span(sentence),), label)
+
+    def _context_text(self, fact: Any, lang: Lang) -> str:
+        text = fact.text(lang)
+        if fact.amount_usd is not None and "{amount}" in text:
+            text = text.replace("{amount}", format_usd(fact.amount_usd, lang))
+        return str(text)
+
+    def _others(self, accepted: list[tuple[_Entity, float, int]], first: Sequence[Match], lang: Lang) -> list[Match]:
+        ids = {m.id for m in first}
+        return [*first, *(self._match(e, s * 0.9, lang) for e, s, _ in accepted if e.id not in ids)]
+
+    def _identity_answer(
+        self,
+        echo: str,
+        lang: Lang,
+        entity: _Entity,
+        accepted: list[tuple[_Entity, float, int]],
+        as_of: dt.date,
+        q: _Query,
+        link: _Entity | None = None,
+        no_event: bool = False,
+        intent: Intent | None = None,
+    ) -> WhoAnswer:
+        score = next((s for e, s, _ in accepted if e is entity), 1.0)
+        sections, subtitle = self._entity_sections(entity, lang, as_of, link=link, no_event=no_event)
+        intent = intent or ("identity" if entity.kind == "person" else "organisation")
+        matches = self._others(accepted, [self._match(entity, score, lang)], lang)
+        doc = self._document(lang, entity.display(lang), sections, subtitle, {"found": True, "intent": intent, "question": echo})
+        return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
+
+    def _event_answer(
+        self,
+        echo: str,
+        lang: Lang,
+        q: _Query,
+        pred: str,
+        results: list[tuple[str, _Triple, float]],
+        accepted: list[tuple[_Entity, float, int]],
+        as_of: dt.date,
+    ) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        items = []
+        for target, triple, _score in results[:8]:
+            name = self.by_id[target].display(lang)
+            if triple.event is not None:
+                body = triple.event.headline(lang)
+            elif triple.text is not None:
+                body = triple.text(lang)
+            else:
+                body = self._relation_item(triple, self.by_id[target], lang, m).plain
+            label = self._when(triple.date, lang, m) if triple.date is not None else None
+            items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
+        top = self.by_id[results[0][0]]
+        sections, subtitle = self._entity_sections(top, lang, as_of)
+        sections.insert(0, Section(m("Answer"), tuple(items)))
+        matches = [self._match(self.by_id[t], s, lang) for t, _, s in results]
+        doc = self._document(lang, top.display(lang), sections, subtitle, {"found": True, "intent": "event", "question": echo})
+        return WhoAnswer(echo, lang, True, tuple(matches), doc, (), "event")
+
+    def _role_answer(
+        self,
+        echo: str,
+        lang: Lang,
+        q: _Query,
+        key: str,
+        orgs: list[tuple[_Entity, float, int]],
+        result: dict[str, Any],
+        accepted: list[tuple[_Entity, float, int]],
+    ) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        holders: list[tuple[_Entity, Role]] = result["holders"]
+        mode: str = result["mode"]
+        as_of: dt.date = result["as_of"]
+        role = holders[0][1]
+        org = self.by_id.get(role.organisation or "")
+        title = role.title(lang)
+        if org is not None and normalise(org.display(lang)) in normalise(title):
+            org = None  # the title already names the organisation
+        names = format_names([e.name for e, _ in holders], lang)
+        values: dict[str, Any] = {
+            "date": format_long(as_of, lang),
+            "title": title,
+            "names": names,
+            "org": org.display(lang) if org else "",
+            "of_org": self._of(org.display(lang), lang) if org else "",
+        }
+        at = "_org" if org else ""
+        plural = len(holders) > 1
+        if mode == "current":
+            tense = "past" if result["explicit"] else "present"
+            msgid = {
+                ("past", "_org", False): "On %(date)s, the %(title)s of %(org)s was %(names)s.",
+                ("past", "", False): "On %(date)s, the %(title)s was %(names)s.",
+                ("present", "_org", False): "As of %(date)s, the %(title)s of %(org)s is %(names)s.",
+                ("present", "", False): "As of %(date)s, the %(title)s is %(names)s.",
+                ("past", "_org", True): "On %(date)s, %(names)s held the post of %(title)s at %(org)s.",
+                ("past", "", True): "On %(date)s, %(names)s held the post of %(title)s.",
+                ("present", "_org", True): "As of %(date)s, %(names)s hold the post of %(title)s at %(org)s.",
+                ("present", "", True): "As of %(date)s, %(names)s hold the post of %(title)s.",
+            }[(tense, at, plural)]
+            sentence = m(msgid, **values)
+        elif mode == "planned":
+            since = role.since
+            values["when"] = self._when(since, lang, m) if since is not None else ""
+            msgid = "%(names)s is to become %(title)s of %(org)s" if org else "%(names)s is to become %(title)s"
+            sentence = m(msgid, **values)
+            if since is not None:
+                sentence += " " + m("(announced for %(when)s)", **values)
+            sentence += "."
+        elif mode in ("last", "former"):
+            until = role.until
+            values["until"] = self._when(until, lang, m) if until is not None else "?"
+            msgid = (
+                "As of %(date)s, the story names no current %(title)s of %(org)s; the post was last held by %(names)s (until %(until)s)."
+                if org
+                else "As of %(date)s, the story names no current %(title)s; the post was last held by %(names)s (until %(until)s)."
+            )
+            if mode == "former":
+                msgid = (
+                    "The previous %(title)s of %(org)s was %(names)s (until %(until)s)."
+                    if org
+                    else "The previous %(title)s was %(names)s (until %(until)s)."
+                )
+            sentence = m(msgid, **values)
+        else:  # upcoming
+            since = role.since
+            values["when"] = self._when(since, lang, m) if since is not None else "?"
+            msgid = (
+                "On %(date)s, the story names no %(title)s of %(org)s yet; %(names)s took up the post later (%(when)s)."
+                if org
+                else "On %(date)s, the story names no %(title)s yet; %(names)s took up the post later (%(when)s)."
+            )
+            sentence = m(msgid, **values)
+        top = holders[0][0]
+        sections, subtitle = self._entity_sections(top, lang, as_of)
+        sections.insert(0, Section(m("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
+        intent: Intent = "role-at-date" if q.date is not None or result["explicit"] else "role"
+        matches = [self._match(e, 1.0 if mode == "current" else 0.9, lang) for e, _ in holders]
+        if org is not None:
+            matches.append(self._match(org, 0.5, lang))
+        doc = self._document(lang, top.display(lang), sections, subtitle, {"found": True, "intent": intent, "question": echo})
+        return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
+
+    def _near_misses(self, name: str, rejected: list[_Entity]) -> list[_Entity]:
+        out = list(dict.fromkeys(rejected))
+        key = normalise(name)
+        if key and len(self._full_names) <= 5000:
+            hits = process.extract(key, self._full_names, scorer=fuzz.token_sort_ratio, score_cutoff=70, limit=6)
+            for _, _, position in hits:
+                entity = self.entities[self._full_owner[position]]
+                if entity not in out:
+                    out.append(entity)
+        return out[:3]
+
+    def _not_found(
+        self,
+        echo: str,
+        lang: Lang,
+        name: str | None,
+        rejected: list[_Entity],
+        accepted: list[tuple[_Entity, float, int]],
+    ) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        if name:
+            text = m("“%(name)s” does not appear in this story.", name=name)
+        else:
+            text = m("I found no one in this story matching your question.")
+        near = self._near_misses(name, rejected) if name else list(dict.fromkeys(rejected))[:3]
+        suggestions = tuple(Suggestion(e.id, e.display(lang), e.kind) for e in near)
+        sections = [Section(m("Not in this story"), (Item((Span(text),)),), "paragraph")]
+        if suggestions:
+            sections.append(
+                Section(
+                    m("Did you mean…? (suggestions, not answers)"),
+                    tuple(Item((Span(s.name, "em"), Span(" — " + m("suggestion")))) for s in suggestions),
+                )
+            )
+        sections.append(Section(m("How to ask"), (Item((Span(m("Ask about a person, a role or an organisation of the story, for example: “Who is Sam Altman?”, “Who was CEO of OpenAI on 18 November 2023?”")),)),), "paragraph"))
+        doc = self._document(lang, m("Not in this story"), sections, None, {"found": False, "intent": "unknown", "question": echo})
+        matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in suggestions)
+        return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
+
+    def _no_data(self, echo: str, lang: Lang, accepted: list[tuple[_Entity, float, int]]) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        sections = [
+            Section(m("Answer"), (Item((Span(m("The story does not say.")),)),), "paragraph"),
+        ]
+        suggestions = tuple(Suggestion(e.id, e.display(lang), e.kind) for e, _, _ in accepted[:3])
+        if suggestions:
+            sections.append(
+                Section(
+                    m("Did you mean…? (suggestions, not answers)"),
+                    tuple(Item((Span(s.name, "em"), Span(" — " + m("suggestion")))) for s in suggestions),
+                )
+            )
+        doc = self._document(lang, m("No answer in this story"), sections, None, {"found": False, "intent": "unknown", "question": echo})
+        matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in suggestions)
+        return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
+
+    def _usage(self, echo: str, lang: Lang) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        examples = [
+            m("Who is Sam Altman?"),
+            m("Who is the CEO of Microsoft?"),
+            m("Who was CEO of OpenAI on 18 November 2023?"),
+            m("Who was fired by the board?"),
+        ]
+        sections = [
+            Section(m("How to ask"), (Item((Span(m("Ask about a person, a role, an event or an organisation of the story, in French or English.")),)),), "paragraph"),
+            Section(m("Examples"), tuple(Item((Span(e),)) for e in examples)),
+        ]
+        doc = self._document(lang, m("Who is who"), sections, None, {"found": False, "intent": "usage", "question": neutralise(echo)[:300]})
+        return WhoAnswer(neutralise(echo)[:300], lang, False, (), doc, (), "usage")
+
+
+# --------------------------------------------------------------------------- cache
+
+_CACHE: dict[tuple[str, int], tuple[Story, WhoIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 16
+
+
+def index_for(story: Story) -> WhoIndex:
+    """The index of a story, built once per story object (keyed by slug and identity)."""
+    key = (story.slug, id(story))
+    with _CACHE_LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None and cached[0] is story:
+            return cached[1]
+    index = WhoIndex.build(story)
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = (story, index)
+    return index
+
+
+def answer(story: Story, question: str, lang: Lang = "en", today: dt.date | None = None) -> WhoAnswer:
+    """Shortcut: `index_for(story).answer(...)`."""
+    return index_for(story).answer(question, lang, today)
+
+
+def suggest(story: Story, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT) -> list[Suggestion]:
+    """Shortcut: `index_for(story).suggest(...)`."""
+    return index_for(story).suggest(prefix, lang, limit)
+
+
+__all__ = ["Match", "Suggestion", "WhoAnswer", "WhoIndex", "answer", "index_for", "suggest"]

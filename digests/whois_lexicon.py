@@ -1,0 +1,269 @@
+"""The bilingual (fr/en) vocabulary the who-is-who engine understands.
+
+Every phrase is written in the *normalised* form of `digests.textnorm.normalise` (lowercase, no
+accents, punctuation as spaces). A phrase maps to tags ``(category, value)``; the question parser
+matches the longest phrase first, so "membre du conseil d administration" beats "conseil".
+
+Nothing here names a person of a particular story: role titles of a story are added to the
+vocabulary from the story itself when an index is built.
+"""
+
+from __future__ import annotations
+
+Tag = tuple[str, str]
+
+
+def _words(text: str) -> list[str]:
+    return [phrase.strip() for phrase in text.split("|") if phrase.strip()]
+
+
+# Role keys. "weak" phrases (runs, dirige, patron...) mean the head of an organisation unless a
+# more specific role is named in the same question ("who will lead the AI division").
+ROLE_PHRASES: dict[str, str] = {
+    "ceo": "ceo|ceos|c e o|pdg|p d g|chief executive|chief executive officer|directeur general|"
+    "directrice generale|president directeur general|presidente directrice generale|dg|"
+    "chief exec|executive|top executive|chief",
+    "president": "president|presidente|chairman|chairwoman|chairperson|chair",
+    "coo": "coo|chief operating officer|directeur des operations|directrice des operations|"
+    "directeur operationnel|directrice operationnelle|directeur de l exploitation|"
+    "directrice de l exploitation|operations chief|head of operations|operating officer",
+    "chief-scientist": "chief scientist|directeur scientifique|directrice scientifique|"
+    "scientifique en chef|chief science officer|head of research|directeur de la recherche|"
+    "directrice de la recherche|chief scientific officer|lead scientist|scientist|scientifique",
+    "board-member": "board member|board members|member of the board|members of the board|"
+    "membre du conseil|membres du conseil|membre du conseil d administration|"
+    "membres du conseil d administration|membre du ca|membres du ca|administrateur|administratrice|"
+    "administrateurs|administratrices|director on the board|directors on the board|on the board|"
+    "sits on the board|sit on the board|seat on the board|siege au conseil|siegent au conseil|"
+    "siege au conseil d administration|au conseil d administration|board seat",
+    "cofounder": "cofounder|cofounders|co founder|co founders|cofondateur|cofondatrice|"
+    "cofondateurs|co fondateur|co fondatrice|founder|founders|fondateur|fondatrice|fondateurs|"
+    "founded|cofounded|co founded|a fonde|ont fonde|a cofonde|ont cofonde|fonde|cofonde",
+    "cto": "cto|chief technology officer|chief technical officer|directeur technique|"
+    "directrice technique|directeur de la technologie|directrice de la technologie",
+    "cfo": "cfo|chief financial officer|directeur financier|directrice financiere",
+    "head-of-ai-division": "ai division|a i division|division ia|division i a|"
+    "division intelligence artificielle|division d intelligence artificielle|"
+    "division de l intelligence artificielle|division de l ia|artificial intelligence division|"
+    "ai unit|ai team|ai group|ai lab|head of ai|pole ia|branche ia|equipe ia|new ai|nouvelle division",
+}
+WEAK_HEAD = (
+    "boss|bosses|patron|patronne|head|heads|leader|leaders|dirigeant|dirigeante|dirige|dirigeait|"
+    "diriger|dirigera|runs|run|running|ran|leads|lead|leading|led|in charge|charge|responsable|"
+    "a la tete|la tete|tete|chef|cheffe|helm|at the helm|top|manages|manage|managed|gere|pilote|"
+    "capitaine|captain"
+)
+
+# Predicates: canonical name -> phrases. Verbs and nouns; nouns ("firing", "successeur") say the
+# entity named after them is the one the action happened to.
+PREDICATE_PHRASES: dict[str, str] = {
+    "fired": "fired|fire|fires|firing|sacked|sack|ousted|oust|ouster|ousting|dismissed|dismiss|"
+    "dismissal|removed|kicked out|pushed out|forced out|let go|thrown out|booted|axed|"
+    "licencie|licenciee|licencier|licencient|licenciement|evince|evincee|evincer|eviction|"
+    "renvoye|renvoyee|renvoyer|renvoi|vire|viree|virer|limoge|limogee|limoger|limogeage|congedie|"
+    "destitue|destituee|destitution|ejecte|pousse vers la sortie|mis a la porte|mise a la porte|"
+    "chasse|chassee|depart force|remercie",
+    "resigned": "resigned|resign|resigns|resigning|resignation|resignations|quit|quits|quitting|"
+    "stepped down|step down|steps down|walked out|walk out|departed|left|leave|leaves|leaving|"
+    "demissionne|demissionnee|demissionner|demissionnent|demission|demissions|demissionnaire|"
+    "quitte|quittee|quitter|quittent|parti|partie|partis|depart|departs|claque la porte",
+    "appointed": "appointed|appoint|appointment|named|nominated|installed|chosen|picked|"
+    "took over|take over|takes over|stepped in|steps in|step in|took the interim|"
+    "nomme|nommee|nommer|nomination|designe|designee|choisi|choisie|installe|installee|"
+    "pris l interim|prend l interim|prendre l interim|assure l interim|assurer l interim|"
+    "assurait l interim|convaincu|convaincre|persuaded",
+    "will_lead": "will lead|will head|will run|to lead|going to lead|is set to lead|set to lead|"
+    "will be leading|will take the helm|va diriger|vont diriger|dirigera|va prendre la tete|"
+    "prendre la tete|prend la tete|prendra la tete|va prendre les renes|doit diriger|"
+    "doit prendre la tete",
+    "joined": "joined|join|joins|joining|moved to|move to|moves to|went to|goes to|heads to|"
+    "headed to|rejoint|rejointe|rejoindre|rejoignent|rejoindra|file chez|part chez|parti chez|"
+    "passe chez|arrive chez",
+    "recruited": "recruited|recruit|recruits|recruiting|recruiter|hired|hire|hires|hiring|"
+    "brought in|bring in|recrute|recrutee|recruter|recrutement|embauche|embauchee|embaucher|"
+    "engage|engagee|engager",
+    "replaced": "replaced|replace|replaces|replacing|replacement|succeeded|succeed|succeeds|"
+    "successor|took the place|took his place|took her place|remplace|remplacee|remplacer|"
+    "remplacant|remplacante|succede|succeder|successeur|successeure|succession|pris la place|"
+    "a la place|prend la place|pris sa place",
+    "negotiated": "negotiated|negotiate|negotiating|negotiation|negotiations|talks|"
+    "negociation|negociations|negocie|negocier|negocient|tractations|discussions|pourparlers",
+    "regretted": "regretted|regret|regrets|regrette|regrettait|apologised|apologized|apology|"
+    "mea culpa|disappointed|decu|remorse|excuses",
+    "declared": "declared|declare|declares|said|says|stated|statement|affirme|affirmed|"
+    "tweeted|tweete|tweet|posted|dit|a dit|interview",
+    "explained": "explained|explain|explains|explanation|explanations|explique|explication|"
+    "explications|reasons|raisons|justified|justifie",
+    "announced": "announced|announce|announces|announcement|annonce|annonces|annoncee|annoncer",
+    "signed": "signed|sign|signs|signe|signee|signent|signataires|letter|lettre|petition",
+    "threatened": "threatened|threaten|threatens|threat|menace|menacent|menaces|sue|suing|lawsuit|"
+    "poursuites|poursuivre|legal action|ready to quit|prets a demissionner",
+    "speculated": "speculated|speculation|speculations|rumour|rumours|rumor|rumors|rumeur|rumeurs",
+    "warned": "warned|warn|warns|averti|alerte|prevenu",
+    "works_with": "works with|work with|working with|worked with|work alongside|colleague|"
+    "colleagues|travaille avec|travailler avec|travaillent avec|collabore|collaborer|collegue|"
+    "collegues|bosse avec",
+}
+PREDICATE_NOUNS = set(
+    _words(
+        "firing|ouster|ousting|dismissal|licenciement|eviction|renvoi|limogeage|destitution|"
+        "depart force|successor|replacement|successeur|successeure|remplacant|remplacante|"
+        "succession|recruiter|recrutement"
+    )
+)
+
+# Markers.
+MARKERS: dict[str, str] = {
+    "passive": "was|were|been|being|got|gets|get|is|are|ete|est|sont|fut|furent|s est fait|"
+    "se fait|fait|s etait fait",
+    "by": "by|par|aupres de",
+    "by_whom": "by whom|par qui|who by",
+    "future": "will|va|vont|sera|seront|future|futur|future|next|prochain|prochaine|planned|"
+    "prevu|prevue|going to|set to|upcoming|a venir|bientot|soon|to become|devenir|doit|deviendra",
+    "former": "former|ancien|ancienne|previous|precedent|precedente|ex|formerly|anciennement|"
+    "before him|before her|predecessor|predecesseur",
+    "first": "first|premier|premiere|initial|initialement|originally",
+    "current": "current|currently|now|today|actuel|actuelle|actuellement|maintenant|aujourd hui|"
+    "presently|en ce moment|at the moment|latest|dernier|derniere|new|nouveau|nouvelle",
+    "interim": "interim|par interim|acting|temporary|temporaire|provisoire|interimaire|"
+    "a titre provisoire",
+    "link": "link|links|linked|relation|relations|relationship|connection|connections|"
+    "connected|tie|ties|lien|liens|lie|liee|rapport|partnership|partner|partners|partenariat|"
+    "partenaire|partenaires|associe|shareholder|actionnaire|investor in|investisseur|"
+    "have to do with|a voir avec|deal",
+    "what": "what|quoi|qu est ce|qu est ce que|qu est ce qu|c est quoi|what s|which company|"
+    "quelle entreprise|quelle societe|company|entreprise|societe|organisation|organization|"
+    "firm|group|groupe",
+    "who": "who|whom|whose|who s|qui|c est qui|qui est ce|qui c est|quel|quelle|quels|quelles|"
+    "which|which person|quelle personne|person|personne",
+}
+
+# Dates.
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "january|jan|janvier|janv",
+        "february|feb|fevrier|fevr|fev",
+        "march|mar|mars",
+        "april|apr|avril|avr",
+        "may|mai",
+        "june|jun|juin",
+        "july|jul|juillet|juil",
+        "august|aug|aout",
+        "september|sep|sept|septembre",
+        "october|oct|octobre",
+        "november|nov|novembre",
+        "december|dec|decembre",
+    ),
+    start=1,
+):
+    for _name in _words(_names):
+        MONTHS[_name] = _number
+
+WEEKDAYS: dict[str, int] = {}
+for _number, _names in enumerate(
+    (
+        "monday|lundi",
+        "tuesday|mardi",
+        "wednesday|mercredi",
+        "thursday|jeudi",
+        "friday|vendredi",
+        "saturday|samedi",
+        "sunday|dimanche",
+    )
+):
+    for _name in _words(_names):
+        WEEKDAYS[_name] = _number
+
+# Days counted from the story's first day ("le lendemain" = the day after the first day).
+RELATIVE_DAYS: dict[str, int] = {
+    **dict.fromkeys(
+        _words(
+            "lendemain|le lendemain|next day|the next day|day after|the day after|following day|"
+            "the following day|jour suivant|le jour suivant|second day|deuxieme jour|day two|"
+            "jour deux|day 2|jour 2|2e jour|2eme jour"
+        ),
+        1,
+    ),
+    **dict.fromkeys(
+        _words(
+            "surlendemain|le surlendemain|two days later|deux jours plus tard|third day|"
+            "troisieme jour|day three|day 3|jour 3|3e jour|3eme jour"
+        ),
+        2,
+    ),
+    **dict.fromkeys(
+        _words("first day|premier jour|day one|day 1|jour 1|jour un|le premier jour|the first day"),
+        0,
+    ),
+}
+WEEKEND = _words("weekend|week end|ce weekend|ce week end|this weekend|the weekend|le weekend|le week end")
+DATE_RELATIONS: dict[str, str] = {
+    **dict.fromkeys(_words("before|avant|prior to|until|jusqu au|jusqu a|up to|avant le"), "before"),
+    **dict.fromkeys(_words("after|apres|since|depuis|following|a partir du|des le|from"), "after"),
+    **dict.fromkeys(_words("on|le|au|at|as of|en date du|in|du|at the time of"), "on"),
+}
+
+# Words with no bearing on who is asked about; they are "explained" so that they are never
+# mistaken for an unknown name.
+STOPWORDS = set(
+    _words(
+        # English
+        "a|an|the|of|to|in|on|at|for|from|with|without|about|and|or|but|as|is|are|was|were|be|"
+        "been|being|am|do|does|did|done|doing|have|has|had|having|it|its|it s|this|that|these|"
+        "those|there|here|then|than|so|such|very|really|just|also|too|again|still|yet|ever|"
+        "who|whom|whose|what|which|when|where|why|how|s|t|d|ll|re|ve|m|i|me|my|you|your|he|him|"
+        "his|she|her|hers|they|them|their|we|us|our|one|ones|someone|somebody|anyone|anybody|"
+        "tell|tell me|know|knows|explain|show|give|describe|find|look|looking|search|please|pls|"
+        "plz|thanks|thank|thx|hi|hello|hey|ok|okay|yes|no|not|any|all|some|more|most|much|many|"
+        "can|could|would|should|shall|may|might|must|will|let|want|wants|need|info|information|"
+        "details|detail|bio|biography|profile|role|roles|job|jobs|position|positions|title|post|"
+        "role of|story|stories|news|crisis|saga|affair|case|happened|happen|happens|going|"
+        "kind|sort|like|guy|man|woman|lady|people|persons|individual|name|named|called|"
+        "person|team|member|members|company|companies|firm|organisation|organization|board|"
+        "into|onto|over|under|out|up|down|off|back|away|around|during|while|between|among|"
+        "whether|if|else|because|since|via|per|vs|versus|new|old|big|same|other|another|"
+        "each|both|either|neither|own|only|even|now|today|yesterday|tomorrow|day|days|date|dates|"
+        "time|times|year|years|month|week|moment|period|first|last|next|later|earlier|ago|"
+        "again|u|r|ya|lol|btw|pls|wtf|omg|actually|exactly|hmm|um|uh|currently|held|hold|holds|"
+        "holding|occupied|occupy|served|serve|serves|serving|act|acted|acting|became|become|"
+        "becomes|becoming|got|get|made|make|makes|took|take|takes|taken|put|went|go|goes|gone|"
+        "came|come|comes|said|say|says|did|involved|involvement|part|play|played|plays|"
+        "responsible|behind|role in|doing|done|decision|decided|decide|news|latest|update|"
+        "openai s|s role|in charge of|the job|whole|entire|full|exact|real|true|right|wrong|"
+        "well|good|bad|best|worst|new ai|ai|artificial|intelligence|artificial intelligence|"
+        "chatgpt|gpt|tech|technology|startup|start up|compare|versus|difference|between|"
+        "ceo s|boss s|officer|officers|technology|technical|financial|marketing|product|"
+        "research|researcher|researchers|engineer|engineers|staff|employee|employees|director|"
+        "directors|manager|managers|vp|vice|executive|executives|senior|junior|deputy|"
+        "spokesperson|investor|investors|shareholders|partner company|asked|ask|question",
+    )
+    + _words(
+        # French
+        "le|la|les|l|un|une|des|de|du|d|au|aux|a|en|et|ou|mais|donc|or|ni|car|que|qu|qui|quoi|"
+        "dont|ou|quand|comment|pourquoi|combien|est|sont|etait|etaient|ete|etre|sera|serait|"
+        "a|ai|as|avons|avez|ont|avait|avaient|aura|c|ce|cet|cette|ces|ca|cela|ceci|celui|celle|"
+        "ceux|celles|il|elle|ils|elles|on|je|j|tu|te|t|me|m|moi|toi|lui|leur|leurs|nous|vous|"
+        "se|s|sa|son|ses|mon|ma|mes|ton|ta|tes|notre|nos|votre|vos|y|ne|n|pas|plus|moins|"
+        "tres|trop|aussi|encore|toujours|deja|jamais|rien|tout|tous|toute|toutes|quel|quelle|"
+        "quels|quelles|lequel|laquelle|lesquels|dis|dis moi|dites|dites moi|parle|parle moi|"
+        "parlez|parlez moi|raconte|explique|expliquez|moi|svp|stp|merci|bonjour|salut|oui|non|"
+        "si|alors|voici|voila|sur|sous|dans|par|pour|avec|sans|chez|entre|vers|contre|pendant|"
+        "depuis|selon|apres|avant|role|roles|poste|postes|fonction|fonctions|titre|metier|"
+        "emploi|profil|biographie|infos|info|information|informations|details|histoire|affaire|"
+        "crise|saga|dossier|personne|gens|homme|femme|type|mec|nom|appelle|appele|appelee|"
+        "entreprise|entreprises|societe|organisation|equipe|membre|membres|conseil|jour|jours|"
+        "date|annee|mois|semaine|moment|periode|premier|dernier|prochain|hier|demain|"
+        "aujourd hui|maintenant|actuellement|occupe|occupait|occupe le poste|tenait|tient|"
+        "exerce|exercait|devenu|devenue|devient|fait|faisait|font|fera|va|vont|allait|"
+        "est ce|est ce que|est ce qu|qu est|c est|c etait|s agit|s agit il|il s agit|"
+        "implique|impliquee|joue|role dans|derriere|responsable de|decision|nouvelles|"
+        "ia|intelligence|artificielle|intelligence artificielle|chatgpt|gpt|tech|startup|"
+        "a t il|a t elle|t il|t elle|est il|est elle|etait il|etait elle|son role|sa fonction|"
+        "quelqu un|quelqu une|n importe|vraiment|exactement|actuel|actuelle|bien|mal|vrai|faux|"
+        "difference|comparer|bref|hein|euh|ben|bah|lol|mdr|directeur|directrice|technique|"
+        "financier|financiere|produit|recherche|chercheur|chercheurs|chercheuse|ingenieur|"
+        "ingenieurs|salarie|salaries|employe|employes|cadre|cadres|adjoint|adjointe|"
+        "porte parole|investisseur|investisseurs|actionnaires|question|demande"
+    )
+)
