@@ -1266,6 +1266,7 @@ class WhoIndex:
             "names": names,
             "org": org.display(lang) if org else "",
             "of_org": self._of(org.display(lang), lang) if org else "",
+            "of_title": self._of(title, lang),
         }
         at = "_org" if org else ""
         plural = len(holders) > 1
@@ -1288,7 +1289,7 @@ class WhoIndex:
             msgid = "%(names)s is to become %(title)s of %(org)s" if org else "%(names)s is to become %(title)s"
             sentence = m(msgid, **values)
             if since is not None:
-                sentence += " " + m("(announced for %(when)s)", **values)
+                sentence += " " + m("(expected: %(when)s)", **values)
             sentence += "."
         elif mode in ("last", "former"):
             until = role.until
@@ -1324,6 +1325,13 @@ class WhoIndex:
         doc = self._document(lang, top.display(lang), sections, subtitle, {"found": True, "intent": intent, "question": echo})
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
 
+    def _example_hint(self, m: Messages) -> str:
+        people = [e for e in self.entities if e.kind == "person"]
+        if not people:
+            return m("Ask about a person, a role or an organisation of the story.")
+        name = max(people, key=lambda e: e.weight).name
+        return m("Ask about a person, a role or an organisation of the story, for example: “Who is %(name)s?”", name=name)
+
     def _near_misses(self, name: str, rejected: list[_Entity]) -> list[_Entity]:
         out = list(dict.fromkeys(rejected))
         key = normalise(name)
@@ -1358,7 +1366,7 @@ class WhoIndex:
                     tuple(Item((Span(s.name, "em"), Span(" — " + m("suggestion")))) for s in suggestions),
                 )
             )
-        sections.append(Section(m("How to ask"), (Item((Span(m("Ask about a person, a role or an organisation of the story, for example: “Who is Sam Altman?”, “Who was CEO of OpenAI on 18 November 2023?”")),)),), "paragraph"))
+        sections.append(Section(m("How to ask"), (Item((Span(self._example_hint(m)),)),), "paragraph"))
         doc = self._document(lang, m("Not in this story"), sections, None, {"found": False, "intent": "unknown", "question": echo})
         matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in suggestions)
         return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
@@ -1382,12 +1390,14 @@ class WhoIndex:
 
     def _usage(self, echo: str, lang: Lang) -> WhoAnswer:
         m = Messages(lang, domain="whois")
-        examples = [
-            m("Who is Sam Altman?"),
-            m("Who is the CEO of Microsoft?"),
-            m("Who was CEO of OpenAI on 18 November 2023?"),
-            m("Who was fired by the board?"),
-        ]
+        people = [e for e in self.entities if e.kind == "person"]
+        orgs = [e for e in self.entities if e.kind == "organisation"]
+        examples = []
+        if people:
+            examples.append(m("Who is %(name)s?", name=max(people, key=lambda e: e.weight).name))
+        if orgs:
+            examples.append(m("Tell me about %(org)s", org=max(orgs, key=lambda e: e.weight).display(lang)))
+        examples.append(m("Who was fired?"))
         sections = [
             Section(m("How to ask"), (Item((Span(m("Ask about a person, a role, an event or an organisation of the story, in French or English.")),)),), "paragraph"),
             Section(m("Examples"), tuple(Item((Span(e),)) for e in examples)),
