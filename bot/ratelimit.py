@@ -85,11 +85,11 @@ class RateLimiter:
         for key in [key for key, bucket in self._keys.items() if bucket.tat < now]:
             del self._keys[key]
 
-    def reserve(self, *keys: str | None) -> float:
-        """Reserve the next slot allowed by the global bucket and every key's bucket at once;
-        return how long to wait for it (seconds)."""
+    def reserve(self, *keys: str | None, use_global: bool = True) -> float:
+        """Reserve the next slot allowed by the global bucket (unless ``use_global`` is false)
+        and every key's bucket at once; return how long to wait for it (seconds)."""
         now = self.clock()
-        buckets = [self._global, *(self._bucket(key) for key in keys)]
+        buckets = [self._global if use_global else None, *(self._bucket(key) for key in keys)]
         active = [bucket for bucket in buckets if bucket is not None]
         at = max((bucket.earliest(now) for bucket in active), default=now)
         for bucket in active:
@@ -97,11 +97,22 @@ class RateLimiter:
         return at - now
 
     async def acquire(self, *keys: str | None) -> float:
-        """Wait until a request for ``keys`` is allowed; return the time waited."""
-        delay = self.reserve(*keys)
-        if delay > 0:
-            await self.sleep(delay)
-        return delay
+        """Wait until a request for ``keys`` is allowed; return the time waited.
+
+        Keys first, then the global bucket: a request held back by its channel does not hold
+        a global slot meanwhile, so other channels' requests go ahead (no head-of-line block).
+        """
+        waited = 0.0
+        if any(key is not None for key in keys):
+            waited = self.reserve(*keys, use_global=False)
+            if waited > 0:
+                await self.sleep(waited)
+        if self._global is not None:
+            delay = self.reserve()
+            if delay > 0:
+                await self.sleep(delay)
+            waited += delay
+        return waited
 
     def penalize(self, key: str | None, retry_after: float, *, is_global: bool = False) -> None:
         """The platform said 429 anyway: hold the key's bucket (or all requests) for ``retry_after``."""
