@@ -1358,7 +1358,7 @@ class WhoIndex:
             text = m("I found no one in this story matching your question.")
         near = self._near_misses(name, rejected) if name else list(dict.fromkeys(rejected))[:3]
         suggestions = tuple(Suggestion(e.id, e.display(lang), e.kind) for e in near)
-        sections = [Section(m("Not in this story"), (Item((Span(text),)),), "paragraph")]
+        sections = [Section(m("Answer"), (Item((Span(text),)),), "paragraph")]
         if suggestions:
             sections.append(
                 Section(
