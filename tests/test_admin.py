@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.admin import (
+    CLI,
+    Actor,
+    AdminService,
+    FileManaged,
+    InvalidTime,
+    InvalidValue,
+    ReplayStartInPast,
+    SubscriptionNotFound,
+    SubscriptionSpec,
+    Target,
+    UnknownChannel,
+    UnknownStory,
+    UnknownTimezone,
+    describe,
+    format_status,
+    render_list,
+)
+from bot.delivery import DeliveryWorker
+from bot.publishing import PublisherRegistry
+from digests.story import StoryLibrary, default_story
+from tests.ledger import LedgerPublisher
+
+LIB = StoryLibrary([default_story()])
+NOW = dt.datetime(2023, 11, 17, 5, 0, tzinfo=dt.UTC)  # 06:00 in Paris
+CHAT_FR = Actor(user_id="u1", via="chat", where="C-admin", lang="fr")
+CHAT_EN = Actor(user_id="u1", via="chat", where="C-admin", lang="en")
+
+
+def spec(**changes):
+    base = dict(platform="discord", workspace_id="G", channel_id="C1", lang="fr", post_time="08:00", timezone="Europe/Paris")
+    base.update(changes)
+    return SubscriptionSpec(**base)
+
+
+@pytest.fixture
+def admin(store, tmp_path):
+    registry = PublisherRegistry()
+    ledger = LedgerPublisher(tmp_path / "ledger.sqlite3")
+    registry.register(ledger)
+    worker = DeliveryWorker(store, LIB, registry, clock=lambda: NOW)
+    service = AdminService(store, LIB, publishers=registry, worker=worker, clock=lambda: NOW)
+    service.ledger = ledger  # type: ignore[attr-defined]
+    return service
+
+
+async def test_subscribe_is_idempotent_and_updates(admin):
+    info, created = await admin.subscribe(spec(), CHAT_EN)
+    assert created and info.next_run_local == dt.datetime(2023, 11, 17, 8, 0, tzinfo=info.next_run_local.tzinfo)
+    again, created = await admin.subscribe(spec(post_time="7:30", timezone="europe/paris"), CHAT_EN)
+    assert not created and again.id == info.id
+    assert (again.post_time, again.timezone) == ("07:30", "Europe/Paris")
+    assert again.next_run_local.hour == 7 and again.next_run_local.minute == 30
+    other, created = await admin.subscribe(spec(lang="en"), CHAT_EN)
+    assert created and other.id != info.id
+    assert len(await admin.list()) == 2
+    assert "#1 discord:G/C1 [fr] 07:30 Europe/Paris" in render_list(await admin.list())
+
+
+async def test_unknown_time_zone_suggests_close_names_in_the_users_language(admin):
+    with pytest.raises(UnknownTimezone) as error:
+        await admin.subscribe(spec(timezone="Europe/Pari"), CHAT_FR)
+    assert "Europe/Paris" in error.value.suggestions
+    assert str(error.value).startswith("Fuseau horaire inconnu : 'Europe/Pari'. Vouliez-vous dire : Europe/Paris")
+    with pytest.raises(UnknownTimezone, match="Unknown time zone 'Mars/Olympus'"):
+        await admin.subscribe(spec(timezone="Mars/Olympus"), CHAT_EN)
+
+
+async def test_bad_values_are_refused_with_clear_messages(admin):
+    with pytest.raises(InvalidTime, match="Heure invalide '25:00'"):
+        await admin.subscribe(spec(post_time="25:00"), CHAT_FR)
+    with pytest.raises(InvalidValue, match="Unknown language 'de'"):
+        await admin.subscribe(spec(lang="de"), CHAT_EN)
+    with pytest.raises(UnknownStory, match="Unknown story 'nope'"):
+        await admin.subscribe(spec(story_slug="nope"), CHAT_EN)
+    with pytest.raises(ReplayStartInPast, match=r"cannot start in the past \(2023-11-16\).*today \(2023-11-17\)"):
+        await admin.subscribe(spec(mode="replay", start_date=dt.date(2023, 11, 16)), CHAT_EN)
+    assert await admin.list() == []
+
+
+async def test_channel_validators_sync_and_async(admin):
+    admin.register_channel_validator("discord", lambda workspace, channel: channel == "C1")
+
+    async def slack_check(workspace: str, channel: str) -> bool:
+        return channel.startswith("C")
+
+    admin.register_channel_validator("slack", slack_check)
+    await admin.subscribe(spec(), CHAT_EN)
+    with pytest.raises(UnknownChannel, match="Salon inconnu C2"):
+        await admin.subscribe(spec(channel_id="C2"), CHAT_FR)
+    await admin.subscribe(spec(platform="slack", channel_id="C9"), CHAT_EN)
+    with pytest.raises(UnknownChannel):
+        await admin.subscribe(spec(platform="slack", channel_id="D9"), CHAT_EN)
+
+
+async def test_replay_defaults_to_today_and_maps_days(admin):
+    info, _ = await admin.subscribe(spec(mode="replay", start_date=None), CHAT_EN)
+    assert info.start_date == dt.date(2023, 11, 17)
+    docs = await admin.preview(info.id, day=dt.date(2023, 11, 18))
+    assert [d.date for d in docs] == ["2023-11-18"]
+
+
+async def test_pause_resume_unsubscribe_and_status(admin):
+    await admin.subscribe(spec(lang="both"), CHAT_EN)
+    target = Target("discord", "G", "C1")
+    [paused] = await admin.pause(target, CHAT_EN)
+    assert not paused.active and paused.paused_reason == "paused by u1"
+    [resumed] = await admin.resume(target, CHAT_EN)
+    assert resumed.active and resumed.paused_reason is None and resumed.next_run_at is not None
+    [report] = await admin.status(target)
+    assert "next post 2023-11-17 08:00 CET" in format_status(report)
+    removed = await admin.unsubscribe(target, CHAT_EN)
+    assert len(removed) == 1
+    with pytest.raises(SubscriptionNotFound, match="Aucun abonnement"):
+        await admin.unsubscribe(target, CHAT_FR)
+
+
+async def test_send_now_posts_once(admin):
+    info, _ = await admin.subscribe(spec(lang="both"), CHAT_EN)
+    sent = await admin.send_now(info.id, CHAT_EN)
+    assert [(d.lang, d.status) for d in sent] == [("fr", "sent"), ("en", "sent")]
+    again = await admin.send_now(info.id, CHAT_EN)
+    assert [d.id for d in again] == [d.id for d in sent]
+    assert admin.ledger.count("calls") == 2  # type: ignore[attr-defined]
+
+
+async def test_file_managed_subscriptions(admin, tmp_path):
+    path = tmp_path / "subscriptions.toml"
+    path.write_text(
+        '[[subscription]]\nplatform = "discord"\nworkspace = "G"\nchannel = "C1"\nlang = "fr"\n'
+        'time = "09:00"\ntz = "Europe/Paris"\n\n'
+        '[[subscription]]\nplatform = "slack"\nworkspace = "T"\nchannel = "C2"\nlang = "both"\n'
+        'mode = "replay"\nstart = 2023-11-01\n'
+    )
+    applied = await admin.apply_file(path)
+    assert [a.managed_by for a in applied] == ["file", "file"]
+    assert [a.id for a in await admin.apply_file(path)] == [a.id for a in applied]  # idempotent
+    with pytest.raises(FileManaged) as error:
+        await admin.subscribe(spec(post_time="10:00"), CHAT_FR)
+    assert str(error.value) == (
+        f"Cet abonnement est géré par le fichier de configuration {path} : modifiez-le là, puis redémarrez le bot."
+    )
+    with pytest.raises(FileManaged, match="managed by the configuration file"):
+        await admin.pause(applied[0].id, CHAT_EN)
+    assert not (await admin.pause(applied[0].id, CLI, "maintenance"))[0].active  # operators may pause
+    assert "managed by" in describe((await admin.list(platform="discord"))[0])
+    path.write_text('[[subscription]]\nplatform = "discord"\nworkspace = "G"\nchannel = "C1"\n')
+    await admin.apply_file(path)
+    assert [(i.platform, i.channel_id) for i in await admin.list()] == [("discord", "C1")]
+    path.write_text('[[subscription]]\nplatform = "discord"\nchannel = "C1"\ntz = "Paris/Europe"\n')
+    with pytest.raises(InvalidValue, match=r"subscription\[0\]: Unknown time zone"):
+        await admin.apply_file(path)
+
+
+def test_example_subscriptions_file_is_valid(store):
+    import asyncio
+
+    service = AdminService(store, LIB, clock=lambda: NOW)
+    applied = asyncio.run(service.apply_file("config/subscriptions.example.toml"))
+    assert applied and all(a.managed_by == "file" for a in applied)
