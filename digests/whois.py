@@ -170,6 +170,8 @@ _ARTICLES = {"the", "le", "la", "l", "les", "un", "une", "a", "an", "its", "son"
 _DAY_TOKEN = re.compile(r"^(\d{1,2})(st|nd|rd|th|er|re|e|eme)?$")
 _YEAR_TOKEN = re.compile(r"^(19|20|21)\d\d$")
 _CASED_SPLIT = re.compile(r"[^0-9A-Za-z]+")
+_BOARD_WORDS = {"board", "conseil", "ca", "directors", "administration"}
+_MEMBER_WORDS = {"on", "member", "members", "membre", "membres", "sits", "sit", "siege", "siegent", "seat", "seats", "au", "composition", "compose"}
 _SHORT_FUNCTION = {"of", "de", "d", "the", "la", "le", "les", "du", "des", "l", "and", "et", "s"}
 
 
@@ -236,6 +238,12 @@ class WhoIndex:
             self._add_entity(_Entity(len(self.entities), person.id, "person", person.name, person, None))
         for org in story.organisations:
             self._add_entity(_Entity(len(self.entities), org.id, "organisation", org.name, None, org))
+        # A word that is the full name of one entity is not a partial name of another
+        # ("OpenAI" in "OpenAI board" means OpenAI).
+        for table in (self._phrases, self._fuzzy_vocab):
+            for phrase, tags in table.items():
+                if any(t[0] == "ent" and t[1][1] == "full" for t in tags):
+                    table[phrase] = [t for t in tags if not (t[0] == "ent" and t[1][1] == "part")]
         # Events per entity, weights, triples from facts.
         for event in story.timeline:
             ids: list[str] = [*event.people, *event.organisations]
@@ -318,6 +326,15 @@ class WhoIndex:
             e.id: rank
             for rank, e in enumerate(sorted((e for e in self.entities if e.kind == "organisation"), key=lambda e: -e.weight))
         }
+        # An organisation named after another one ("OpenAI board", "OpenAI staff") belongs to it.
+        self._parent: dict[str, str] = {}
+        orgs = [e for e in self.entities if e.kind == "organisation"]
+        for org in orgs:
+            words = set(normalise(org.name).split())
+            for other in orgs:
+                other_words = set(normalise(other.name).split())
+                if other is not org and other_words and other_words < words:
+                    self._parent[org.id] = other.id
         self._build_suggest()
 
     def _add_entity(self, entity: _Entity) -> None:
@@ -474,6 +491,11 @@ class WhoIndex:
         self._parse_date(q)
         self._tag_phrases(q)
         self._fuzzy(q)
+        # "Who is on OpenAI's board?", "qui siège au CA ?": membership of a board is a role.
+        if not any(not weak for _, _, weak in q.roles) and "board-member" in self._role_holders:
+            board = [i for i, t in enumerate(tokens) if t in _BOARD_WORDS and q.explained[i]]
+            if board and any(t in _MEMBER_WORDS for t in tokens):
+                q.roles.append((board[0], "board-member", False))
         return q
 
     def _capitalised(self, q: _Query, position: int) -> bool:
@@ -632,13 +654,15 @@ class WhoIndex:
                 continue
             entity_tags = [t for t in tags if t[0] == "ent"]
             other_tags = [t for t in tags if t[0] != "ent"]
-            if size == 1 and entity_tags and other_tags:
+            if size == 1 and entity_tags and any(t[0] != "stop" for t in other_tags):
                 # A word that is both vocabulary and a partial name: vocabulary wins unless it
                 # is written like a name in a mixed-case question.
                 partial = all(t[1][1] in ("first", "last", "alias", "part", "acro") for t in entity_tags)
                 capitalised = q.mixed_case and q.cased is not None and q.cased[i][:1].isupper() and i > 0
                 if partial and not capitalised:
                     entity_tags = []
+            if entity_tags:
+                other_tags = [t for t in other_tags if t[0] != "stop"]
             for kind, value in [*entity_tags, *other_tags]:
                 if kind == "ent":
                     index, how = value
@@ -861,27 +885,53 @@ class WhoIndex:
             return "undergoer" if passive else "doer"
         return "undergoer"
 
+    _FALLBACK_PREDICATES: dict[str, tuple[str, ...]] = {
+        "joined": ("will_lead", "appointed"),
+        "will_lead": ("appointed",),
+    }
+
     def _query_predicate(
+        self, q: _Query, pred: str, pred_pos: int, noun: bool, accepted: list[tuple[_Entity, float, int]]
+    ) -> list[tuple[str, _Triple, float]]:
+        results = self._query_one_predicate(q, pred, pred_pos, noun, accepted)
+        for other in self._FALLBACK_PREDICATES.get(pred, ()):
+            if results:
+                break
+            results = [(t, tr, s * 0.9) for t, tr, s in self._query_one_predicate(q, other, pred_pos, noun, accepted)]
+        return results
+
+    def _query_one_predicate(
         self, q: _Query, pred: str, pred_pos: int, noun: bool, accepted: list[tuple[_Entity, float, int]]
     ) -> list[tuple[str, _Triple, float]]:
         triples = list(self._triples.get(pred, []))
         if not triples:
             return []
         constraints: list[tuple[_Entity, str]] = []
+        temporal = {"after", "apres", "before", "avant", "since", "depuis", "when", "quand", "following", "lorsque"}
+        passive_before = [p for p in q.markers.get("passive", []) if p < pred_pos]
         for entity, _score, start in accepted:
+            if any(q.tokens[p] in temporal for p in range(max(0, min(start, pred_pos + 1)), start)) and start > pred_pos:
+                continue  # "who resigned after Sam Altman was fired": a time, not a participant
             evidence = q.evidence.get(entity.index, [])
             end = max((ev.end for ev in evidence if ev.start == start), default=start + 1)
-            constraints.append((entity, self._side(q, start, end, pred_pos, noun)))
+            side = self._side(q, start, end, pred_pos, noun)
+            if start > pred_pos and side == "undergoer" and passive_before and entity.kind == "organisation":
+                side = "context"  # "who got fired from OpenAI": OpenAI is where, not who
+            constraints.append((entity, side))
         specific = {key for _, key, weak in q.roles if not weak}
         transitive = pred in _TRANSITIVE
         if transitive:
-            if constraints:
-                answer_side = "doer" if constraints[0][1] == "undergoer" else "undergoer"
+            sides = [side for _, side in constraints if side != "context"]
+            if any(side == "doer" for side in sides):
+                answer_side = "undergoer"
+            elif q.has("by_whom"):
+                answer_side = "doer"
+            elif sides:
+                answer_side = "doer"
             elif noun:
                 answer_side = "undergoer" if pred in ("fired", "appointed", "recruited") else "doer"
             else:
-                before = [p for p in q.markers.get("passive", []) if p < pred_pos]
-                answer_side = "undergoer" if before or q.has("by") else "doer"
+                answer_side = "undergoer" if passive_before or q.has("by") else "doer"
         else:
             answer_side = "doer"
 
@@ -911,7 +961,7 @@ class WhoIndex:
                     if entity.id == target:
                         ok = False
                         break
-                    if transitive:
+                    if transitive and wanted != "context":
                         other = "undergoer" if side == "doer" else "doer"
                         exact = getattr(triple, other) == entity.id
                     else:
@@ -963,7 +1013,10 @@ class WhoIndex:
         return None
 
     def _orgs_match(self, role: Role, orgs: list[tuple[_Entity, float, int]]) -> bool:
-        return not orgs or role.organisation in {o[0].id for o in orgs}
+        if not orgs:
+            return True
+        ids = {o[0].id for o in orgs}
+        return role.organisation in ids or role.organisation in {self._parent.get(i) for i in ids}
 
     def _query_role_relative(
         self, q: _Query, key: str, orgs: list[tuple[_Entity, float, int]], person: _Entity, direction: str

@@ -230,7 +230,7 @@ STOPWORDS = set(
         "becomes|becoming|got|get|made|make|makes|took|take|takes|taken|put|went|go|goes|gone|"
         "came|come|comes|said|say|says|did|involved|involvement|part|play|played|plays|"
         "responsible|behind|role in|doing|done|decision|decided|decide|news|latest|update|"
-        "openai s|s role|in charge of|the job|whole|entire|full|exact|real|true|right|wrong|"
+        "openai s|s role|the job|whole|entire|full|exact|real|true|right|wrong|"
         "well|good|bad|best|worst|new ai|ai|artificial|intelligence|artificial intelligence|"
         "chatgpt|gpt|tech|technology|startup|start up|compare|versus|difference|between|"
         "ceo s|boss s|officer|officers|technology|technical|financial|marketing|product|"
