@@ -1,0 +1,187 @@
+"""The Slack side of the bot: a Bolt `AsyncApp`, its publisher, and the two transports.
+
+- Socket Mode (default): ``SLACK_BOT_TOKEN`` + ``SLACK_APP_TOKEN`` (``xapp-``), no public URL.
+- HTTP mode: an aiohttp server with Bolt's endpoint at ``/slack/events`` (every request's
+  signature checked with ``SLACK_SIGNING_SECRET``: forged or stale -> 401) and ``/healthz``.
+
+Every Web API call, including Socket Mode's ``apps.connections.open``, goes to
+``SLACK_API_URL`` (default Slack's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.admin import AdminService
+from bot.ratelimit import slack_limiter
+from bot.settings import RateLimitSettings, SettingsError, SlackSettings
+from bot.slack.clients import SlackClients
+from bot.slack.commands import SlackCommands
+from bot.slack.publisher import SlackPublisher
+from bot.slack.users import UserDirectory
+from bot.store import Store, Subscription
+from digests.story import StoryLibrary
+
+_log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+
+
+def _secret(value: Any) -> str | None:
+    if value is None:
+        return None
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if getter else value) or None
+
+
+def subscriber_lookup(store: Store) -> Any:
+    """``subscription_id -> (created_by, configured_from, admin_lang)`` for admin notices."""
+
+    def lookup(subscription_id: int) -> tuple[str | None, str | None, str] | None:
+        with store.session() as session:
+            row = session.get(Subscription, subscription_id)
+            if row is None:
+                return None
+            return row.created_by, row.configured_from, row.admin_lang or "en"
+
+    return lookup
+
+
+class SlackBot:
+    """Everything Slack, wired once: ``await bot.serve("socket")`` or ``serve("http", port)``."""
+
+    def __init__(
+        self,
+        *,
+        settings: SlackSettings,
+        admin: AdminService,
+        library: StoryLibrary,
+        store: Store | None = None,
+        limits: RateLimitSettings | None = None,
+        tokens: Mapping[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.admin = admin
+        self.clients = SlackClients(
+            _secret(settings.bot_token), api_url=settings.api_url, tokens=tokens
+        )
+        self.users = UserDirectory(self.clients, admin_users=tuple(settings.admin_users))
+        self.publisher = SlackPublisher(
+            self.clients,
+            limiter=slack_limiter(limits or RateLimitSettings()),
+            subscriber=subscriber_lookup(store) if store is not None else None,
+        )
+        self.commands = SlackCommands(
+            admin=admin, library=library, users=self.users, clients=self.clients
+        )
+        self._app: AsyncApp | None = None
+        self.http_port: int | None = None
+
+    # ------------------------------------------------------------------ pieces
+
+    def app(self, *, verify_requests: bool = True) -> AsyncApp:
+        """The Bolt app (built on first use, inside the running loop)."""
+        if self._app is None:
+            secret = _secret(self.settings.signing_secret) or ""
+            self._app = AsyncApp(
+                client=self.clients.default,
+                signing_secret=secret,
+                request_verification_enabled=verify_requests,
+                process_before_response=False,
+                logger=logging.getLogger("bot.slack.bolt"),
+            )
+            self.commands.register(self._app)
+        return self._app
+
+    async def validate_channel(self, workspace_id: str, channel_id: str) -> bool:
+        """May the bot post (and read back its posts) in this channel? Joins public channels."""
+        client = self.clients.for_team(workspace_id)
+        try:
+            info = (await client.conversations_info(channel=channel_id)).get("channel") or {}
+        except SlackApiError as error:
+            _log.info("conversations.info %s: %s", channel_id, error.response.get("error"))
+            return False
+        if info.get("is_archived"):
+            return False
+        if info.get("is_member") or info.get("is_im"):
+            return True
+        if info.get("is_private"):
+            return False
+        try:
+            await client.conversations_join(channel=channel_id)
+            return True
+        except SlackApiError as error:
+            _log.info("conversations.join %s: %s", channel_id, error.response.get("error"))
+            return False
+
+    def web_app(self) -> web.Application:
+        """aiohttp application: Bolt at ``/slack/events`` and ``/healthz``."""
+        bolt = self.app(verify_requests=True)
+
+        async def events(request: web.Request) -> web.Response:
+            bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+
+        async def health(request: web.Request) -> web.Response:
+            return web.json_response({"ok": True, "platform": "slack", "mode": "http"})
+
+        application = web.Application()
+        application.router.add_post(EVENTS_PATH, events)
+        application.router.add_get(HEALTH_PATH, health)
+        return application
+
+    # ------------------------------------------------------------------ transports
+
+    async def serve(self, mode: str = "socket", *, port: int = 3000, host: str = "0.0.0.0") -> None:
+        try:
+            if mode == "http":
+                await self.serve_http(port=port, host=host)
+            else:
+                await self.serve_socket_mode()
+        finally:
+            await self.clients.close()
+
+    async def serve_http(self, *, port: int, host: str = "0.0.0.0") -> None:
+        if not _secret(self.settings.signing_secret):
+            raise SettingsError("SLACK_SIGNING_SECRET is required for --slack-mode http")
+        runner = web.AppRunner(self.web_app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+            self.http_port = runner.addresses[0][1] if runner.addresses else port
+            _log.info(
+                "Slack HTTP mode: listening on http://%s:%d%s (health: %s)",
+                host, self.http_port, EVENTS_PATH, HEALTH_PATH,
+            )  # fmt: skip
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await runner.cleanup()
+
+    async def serve_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        app_token = _secret(self.settings.app_token)
+        if not app_token:
+            raise SettingsError(
+                "SLACK_APP_TOKEN (xapp-...) is required for Socket Mode (or use --slack-mode http)"
+            )
+        app = self.app(verify_requests=False)  # Socket Mode requests come over our own websocket
+        web_client = AsyncWebClient(token=self.clients.token, base_url=self.clients.api_url)
+        handler = AsyncSocketModeHandler(app, app_token, web_client=web_client)
+        await handler.connect_async()
+        _log.info("Slack Socket Mode: connected")
+        try:
+            await asyncio.Event().wait()  # until cancelled
+        finally:
+            await handler.close_async()

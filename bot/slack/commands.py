@@ -1,0 +1,523 @@
+"""Slash commands and the subscribe modal: Slack payload -> core call -> document -> reply.
+
+Every listener acknowledges first (Slack wants an ack within 3 s), then does the work and
+answers through ``respond`` (the command's response_url: ephemeral, at most five messages).
+Replies follow the user's Slack locale unless a ``fr``/``en`` argument says otherwise.
+
+Commands (help text = the docstrings below):
+    /who <question>          who is who in the story
+    /timeline [YYYY-MM-DD]   the story's events, up to a date
+    /faq                     frequently asked questions
+    /story                   the story so far
+    /digest ...              preview, and for admins subscribe/unsubscribe/pause/resume/list/
+                             status/send-now; ``/digest`` alone opens the subscribe modal
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.admin import (
+    Actor,
+    AdminError,
+    AdminService,
+    SubscriptionInfo,
+    SubscriptionSpec,
+    Target,
+    describe,
+    format_status,
+    render_list,
+)
+from bot.slack import modal
+from bot.slack.blocks import SlackMessage, render_reply, text_message
+from bot.slack.clients import SlackClients
+from bot.slack.i18n import messages
+from bot.slack.parsing import DigestArgs, parse_date, parse_digest, split_reply_lang, tokens
+from bot.slack.users import SlackUser, UserDirectory
+from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
+from digests.errors import DepecheError
+from digests.story import Story, StoryLibrary
+
+_log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+MAX_QUESTION = 500  # longer /who text is cut (the engine bounds it too)
+ADMIN_ACTIONS = ("subscribe", "unsubscribe", "pause", "resume", "list", "status", "send-now")
+MODAL_DEADLINE = 2.5  # seconds left to answer a view_submission with field errors
+
+
+def _m(lang: str, message: str) -> str:
+    """``messages(lang)(message)``, in a form ``pybabel extract -k _m:2`` finds."""
+    return messages(lang)(message)
+
+
+class Usage(DepecheError):
+    """Arguments that cannot be used; the message is translated and ends with the usage."""
+
+
+@dataclass(frozen=True)
+class Request:
+    team_id: str
+    channel_id: str
+    user: SlackUser
+    lang: str  # the reply language
+    text: str
+    trigger_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user.id, via="chat", where=self.channel_id, lang=self.lang)  # type: ignore[arg-type]
+
+
+Handler = Callable[[Request], Awaitable[list[SlackMessage]]]
+
+
+class SlackCommands:
+    def __init__(
+        self,
+        *,
+        admin: AdminService,
+        library: StoryLibrary,
+        users: UserDirectory,
+        clients: SlackClients,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.admin = admin
+        self.library = library
+        self.users = users
+        self.clients = clients
+        self.clock = clock or admin.clock
+
+    # ------------------------------------------------------------------ wiring
+
+    def register(self, app: AsyncApp) -> None:
+        for name, handler, anywhere in (
+            ("/who", self.who, False),
+            ("/timeline", self.timeline, True),
+            ("/faq", self.faq, True),
+            ("/story", self.story, True),
+        ):
+            app.command(name)(self._listener(handler, anywhere=anywhere))
+        app.command("/digest")(self._digest_listener)
+        app.view(modal.CALLBACK_ID)(self._view_submission)
+        app.error(self._on_error)
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        _log.error("unhandled Slack listener error: %s", error, exc_info=error)
+
+    def _listener(self, handler: Handler, *, anywhere: bool) -> Callable[..., Awaitable[None]]:
+        async def listener(ack: Any, command: dict[str, Any], respond: Any) -> None:
+            await ack()
+            await self._serve(command, respond, handler, anywhere=anywhere)
+
+        listener.__name__ = handler.__name__
+        return listener
+
+    async def _request(self, command: dict[str, Any], *, anywhere: bool | None) -> Request:
+        """``anywhere``: where a ``fr``/``en`` reply-language word may be (None: left in the
+        text, for /digest whose own parser reads it)."""
+        team_id = str(command.get("team_id") or "")
+        user = await self.users.get(team_id, str(command.get("user_id") or ""))
+        raw = str(command.get("text") or "")
+        forced, text = (None, raw) if anywhere is None else split_reply_lang(raw, anywhere=anywhere)
+        return Request(
+            team_id=team_id,
+            channel_id=str(command.get("channel_id") or ""),
+            user=user,
+            lang=forced or user.lang,
+            text=text,
+            trigger_id=command.get("trigger_id"),
+        )
+
+    async def _serve(
+        self, command: dict[str, Any], respond: Any, handler: Handler, *, anywhere: bool | None
+    ) -> None:
+        lang = "en"
+        try:
+            request = await self._request(command, anywhere=anywhere)
+            lang = request.lang
+            replies = await handler(request)
+        except (AdminError, Usage) as error:
+            replies = [text_message(str(error))]
+        except DepecheError as error:
+            replies = [text_message(str(error))]
+        except Exception:
+            _log.exception("%s failed", command.get("command"))
+            replies = [
+                text_message(_m(lang, "Sorry, something went wrong. Please try again later."))
+            ]
+        await self._send(respond, replies)
+
+    async def _send(self, respond: Any, replies: list[SlackMessage]) -> None:
+        for message in replies[:5]:
+            try:
+                await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+            except Exception:
+                _log.exception("could not answer through the response_url")
+                return
+
+    # ------------------------------------------------------------------ the story of a channel
+
+    async def _subscription(self, request: Request) -> SubscriptionInfo | None:
+        infos = await self.admin.list(
+            platform=PLATFORM, workspace_id=request.team_id, channel_id=request.channel_id
+        )
+        return infos[0] if infos else None
+
+    async def _story(self, request: Request) -> tuple[Story, dt.date]:
+        """The story the channel follows and its "today": replays do not spoil later days."""
+        sub = await self._subscription(request)
+        story = self.library.get(sub.story_slug if sub else None)
+        tz = (sub.timezone if sub else None) or request.user.tz or "UTC"
+        try:
+            local = self.clock().astimezone(ZoneInfo(tz)).date()
+        except Exception:
+            local = self.clock().date()
+        if sub is not None and sub.mode == "replay" and sub.start_date is not None:
+            day = story.first_day + (local - sub.start_date)
+        else:
+            day = local
+        return story, min(max(day, story.first_day), story.last_day)
+
+    # ------------------------------------------------------------------ member commands
+
+    async def who(self, request: Request) -> list[SlackMessage]:
+        """/who <question> — who is who in the story ("who is Mira Murati?", "qui dirige OpenAI ?")."""
+        m = messages(request.lang)
+        question = request.text.strip()[:MAX_QUESTION]
+        if not question:
+            raise Usage(
+                m(
+                    "Ask about a person or a role, for example: /who Mira Murati, or /who qui est le PDG d'OpenAI ?"
+                )
+            )
+        story, day = await self._story(request)
+        from digests.whois import index_for
+
+        answer = index_for(story).answer(question, request.lang, today=day)  # type: ignore[arg-type]
+        return render_reply(answer.document)
+
+    async def timeline(self, request: Request) -> list[SlackMessage]:
+        """/timeline [YYYY-MM-DD] — the story's events, up to a date."""
+        m = messages(request.lang)
+        story, day = await self._story(request)
+        words = tokens(request.text)
+        until = day
+        if words:
+            parsed = parse_date(words[0])
+            if not parsed or len(words) > 1:
+                raise Usage(
+                    m("Usage: /timeline [YYYY-MM-DD] [fr|en], for example /timeline 2023-11-19.")
+                )
+            until = min(parsed, day) if isinstance(parsed, dt.date) else day
+        return render_reply(compose_timeline(story, request.lang, until=until))  # type: ignore[arg-type]
+
+    async def faq(self, request: Request) -> list[SlackMessage]:
+        """/faq — frequently asked questions about the story."""
+        if request.text.strip():
+            raise Usage(_m(request.lang, "Usage: /faq [fr|en]"))
+        story, _day = await self._story(request)
+        document = compose_faq(story, request.lang)  # type: ignore[arg-type]
+        if not document.sections:
+            return [text_message(_m(request.lang, "This story has no FAQ."))]
+        return render_reply(document)
+
+    async def story(self, request: Request) -> list[SlackMessage]:
+        """/story — the story so far, for newcomers."""
+        if request.text.strip():
+            raise Usage(_m(request.lang, "Usage: /story [fr|en]"))
+        story, day = await self._story(request)
+        return render_reply(compose_story_so_far(story, day, request.lang))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ /digest
+
+    def usage(self, lang: str) -> str:
+        m = messages(lang)
+        return m(
+            "Usage:\n"
+            "/digest preview [YYYY-MM-DD] [fr|en] — show a digest\n"
+            "/digest subscribe [#channel] [fr|en|both] [HH:MM] [Area/City] — post the daily digest in a channel (admins)\n"
+            "/digest unsubscribe|pause|resume|status [#channel] (admins)\n"
+            "/digest list (admins)\n"
+            "/digest send-now [#channel] [YYYY-MM-DD] (admins)\n"
+            "/digest alone opens a form to subscribe (admins)."
+        )
+
+    async def _digest_listener(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        await self._serve(command, respond, self.digest, anywhere=None)
+
+    async def digest(self, request: Request) -> list[SlackMessage]:
+        args = parse_digest(request.text)
+        if args.lang in ("fr", "en"):  # fr/en also chooses the reply language
+            request = Request(
+                request.team_id,
+                request.channel_id,
+                request.user,
+                args.lang,
+                request.text,
+                request.trigger_id,
+            )
+        m = messages(request.lang)
+        if args.action is None:
+            if not request.user.is_admin:
+                return [self.refusal(request.lang)]
+            return await self.open_modal(request)
+        if args.action in ("unknown", "help"):
+            prefix = (
+                m("Unknown action %(action)s.", action=args.unknown[0]) + "\n"
+                if args.unknown
+                else ""
+            )
+            return [text_message(prefix + self.usage(request.lang))]
+        if args.action == "preview":
+            self._check_args(args, request.lang, allowed=("lang", "date"))
+            return await self.preview(request, args)
+        if args.action in ADMIN_ACTIONS and not request.user.is_admin:
+            return [self.refusal(request.lang)]
+        if args.action == "subscribe":
+            self._check_args(args, request.lang, allowed=("channel", "lang", "time", "timezone"))
+            return await self.subscribe(request, args)
+        if args.action == "list":
+            self._check_args(args, request.lang, allowed=("lang",))
+            infos = await self.admin.list(platform=PLATFORM, workspace_id=request.team_id)
+            return [text_message(render_list(infos, request.lang))]
+        allowed = ("channel", "lang", "date") if args.action == "send-now" else ("channel", "lang")
+        self._check_args(args, request.lang, allowed=allowed)
+        target = Target(PLATFORM, request.team_id, args.channel or request.channel_id)
+        actor = request.actor
+        if args.action == "unsubscribe":
+            infos = await self.admin.unsubscribe(target, actor)
+            return [
+                text_message(m("Unsubscribed: %(what)s", what=self._lines(infos, request.lang)))
+            ]
+        if args.action == "pause":
+            infos = await self.admin.pause(target, actor)
+            return [text_message(m("Paused: %(what)s", what=self._lines(infos, request.lang)))]
+        if args.action == "resume":
+            infos = await self.admin.resume(target, actor)
+            return [text_message(m("Resumed: %(what)s", what=self._lines(infos, request.lang)))]
+        if args.action == "status":
+            reports = await self.admin.status(target, actor)
+            return [
+                text_message("\n\n".join(format_status(report, request.lang) for report in reports))
+            ]
+        if args.action == "send-now":
+            return await self.send_now(request, target, args)
+        raise AssertionError(args.action)
+
+    def _lines(self, infos: list[SubscriptionInfo], lang: str) -> str:
+        return "\n" + "\n".join(describe(info, lang) for info in infos)
+
+    def refusal(self, lang: str) -> SlackMessage:
+        return text_message(
+            _m(
+                lang,
+                "Sorry, only workspace admins and owners (or the users listed in SLACK_ADMIN_USERS) can manage digest subscriptions. /digest preview works for everyone.",
+            )
+        )
+
+    def _check_args(self, args: DigestArgs, lang: str, *, allowed: tuple[str, ...]) -> None:
+        m = messages(lang)
+        problems = []
+        if args.bad_date:
+            problems.append(m("%(value)s is not a date (use YYYY-MM-DD).", value=args.bad_date))
+        if args.bad_time:
+            problems.append(
+                m(
+                    "%(value)s is not a time of day (use HH:MM, for example 08:00).",
+                    value=args.bad_time,
+                )
+            )
+        extra = [
+            name
+            for name in ("channel", "lang", "time", "timezone", "date")
+            if getattr(args, name) and name not in allowed
+        ]
+        if args.lang == "both" and args.action != "subscribe":
+            extra.append("lang")
+        if extra or args.unknown:
+            shown = list(args.unknown) + [str(getattr(args, name)) for name in extra]
+            problems.append(m("I did not understand: %(words)s.", words=", ".join(shown)))
+        if problems:
+            raise Usage(" ".join(problems) + "\n" + self.usage(lang))
+
+    async def preview(self, request: Request, args: DigestArgs) -> list[SlackMessage]:
+        story, day = await self._story(request)
+        lang = request.lang
+        if args.date is not None:
+            if not story.first_day <= args.date <= story.last_day:
+                m = messages(lang)
+                raise Usage(
+                    m(
+                        "The story runs from %(first)s to %(last)s: choose a date in between.",
+                        first=story.first_day.isoformat(),
+                        last=story.last_day.isoformat(),
+                    )
+                )
+            day = args.date
+        document = compose_digest(story, day, lang) or compose_story_so_far(story, day, lang)  # type: ignore[arg-type]
+        return render_reply(document)
+
+    async def subscribe(self, request: Request, args: DigestArgs) -> list[SlackMessage]:
+        m = messages(request.lang)
+        lang = args.lang or request.user.lang
+        spec = SubscriptionSpec(
+            platform=PLATFORM,
+            workspace_id=request.team_id,
+            channel_id=args.channel or request.channel_id,
+            lang=lang,
+            post_time=args.time or "08:00",
+            timezone=args.timezone or request.user.tz or "Europe/Paris",
+        )
+        reply_lang = lang if lang in ("fr", "en") else request.lang
+        actor = Actor(
+            user_id=request.user.id, via="chat", where=request.channel_id, lang=reply_lang
+        )  # type: ignore[arg-type]
+        info, created = await self.admin.subscribe(spec, actor)
+        m = messages(reply_lang)
+        head = m("Subscribed:") if created else m("Subscription updated:")
+        return [text_message(f"{head}\n{describe(info, reply_lang)}")]
+
+    async def send_now(
+        self, request: Request, target: Target, args: DigestArgs
+    ) -> list[SlackMessage]:
+        m = messages(request.lang)
+        if args.date is not None:
+            return await self._send_date(request, target, args.date)
+        deliveries = await self.admin.send_now(target, request.actor)
+        lines = []
+        for delivery in deliveries:
+            status = m(delivery.status)
+            error = (
+                f" — {delivery.last_error}"
+                if delivery.last_error and delivery.status != "sent"
+                else ""
+            )
+            lines.append(f"{delivery.digest_date.isoformat()} [{delivery.lang}] {status}{error}")
+        return [text_message(m("Send now:") + "\n" + "\n".join(lines))]
+
+    async def _send_date(
+        self, request: Request, target: Target, day: dt.date
+    ) -> list[SlackMessage]:
+        """A given story date, posted at once in the channel (outside the daily schedule)."""
+        m = messages(request.lang)
+        infos = await self.admin.list(
+            platform=PLATFORM, workspace_id=target.workspace_id, channel_id=target.channel_id
+        )
+        if not infos:
+            raise Usage(m("No subscription found for this channel."))
+        story = self.library.get(infos[0].story_slug)
+        from bot.schedule import langs_of
+
+        client = self.clients.for_team(target.workspace_id)
+        posted = []
+        for info in infos:
+            for lang in langs_of(info.lang):
+                document = compose_digest(story, day, lang) or compose_story_so_far(  # type: ignore[arg-type]
+                    story,
+                    min(max(day, story.first_day), story.last_day),
+                    lang,  # type: ignore[arg-type]
+                )
+                for message in render_reply(document):
+                    try:
+                        await client.chat_postMessage(
+                            channel=target.channel_id,
+                            text=message.text,
+                            blocks=message.blocks,
+                            unfurl_links=False,
+                        )
+                    except SlackApiError as error:
+                        code = str(error.response.get("error") or "")
+                        raise Usage(m("Slack refused the post: %(error)s", error=code)) from None
+                posted.append(f"{day.isoformat()} [{lang}]")
+        return [text_message(m("Posted: %(what)s", what=", ".join(posted)))]
+
+    # ------------------------------------------------------------------ the modal
+
+    async def open_modal(self, request: Request) -> list[SlackMessage]:
+        if not request.trigger_id:
+            return [text_message(self.usage(request.lang))]
+        view = modal.subscribe_view(
+            lang=request.lang,
+            channel_id=request.channel_id,
+            team_id=request.team_id,
+            user_tz=request.user.tz,
+            origin_channel=request.channel_id,
+        )
+        try:
+            await self.clients.for_team(request.team_id).views_open(
+                trigger_id=request.trigger_id, view=view
+            )
+        except SlackApiError as error:
+            _log.warning("views.open failed: %s", error)
+            return [text_message(self.usage(request.lang))]
+        return []
+
+    async def _view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """Subscribe from the modal; invalid fields are shown in the modal itself."""
+        team_id = str((body.get("team") or {}).get("id") or view.get("team_id") or "")
+        user_id = str((body.get("user") or {}).get("id") or "")
+        meta = modal.metadata_of(view)
+        values = modal.submitted_values(view)
+        lang = meta.get("lang") if meta.get("lang") in ("fr", "en") else "en"
+        m = messages(lang)
+        try:
+            user = await asyncio.wait_for(self.users.get(team_id, user_id), MODAL_DEADLINE / 2)
+        except TimeoutError:
+            user = SlackUser(user_id, team_id, lang=lang, known=False)
+        if not user.is_admin:
+            await ack(
+                response_action="errors",
+                errors={modal.BLOCK_CHANNEL: self.refusal(lang).text[:150]},
+            )
+            return
+        spec = SubscriptionSpec(
+            platform=PLATFORM,
+            workspace_id=team_id,
+            channel_id=values["channel"] or "",
+            lang=values["lang"] or lang,
+            post_time=values["time"] or "08:00",
+            timezone=values["tz"] or user.tz or "Europe/Paris",
+        )
+        actor = Actor(
+            user_id=user_id, via="chat", where=meta.get("origin") or spec.channel_id, lang=lang
+        )  # type: ignore[arg-type]
+        try:
+            info, created = await asyncio.wait_for(
+                self.admin.subscribe(spec, actor), MODAL_DEADLINE
+            )
+        except AdminError as error:
+            block = {
+                "unknown_timezone": modal.BLOCK_TZ,
+                "invalid_time": modal.BLOCK_TIME,
+                "invalid_value": modal.BLOCK_LANG,
+            }.get(error.code, modal.BLOCK_CHANNEL)
+            await ack(response_action="errors", errors={block: str(error)[:150]})
+            return
+        except TimeoutError:
+            await ack(
+                response_action="errors",
+                errors={modal.BLOCK_CHANNEL: m("Slack did not answer in time; please try again.")},
+            )
+            return
+        await ack()
+        head = m("Subscribed:") if created else m("Subscription updated:")
+        confirmation = text_message(f"{head}\n{describe(info, lang)}")
+        client = self.clients.for_team(team_id)
+        where = meta.get("origin") or info.channel_id
+        try:
+            await client.chat_postEphemeral(
+                channel=where, user=user_id, text=confirmation.text, blocks=confirmation.blocks
+            )
+        except SlackApiError as error:
+            _log.info("could not confirm the subscription to %s: %s", user_id, error)

@@ -1,0 +1,153 @@
+"""Forgiving parsing of slash command text (pure functions; the commands translate failures).
+
+Slack sends channels picked from the autocomplete as ``<#C0123|general>`` when the command is
+declared with ``should_escape: true`` (see ``config/slack-manifest.yaml``); a bare channel id
+works too.
+
+>>> parse_digest("subscribe <#C0123ABCD|news> both 7h30 Europe/Paris")
+DigestArgs(action='subscribe', channel='C0123ABCD', lang='both', time='07:30', timezone='Europe/Paris', date=None, unknown=())
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+LANG_WORDS = {
+    "fr": "fr", "french": "fr", "français": "fr", "francais": "fr", "fra": "fr",
+    "en": "en", "english": "en", "anglais": "en", "eng": "en",
+    "both": "both", "les-deux": "both", "deux": "both", "fr+en": "both", "en+fr": "both", "bilingue": "both", "bilingual": "both",
+}  # fmt: skip
+ACTIONS = {
+    "preview": "preview", "apercu": "preview", "aperçu": "preview", "voir": "preview",
+    "subscribe": "subscribe", "sub": "subscribe", "abonner": "subscribe", "abonnement": "subscribe", "s'abonner": "subscribe",
+    "unsubscribe": "unsubscribe", "unsub": "unsubscribe", "desabonner": "unsubscribe", "désabonner": "unsubscribe", "se-desabonner": "unsubscribe",
+    "pause": "pause", "suspendre": "pause", "stop": "pause",
+    "resume": "resume", "reprendre": "resume", "restart": "resume",
+    "list": "list", "liste": "list", "ls": "list",
+    "status": "status", "statut": "status", "etat": "status", "état": "status",
+    "send-now": "send-now", "sendnow": "send-now", "send_now": "send-now", "send": "send-now", "envoyer": "send-now", "maintenant": "send-now",
+    "help": "help", "aide": "help", "?": "help",
+}  # fmt: skip
+
+_CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+_CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
+_TIME_RE = re.compile(r"^([01]?\d|2[0-3])(?:[:hH.]([0-5]\d)?)?$")
+_AMPM_RE = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m\.?$", re.IGNORECASE)
+_TZ_RE = re.compile(
+    r"^[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+$|^(?:UTC|GMT|Etc/[A-Za-z0-9+\-]+)$", re.IGNORECASE
+)
+_DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def tokens(text: str) -> list[str]:
+    return [token for token in (text or "").split() if token]
+
+
+def parse_channel(token: str) -> str | None:
+    match = _CHANNEL_RE.match(token)
+    if match:
+        return match.group(1)
+    if _CHANNEL_ID_RE.match(token):
+        return token
+    return None
+
+
+def parse_lang(token: str) -> str | None:
+    return LANG_WORDS.get(token.casefold())
+
+
+def parse_time(token: str) -> str | None:
+    """``8``, ``8h``, ``08:00``, ``7h30``, ``7.30``, ``7pm``, ``7:15am`` -> ``HH:MM``."""
+    match = _TIME_RE.match(token)
+    if match and (":" in token or token[-1:] in "hH" or "h" in token.lower() or "." in token):
+        return f"{int(match.group(1)):02d}:{int(match.group(2) or 0):02d}"
+    match = _AMPM_RE.match(token)
+    if match:
+        hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "p" else 0)
+        return f"{hour:02d}:{int(match.group(2) or 0):02d}"
+    return None
+
+
+def looks_like_time(token: str) -> bool:
+    return bool(re.match(r"^\d{1,2}([:hH.]\d*)?(am|pm)?$", token, re.IGNORECASE))
+
+
+def parse_timezone(token: str) -> str | None:
+    return token if _TZ_RE.match(token) else None
+
+
+def parse_date(token: str) -> dt.date | bool | None:
+    """A date, None when the token is not date-shaped, False when date-shaped but invalid."""
+    if not _DATE_RE.match(token):
+        return None
+    try:
+        year, month, day = (int(part) for part in token.split("-"))
+        return dt.date(year, month, day)
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class DigestArgs:
+    action: str | None
+    channel: str | None = None
+    lang: str | None = None
+    time: str | None = None
+    timezone: str | None = None
+    date: dt.date | None = None
+    unknown: tuple[str, ...] = ()
+    bad_date: str | None = None
+    bad_time: str | None = None
+
+
+def parse_digest(text: str) -> DigestArgs:
+    """``/digest ACTION [args in any order]``; unknown pieces are kept for the usage message."""
+    words = tokens(text)
+    if not words:
+        return DigestArgs(action=None)
+    action = ACTIONS.get(words[0].casefold())
+    if action is None:
+        return DigestArgs(action="unknown", unknown=(words[0],))
+    channel = lang = time = timezone = None
+    date: dt.date | None = None
+    unknown: list[str] = []
+    bad_date = bad_time = None
+    for word in words[1:]:
+        if channel is None and (found := parse_channel(word)):
+            channel = found
+        elif lang is None and (found := parse_lang(word)):
+            lang = found
+        elif time is None and (found := parse_time(word)):
+            time = found
+        elif (parsed := parse_date(word)) is not None:
+            if parsed is False:
+                bad_date = word
+            elif date is None:
+                date = parsed  # type: ignore[assignment]
+            else:
+                unknown.append(word)
+        elif timezone is None and (found := parse_timezone(word)):
+            timezone = found
+        elif looks_like_time(word):
+            bad_time = word
+        else:
+            unknown.append(word)
+    return DigestArgs(
+        action, channel, lang, time, timezone, date, tuple(unknown), bad_date, bad_time
+    )
+
+
+def split_reply_lang(text: str, *, anywhere: bool = False) -> tuple[str | None, str]:
+    """A ``fr``/``en`` that chooses the reply language: the first or last word (or any word
+    when ``anywhere``), so that "qui est en charge ?" keeps its "en"."""
+    words = tokens(text)
+    if not words:
+        return None, ""
+    candidates = range(len(words)) if anywhere else sorted({0, len(words) - 1})
+    for index in candidates:
+        if words[index].lower() in ("fr", "en") and (len(words) > 1 or anywhere):
+            lang = words[index].lower()
+            return lang, " ".join(words[:index] + words[index + 1 :])
+    return None, " ".join(words)
