@@ -1,0 +1,22 @@
+# Dépêche: the bot. Same command as on a workstation: `depeche run`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 depeche
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY digests ./digests
+RUN pip install .
+
+# Settings, example subscriptions and extra story files (mount your own over /app/config).
+COPY config ./config
+
+USER depeche
+# Without DATABASE_URL the bot uses SQLite under ~/.local/share/depeche (a volume is advised).
+CMD ["depeche", "run"]
