@@ -478,7 +478,11 @@ class SlackCommands:
         if not user.is_admin:
             await ack(
                 response_action="errors",
-                errors={modal.BLOCK_CHANNEL: self.refusal(lang).text[:150]},
+                errors={
+                    modal.BLOCK_CHANNEL: m(
+                        "Only workspace admins and owners can manage subscriptions."
+                    )
+                },
             )
             return
         spec = SubscriptionSpec(
