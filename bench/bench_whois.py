@@ -83,7 +83,8 @@ def synthetic_story(people: int, seed: int = 7) -> Story:
             "summary": {"fr": "Pour mesurer.", "en": "To measure."},
             "sources": [{"id": "src", "title": {"fr": "Source", "en": "Source"}, "publisher": "Bench"}],
             "organisations": orgs, "people": persons, "events": events}
-    return parse_story(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "<synthetic>")
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return parse_story(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False), "<synthetic>")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:

@@ -200,7 +200,7 @@ class WhoIndex:
         self._phrases: dict[str, list[tuple[str, Any]]] = {}
         self._max_phrase = 1
         self._fuzzy_vocab: dict[str, list[tuple[str, Any]]] = {}
-        self._fuzzy_buckets: dict[int, list[str]] = {}
+        self._fuzzy_buckets: dict[tuple[str, int], list[str]] = {}
         self._role_holders: dict[str, list[tuple[_Entity, Role]]] = {}
         self._roles_at: dict[str, list[tuple[_Entity, Role]]] = {}
         self._triples: dict[str, list[_Triple]] = {}
@@ -311,17 +311,47 @@ class WhoIndex:
         for phrase in lex.STOPWORDS:
             self._add_phrase(phrase, ("stop", ""))
         # Fuzzy buckets by length: a token is compared with tokens of length +-2 only.
-        by_length: dict[int, list[str]] = {}
+        # Large stories also bucket by first letter (a typo on the first letter is then missed,
+        # the price of answering within a few milliseconds over tens of thousands of names).
+        self._fuzzy_by_letter = len(self._fuzzy_vocab) > 3000
+        by_length: dict[tuple[str, int], list[str]] = {}
         for token in self._fuzzy_vocab:
-            by_length.setdefault(len(token), []).append(token)
-        for length in range(4, max(by_length, default=4) + 3):
-            bucket: list[str] = []
-            for other in range(length - 2, length + 3):
-                bucket += by_length.get(other, [])
-            if bucket:
-                self._fuzzy_buckets[length] = bucket
+            letter = token[0] if self._fuzzy_by_letter else ""
+            by_length.setdefault((letter, len(token)), []).append(token)
+        self._fuzzy_max_length = max((length for _, length in by_length), default=4)
+        for letter in {letter for letter, _ in by_length}:
+            for length in range(4, self._fuzzy_max_length + 1):
+                bucket: list[str] = []
+                for other in range(length - 2, length + 3):
+                    bucket += by_length.get((letter, other), [])
+                if bucket:
+                    self._fuzzy_buckets[(letter, length)] = bucket
         for key, holders in self._role_holders.items():
             holders.sort(key=lambda pair: (-pair[0].weight, pair[0].name))
+        self._holders_at: dict[str, list[tuple[_Entity, Role]]] = {}
+        self._holders_by_key_org: dict[tuple[str, str | None], list[tuple[_Entity, Role]]] = {}
+        for key, holders in self._role_holders.items():
+            for entity, role in holders:
+                self._holders_at.setdefault(role.organisation or "", []).append((entity, role))
+                self._holders_by_key_org.setdefault((key, role.organisation), []).append((entity, role))
+        # Triples by (predicate, entity involved): a question naming someone only scans theirs.
+        self._pred_entity: dict[tuple[str, str], list[_Triple]] = {}
+        for pred, triple_list in self._triples.items():
+            for triple in triple_list:
+                involved = {triple.doer, triple.undergoer}
+                if triple.event is not None:
+                    involved.update(triple.event.people)
+                    involved.update(triple.event.organisations)
+                for entity_id in involved:
+                    if entity_id:
+                        self._pred_entity.setdefault((pred, entity_id), []).append(triple)
+        self._relations_of: dict[str, list[_Triple]] = {}
+        for triple_list in self._triples.values():
+            for triple in triple_list:
+                if triple.event is None:
+                    for entity_id in {triple.doer, triple.undergoer}:
+                        if entity_id:
+                            self._relations_of.setdefault(entity_id, []).append(triple)
         self._org_rank = {
             e.id: rank
             for rank, e in enumerate(sorted((e for e in self.entities if e.kind == "organisation"), key=lambda e: -e.weight))
@@ -335,6 +365,9 @@ class WhoIndex:
                 other_words = set(normalise(other.name).split())
                 if other is not org and other_words and other_words < words:
                     self._parent[org.id] = other.id
+        people = [e for e in self.entities if e.kind == "person"]
+        self._top_person = max(people, key=lambda e: e.weight) if people else None
+        self._top_org = max(orgs, key=lambda e: e.weight) if orgs else None
         self._build_suggest()
 
     def _add_entity(self, entity: _Entity) -> None:
@@ -685,7 +718,8 @@ class WhoIndex:
         for position, token in enumerate(q.tokens):
             if q.explained[position] or len(token) < 4 or not token.isalpha():
                 continue
-            bucket = self._fuzzy_buckets.get(min(len(token), max(self._fuzzy_buckets, default=4)))
+            letter = token[0] if self._fuzzy_by_letter else ""
+            bucket = self._fuzzy_buckets.get((letter, min(len(token), self._fuzzy_max_length)))
             if not bucket:
                 continue
             hits = process.extract(token, bucket, scorer=fuzz.ratio, score_cutoff=_fuzzy_cutoff(len(token)), limit=4)
@@ -935,6 +969,9 @@ class WhoIndex:
         else:
             answer_side = "doer"
 
+        if constraints:
+            triples = self._pred_entity.get((pred, constraints[0][0].id), [])
+
         def date_ok(triple: _Triple) -> bool:
             if q.date is None:
                 return True
@@ -1045,7 +1082,18 @@ class WhoIndex:
         exclude: set[str] = frozenset(),  # type: ignore[assignment]
         explicit_day: bool = False,
     ) -> dict[str, Any] | None:
-        holders = [(e, r) for e, r in self._role_holders.get(key, []) if e.id not in exclude and self._orgs_match(r, orgs)]
+        if orgs:
+            candidates: list[tuple[_Entity, Role]] = []
+            org_ids = {o[0].id for o in orgs}
+            for org_id in list(org_ids):
+                parent = self._parent.get(org_id)
+                if parent is not None:
+                    org_ids.add(parent)
+            for org_id in org_ids:
+                candidates += self._holders_by_key_org.get((key, org_id), [])
+        else:
+            candidates = self._role_holders.get(key, [])
+        holders = [(e, r) for e, r in candidates if e.id not in exclude]
         if not holders:
             return None
         if q.has("interim"):
@@ -1188,9 +1236,7 @@ class WhoIndex:
             assert org is not None
             sections.append(Section(m("What it is"), (Item((Span(org.description(lang)),)),), "paragraph"))
             people_items = []
-            for holder, role in (pair for pairs in self._role_holders.values() for pair in pairs):
-                if role.organisation != org.id:
-                    continue
+            for holder, role in self._holders_at.get(org.id, [])[:12]:
                 status = self._role_range(role, lang, m)
                 people_items.append(Item((Span(holder.name, "strong"), Span(" — " + self._role_label(role, lang, m))), status or None))
             sections.append(Section(m("People"), tuple(people_items[:12])))
@@ -1213,12 +1259,7 @@ class WhoIndex:
         sections.append(
             Section(m("Key events"), tuple(Item((Span(e.headline(lang)),), self._when(e.date, lang, m)) for e in key_events[:8]))
         )
-        related = []
-        for triple_list in self._triples.values():
-            for triple in triple_list:
-                if triple.event is not None or entity.id not in (triple.doer, triple.undergoer):
-                    continue
-                related.append(self._relation_item(triple, entity, lang, m))
+        related = [self._relation_item(t, entity, lang, m) for t in self._relations_of.get(entity.id, [])[:16]]
         sections.append(Section(m("Related people"), tuple(dict.fromkeys(related))[:8]))
         return sections, subtitle
 
@@ -1379,10 +1420,9 @@ class WhoIndex:
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
 
     def _example_hint(self, m: Messages) -> str:
-        people = [e for e in self.entities if e.kind == "person"]
-        if not people:
+        if self._top_person is None:
             return m("Ask about a person, a role or an organisation of the story.")
-        name = max(people, key=lambda e: e.weight).name
+        name = self._top_person.name
         return m("Ask about a person, a role or an organisation of the story, for example: “Who is %(name)s?”", name=name)
 
     def _near_misses(self, name: str, rejected: list[_Entity]) -> list[_Entity]:
@@ -1443,13 +1483,11 @@ class WhoIndex:
 
     def _usage(self, echo: str, lang: Lang) -> WhoAnswer:
         m = Messages(lang, domain="whois")
-        people = [e for e in self.entities if e.kind == "person"]
-        orgs = [e for e in self.entities if e.kind == "organisation"]
         examples = []
-        if people:
-            examples.append(m("Who is %(name)s?", name=max(people, key=lambda e: e.weight).name))
-        if orgs:
-            examples.append(m("Tell me about %(org)s", org=max(orgs, key=lambda e: e.weight).display(lang)))
+        if self._top_person is not None:
+            examples.append(m("Who is %(name)s?", name=self._top_person.name))
+        if self._top_org is not None:
+            examples.append(m("Tell me about %(org)s", org=self._top_org.display(lang)))
         examples.append(m("Who was fired?"))
         sections = [
             Section(m("How to ask"), (Item((Span(m("Ask about a person, a role, an event or an organisation of the story, in French or English.")),)),), "paragraph"),
