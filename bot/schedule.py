@@ -69,13 +69,53 @@ def _trigger(hour: int, minute: int, tz: str) -> CronTrigger:
     return CronTrigger(hour=hour, minute=minute, second=0, timezone=ZoneInfo(tz))
 
 
-@lru_cache(maxsize=200_000)
-def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
-    """First post time strictly after ``after`` (aware), in UTC."""
-    hour, minute = parse_post_time(post_time)
+@lru_cache(maxsize=4096)
+def _hour_minute(post_time: str) -> tuple[int, int]:
+    return parse_post_time(post_time)
+
+
+def cron_next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
+    """First post time strictly after ``after``, by APScheduler's `CronTrigger` (the reference)."""
+    hour, minute = _hour_minute(post_time)
     fire = _trigger(hour, minute, tz).get_next_fire_time(None, after + dt.timedelta(microseconds=1))
     assert fire is not None
     return fire.astimezone(dt.UTC)
+
+
+def _unambiguous(local: dt.datetime) -> bool:
+    """The wall time exists once: not in a DST gap, not in a repeated hour."""
+    back = local.astimezone(dt.UTC).astimezone(local.tzinfo)
+    return back.replace(tzinfo=None) == local.replace(tzinfo=None) and (
+        local.replace(fold=1).utcoffset() == local.replace(fold=0).utcoffset()
+    )
+
+
+def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
+    """First post time strictly after ``after`` (aware), in UTC.
+
+    The common case (the wall time exists exactly once on the candidate day) is computed
+    directly: it is also several times cheaper for a catch-up tick of 100,000 subscriptions,
+    and correct where APScheduler 3.11.3 is not (from 01:00 CET on 2024-03-31 its CronTrigger
+    for 00:00 Europe/Paris answers 2 April, skipping 1 April). A wall time that does not exist
+    (spring gap) or exists twice (autumn) goes to `CronTrigger`: a post in the gap is moved
+    after it, and a repeated time posts once, at its first occurrence.
+    """
+    hour, minute = _hour_minute(post_time)
+    zone = ZoneInfo(tz)
+    day = after.astimezone(zone).date()
+    for candidate_day in (day, day + dt.timedelta(days=1)):
+        local = dt.datetime.combine(candidate_day, dt.time(hour, minute), tzinfo=zone)
+        if not _unambiguous(local):
+            break
+        if local > after:
+            return local.astimezone(dt.UTC)
+    fire = cron_next_fire(post_time, tz, after)
+    # A repeated wall time (the autumn change) fires twice with CronTrigger: one post per local
+    # day is what subscribers asked for, so the second occurrence is skipped.
+    local_after = after.astimezone(zone)
+    if fire.astimezone(zone).date() == local_after.date() and (local_after.hour, local_after.minute) >= (hour, minute):
+        fire = cron_next_fire(post_time, tz, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone))
+    return fire
 
 
 def first_run(

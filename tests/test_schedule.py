@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import random
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from sqlalchemy import select, update
 
 from bot.delivery import DeliveryWorker
 from bot.publishing import PublisherRegistry
-from bot.schedule import TICK_JOB_ID, Runner, first_run, next_fire, parse_post_time, tick
+from bot.schedule import TICK_JOB_ID, Runner, cron_next_fire, first_run, next_fire, parse_post_time, tick
 from bot.store import Delivery, Subscription
 from digests.story import StoryLibrary, default_story
 from tests.ledger import LedgerPublisher, add_subscriptions
@@ -39,6 +40,44 @@ def test_next_fire_keeps_local_time_across_dst():
     assert after == dt.datetime(2024, 4, 1, 6, 0, tzinfo=UTC)
     # strictly after
     assert next_fire("08:00", "Europe/Paris", after) == dt.datetime(2024, 4, 2, 6, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Apia"]
+)
+def test_next_fire_posts_once_per_local_day_at_the_wall_time_over_a_year(tz):
+    """Oracle: the wall time on each local day (first occurrence when repeated); a time that
+    does not exist that day (spring gap) is posted later that same day."""
+    zone = ZoneInfo(tz)
+    rng = random.Random(tz)
+    times = ["00:00", "00:30", "01:30", "02:00", "02:30", "03:00", "08:00", "23:59"] + [
+        f"{rng.randrange(24):02d}:{rng.randrange(60):02d}" for _ in range(4)
+    ]
+    for post_time in times:
+        hour, minute = parse_post_time(post_time)
+        fire = dt.datetime(2024, 1, 1, tzinfo=zone).astimezone(UTC) - dt.timedelta(microseconds=1)
+        days = []
+        for _ in range(366):
+            fire = next_fire(post_time, tz, fire)
+            local = fire.astimezone(zone)
+            days.append(local.date())
+            wall = dt.datetime.combine(local.date(), dt.time(hour, minute), tzinfo=zone)
+            exists = wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None)
+            if exists:
+                assert fire == wall.astimezone(UTC), (post_time, local)
+            else:
+                assert local > wall.replace(fold=0)
+        assert days == [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)], post_time
+
+
+def test_cron_trigger_is_the_reference_away_from_dst_changes():
+    for tz in ("Europe/Paris", "America/New_York", "Asia/Kolkata"):
+        after = dt.datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+        for post_time in ("00:00", "08:00", "17:45"):
+            for _ in range(30):
+                fast = next_fire(post_time, tz, after)
+                assert fast == cron_next_fire(post_time, tz, after)
+                after = fast
 
 
 def test_parse_post_time():
