@@ -164,7 +164,8 @@ class _Query:
         return marker in self.markers
 
 
-_TRANSITIVE = {"fired", "appointed", "recruited", "replaced", "negotiated", "threatened", "works_with"}
+_SPEECH = {"declared", "announced", "explained"}
+_TRANSITIVE = {"fired", "appointed", "recruited", "replaced", "preceded", "negotiated", "threatened", "works_with"}
 _PASSIVE_FACTS = {"fired", "appointed"}  # facts whose subject undergoes the action (by = agent)
 _ARTICLES = {"the", "le", "la", "l", "les", "un", "une", "a", "an", "its", "son", "sa", "ses", "leur"}
 _DAY_TOKEN = re.compile(r"^(\d{1,2})(st|nd|rd|th|er|re|e|eme)?$")
@@ -292,6 +293,11 @@ class WhoIndex:
                             self._add_phrase(phrase, ("role", role.key))
                             if role.interim:
                                 self._add_phrase(phrase, ("interim", ""))
+        # "X preceded Y" is "Y replaced X".
+        for triple in self._triples.get("replaced", []):
+            self._triples.setdefault("preceded", []).append(
+                _Triple("preceded", triple.undergoer, triple.doer, triple.date, triple.role, triple.event, triple.text)
+            )
         # Lexicon.
         for key, phrases in lex.ROLE_PHRASES.items():
             for phrase in lex._words(phrases):
@@ -633,6 +639,17 @@ class WhoIndex:
                     break
             i += 1
         if found is None and offset_span is None:
+            for position, token in enumerate(toks):
+                if _YEAR_TOKEN.match(token) and not q.explained[position]:
+                    year = int(token)
+                    if year < first_day.year:
+                        found = (position, position + 1, dt.date(year, 12, 31))
+                    elif year == first_day.year:
+                        found = (position, position + 1, first_day - dt.timedelta(days=1))
+                    else:
+                        found = (position, position + 1, dt.date(year, 1, 1))
+                    break
+        if found is None and offset_span is None:
             return
         if found is None:
             assert offset_span is not None
@@ -783,12 +800,19 @@ class WhoIndex:
                 score *= 0.85
             if entity.kind == "person":
                 neighbours = [p for p in (ev.start - 1, ev.end) if 0 <= p < len(q.tokens)]
-                clash = [p for p in neighbours if self._name_like(q, p)]
+                clash = [p for p in neighbours if self._name_like(q, p) and not self._close_to_name(q.tokens[p], entity)]
                 if clash:
                     rejected.append(entity)
                     span = (min(ev.start, *clash), max(ev.end - 1, *clash))
                     conflicts.append(span)
                     continue
+            if entity.kind == "person" and any(
+                self._name_like(q, p) for p in (ev.start - 1, ev.end) if 0 <= p < len(q.tokens)
+            ):
+                score = max(score, 0.75)  # first name + a close typo of the surname
+                for p in (ev.start - 1, ev.end):
+                    if 0 <= p < len(q.tokens) and self._name_like(q, p):
+                        q.explained[p] = True
             if score >= 0.5:
                 accepted.append((entity, score, start))
         # Unknown names: runs of name-like unexplained tokens (+ the partial names they clash with).
@@ -818,6 +842,12 @@ class WhoIndex:
             position = end + 1
         accepted.sort(key=lambda t: (-t[1], t[2]))
         return accepted, rejected, unknown
+
+    def _close_to_name(self, token: str, entity: _Entity) -> bool:
+        """A typo of another part of the same person's name ("Mira Moratti")."""
+        assert entity.person is not None
+        parts = normalise(" ".join([entity.person.name, *entity.person.aliases])).split()
+        return len(token) >= 4 and any(fuzz.ratio(token, part) >= 70 for part in parts if len(part) >= 4)
 
     def _span_text(self, q: _Query, start: int, end: int) -> str:
         words = q.cased if q.cased is not None else q.tokens
@@ -858,8 +888,10 @@ class WhoIndex:
 
         # 1. Events and relations.
         if q.preds:
+            # The main verb: the first verb, speech verbs ("said", "a déclaré") only when alone.
             verbs = [p for p in q.preds if not p[2]]
-            pos, pred, noun = sorted(verbs or q.preds)[0]
+            specific_verbs = [p for p in verbs if p[1] not in _SPEECH]
+            pos, pred, noun = sorted(specific_verbs or verbs or q.preds)[0]
             results = self._query_predicate(q, pred, pos, noun, accepted)
             if results:
                 return self._event_answer(echo, lang, q, pred, results, accepted, as_of)
@@ -880,9 +912,9 @@ class WhoIndex:
                 result = self._query_role(q, key, orgs, as_of, exclude={p[0].id for p in persons})
                 if result is not None:
                     return self._role_answer(echo, lang, q, key, orgs, result, accepted)
-                if not persons and not orgs:
-                    return self._no_data(echo, lang, accepted)
-                if not persons and key not in self._role_holders:
+                if not persons:
+                    # "who is the CEO of Google?" when the story names none: say so, do not
+                    # answer with something else.
                     return self._no_data(echo, lang, accepted)
         # 3. Links between two entities.
         if q.has("link") and len(accepted) >= 2:
@@ -921,6 +953,7 @@ class WhoIndex:
 
     _FALLBACK_PREDICATES: dict[str, tuple[str, ...]] = {
         "joined": ("will_lead", "appointed"),
+        "recruited": ("will_lead", "joined", "appointed"),
         "will_lead": ("appointed",),
     }
 
@@ -990,9 +1023,9 @@ class WhoIndex:
                 target = getattr(triple, side)
                 if target is None or not date_ok(triple):
                     continue
-                if specific and triple.role is not None and triple.role not in specific:
-                    continue
                 score = 1.0
+                if specific and triple.role is not None and triple.role not in specific:
+                    score = 0.5  # "who resigned as CEO?": another role is a weaker answer
                 ok = True
                 for entity, wanted in constraints:
                     if entity.id == target:

@@ -82,10 +82,14 @@ PREDICATE_PHRASES: dict[str, str] = {
     "recruited": "recruited|recruit|recruits|recruiting|recruiter|hired|hire|hires|hiring|"
     "brought in|bring in|recrute|recrutee|recruter|recrutement|embauche|embauchee|embaucher|"
     "engage|engagee|engager",
-    "replaced": "replaced|replace|replaces|replacing|replacement|succeeded|succeed|succeeds|"
+    "replaced": "took over from|take over from|takes over from|taking over from|took over for|"
+    "a pris la suite de|prend la suite de|pris la releve de|prend la releve de|"
+    "replaced|replace|replaces|replacing|replacement|succeeded|succeed|succeeds|"
     "successor|took the place|took his place|took her place|remplace|remplacee|remplacer|"
     "remplacant|remplacante|succede|succeder|successeur|successeure|succession|pris la place|"
     "a la place|prend la place|pris sa place",
+    "preceded": "predecessor|predecessors|predecesseur|predecesseure|preceded|precede|precedes|"
+    "precedait|came before",
     "negotiated": "negotiated|negotiate|negotiating|negotiation|negotiations|talks|"
     "negociation|negociations|negocie|negocier|negocient|tractations|discussions|pourparlers",
     "regretted": "regretted|regret|regrets|regrette|regrettait|apologised|apologized|apology|"
@@ -108,7 +112,7 @@ PREDICATE_NOUNS = set(
     _words(
         "firing|ouster|ousting|dismissal|licenciement|eviction|renvoi|limogeage|destitution|"
         "depart force|successor|replacement|successeur|successeure|remplacant|remplacante|"
-        "succession|recruiter|recrutement"
+        "succession|recruiter|recrutement|predecessor|predecessors|predecesseur|predecesseure"
     )
 )
 
@@ -120,8 +124,7 @@ MARKERS: dict[str, str] = {
     "by_whom": "by whom|par qui|who by",
     "future": "will|va|vont|sera|seront|future|futur|future|next|prochain|prochaine|planned|"
     "prevu|prevue|going to|set to|upcoming|a venir|bientot|soon|to become|devenir|doit|deviendra",
-    "former": "former|ancien|ancienne|previous|precedent|precedente|ex|formerly|anciennement|"
-    "before him|before her|predecessor|predecesseur",
+    "former": "former|ancien|ancienne|previous|precedent|precedente|ex|formerly|anciennement",
     "first": "first|premier|premiere|initial|initialement|originally",
     "current": "current|currently|now|today|actuel|actuelle|actuellement|maintenant|aujourd hui|"
     "presently|en ce moment|at the moment|latest|dernier|derniere|new|nouveau|nouvelle",
