@@ -31,9 +31,80 @@ from digests.textnorm import normalise
 from digests.whois import WhoIndex
 
 EVAL = Path(__file__).resolve().parents[1] / "tests" / "whois_eval.yaml"
-SYLLABLES = "ba be bi bo bu da de di do du fa fe fi ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu pa pe pi po pu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo za ze zo an el or is ar".split()
-ROLE_KEYS = [("ceo", "PDG", "CEO"), ("president", "président", "president"), ("coo", "directeur des opérations", "COO"),
-             ("chief-scientist", "directeur scientifique", "chief scientist"), ("board-member", "membre du conseil", "board member")]
+SYLLABLES = [
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bu",
+    "da",
+    "de",
+    "di",
+    "do",
+    "du",
+    "fa",
+    "fe",
+    "fi",
+    "ka",
+    "ke",
+    "ki",
+    "ko",
+    "ku",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "mu",
+    "na",
+    "ne",
+    "ni",
+    "no",
+    "nu",
+    "pa",
+    "pe",
+    "pi",
+    "po",
+    "pu",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+    "ru",
+    "sa",
+    "se",
+    "si",
+    "so",
+    "su",
+    "ta",
+    "te",
+    "ti",
+    "to",
+    "tu",
+    "va",
+    "ve",
+    "vi",
+    "vo",
+    "za",
+    "ze",
+    "zo",
+    "an",
+    "el",
+    "or",
+    "is",
+    "ar",
+]
+ROLE_KEYS = [
+    ("ceo", "PDG", "CEO"),
+    ("president", "président", "president"),
+    ("coo", "directeur des opérations", "COO"),
+    ("chief-scientist", "directeur scientifique", "chief scientist"),
+    ("board-member", "membre du conseil", "board member"),
+]
 
 
 def _word(rng: random.Random, syllables: int) -> str:
@@ -45,8 +116,14 @@ def synthetic_story(people: int, seed: int = 7) -> Story:
     start = dt.date(2024, 1, 1)
     first_names = sorted({_word(rng, rng.randint(2, 3)) for _ in range(600)})
     org_count = max(5, people // 50)
-    orgs = [{"id": f"org-{i}", "name": f"{_word(rng, 3)} {rng.choice(['Labs', 'Group', 'Media', 'Bank', 'Systems'])}",
-             "description": {"fr": "Une organisation.", "en": "An organisation."}} for i in range(org_count)]
+    orgs = [
+        {
+            "id": f"org-{i}",
+            "name": f"{_word(rng, 3)} {rng.choice(['Labs', 'Group', 'Media', 'Bank', 'Systems'])}",
+            "description": {"fr": "Une organisation.", "en": "An organisation."},
+        }
+        for i in range(org_count)
+    ]
     persons = []
     surnames: set[str] = set()
     for i in range(people):
@@ -57,14 +134,28 @@ def synthetic_story(people: int, seed: int = 7) -> Story:
         first = rng.choice(first_names)
         key, fr, en = rng.choice(ROLE_KEYS)
         since = start + dt.timedelta(days=rng.randint(0, 60))
-        role = {"key": key, "title": {"fr": fr, "en": en}, "organisation": f"org-{rng.randrange(org_count)}",
-                "since": since.isoformat()}
+        role = {
+            "key": key,
+            "title": {"fr": fr, "en": en},
+            "organisation": f"org-{rng.randrange(org_count)}",
+            "since": since.isoformat(),
+        }
         if rng.random() < 0.3:
             role["until"] = (since + dt.timedelta(days=rng.randint(1, 30))).isoformat()
-        person = {"id": f"p-{i}", "name": f"{first} {surname}", "aliases": [surname],
-                  "bio": {"fr": "Une personne.", "en": "A person."}, "roles": [role]}
+        person = {
+            "id": f"p-{i}",
+            "name": f"{first} {surname}",
+            "aliases": [surname],
+            "bio": {"fr": "Une personne.", "en": "A person."},
+            "roles": [role],
+        }
         if i > 0 and rng.random() < 0.2:
-            person["relations"] = [{"type": rng.choice(["recruited_by", "replaced", "works_with"]), "person": f"p-{rng.randrange(i)}"}]
+            person["relations"] = [
+                {
+                    "type": rng.choice(["recruited_by", "replaced", "works_with"]),
+                    "person": f"p-{rng.randrange(i)}",
+                }
+            ]
         persons.append(person)
     events = []
     for i in range(max(10, people // 5)):
@@ -76,21 +167,37 @@ def synthetic_story(people: int, seed: int = 7) -> Story:
             fact["by"] = org
         else:
             fact["object"] = org
-        events.append({"id": f"e-{i}", "date": (start + dt.timedelta(days=rng.randint(0, 90))).isoformat(),
-                       "headline": {"fr": f"Événement {i}", "en": f"Event {i}"}, "text": {"fr": "Texte.", "en": "Text."},
-                       "people": [subject], "organisations": [org], "facts": [fact], "quote": "Citation."})
-    data = {"slug": "synthetic-whois", "title": {"fr": "Synthétique", "en": "Synthetic"},
-            "summary": {"fr": "Pour mesurer.", "en": "To measure."},
-            "sources": [{"id": "src", "title": {"fr": "Source", "en": "Source"}, "publisher": "Bench"}],
-            "organisations": orgs, "people": persons, "events": events}
+        events.append(
+            {
+                "id": f"e-{i}",
+                "date": (start + dt.timedelta(days=rng.randint(0, 90))).isoformat(),
+                "headline": {"fr": f"Événement {i}", "en": f"Event {i}"},
+                "text": {"fr": "Texte.", "en": "Text."},
+                "people": [subject],
+                "organisations": [org],
+                "facts": [fact],
+                "quote": "Citation.",
+            }
+        )
+    data = {
+        "slug": "synthetic-whois",
+        "title": {"fr": "Synthétique", "en": "Synthetic"},
+        "summary": {"fr": "Pour mesurer.", "en": "To measure."},
+        "sources": [{"id": "src", "title": {"fr": "Source", "en": "Source"}, "publisher": "Bench"}],
+        "organisations": orgs,
+        "people": persons,
+        "events": events,
+    }
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return parse_story(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False), "<synthetic>")
+    return parse_story(
+        yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False), "<synthetic>"
+    )
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p50 = statistics.median(ordered)
-    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     return p50 * 1000, p99 * 1000
 
 
@@ -142,12 +249,18 @@ def synthetic_questions(story: Story, count: int, rng: random.Random) -> list[tu
 
 def naive_suggest(names: list[tuple[str, str]], prefix: str, limit: int = 25) -> list[str]:
     key = normalise(prefix)
-    hits = [name for norm, name in names if norm.startswith(key) or any(t.startswith(key) for t in norm.split())]
+    hits = [
+        name
+        for norm, name in names
+        if norm.startswith(key) or any(t.startswith(key) for t in norm.split())
+    ]
     return sorted(hits)[:limit]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--questions", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
@@ -168,8 +281,12 @@ def main() -> None:
     correct = sum(top(c) == c["expect"] for c in known)
     refused = sum(top(c) is None for c in unknown)
     print(f"eval set: {len(cases)} questions ({len(known)} answerable, {len(unknown)} unknown)")
-    print(f"  top-1 accuracy      {correct / len(known):7.1%}  ({correct}/{len(known)}; target >= 95%)")
-    print(f"  unknowns refused    {refused / len(unknown):7.1%}  ({refused}/{len(unknown)}; target 100%)")
+    print(
+        f"  top-1 accuracy      {correct / len(known):7.1%}  ({correct}/{len(known)}; target >= 95%)"
+    )
+    print(
+        f"  unknowns refused    {refused / len(unknown):7.1%}  ({refused}/{len(unknown)}; target 100%)"
+    )
 
     # Speed on the default story.
     questions = [(c["q"], c["lang"]) for c in cases] * 5
@@ -200,11 +317,19 @@ def main() -> None:
     naive_names = [(normalise(p.name), p.name) for p in big.people]
     sample = big_prefixes[:200]
     n50, n99 = percentiles(time_calls(lambda p, _l: naive_suggest(naive_names, p), sample))
-    print(f"synthetic story ({len(big.people)} people, {len(big.organisations)} organisations, {len(big.events)} events; YAML load {load:.2f} s):")
+    print(
+        f"synthetic story ({len(big.people)} people, {len(big.organisations)} organisations, {len(big.events)} events; YAML load {load:.2f} s):"
+    )
     print(f"  index build         {build:7.3f} s    target 2 s     ratio {build / 2:5.2f}")
-    print(f"  question  p50 {b50:7.3f} ms  p99 {b99:7.3f} ms  target 5 ms   ratio {b99 / 5:5.2f}  ({len(big_questions)} calls)")
-    print(f"  suggest   p50 {g50:7.3f} ms  p99 {g99:7.3f} ms  target 1 ms   ratio {g99 / 1:5.2f}  ({len(big_prefixes)} calls)")
-    print(f"  naive suggest (linear scan) p50 {n50:7.3f} ms  p99 {n99:7.3f} ms  -> index is {n50 / max(g50, 1e-9):.0f}x faster at p50")
+    print(
+        f"  question  p50 {b50:7.3f} ms  p99 {b99:7.3f} ms  target 5 ms   ratio {b99 / 5:5.2f}  ({len(big_questions)} calls)"
+    )
+    print(
+        f"  suggest   p50 {g50:7.3f} ms  p99 {g99:7.3f} ms  target 1 ms   ratio {g99 / 1:5.2f}  ({len(big_prefixes)} calls)"
+    )
+    print(
+        f"  naive suggest (linear scan) p50 {n50:7.3f} ms  p99 {n99:7.3f} ms  -> index is {n50 / max(g50, 1e-9):.0f}x faster at p50"
+    )
 
 
 if __name__ == "__main__":

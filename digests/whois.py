@@ -25,7 +25,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from rapidfuzz import fuzz, process
 
@@ -34,7 +34,13 @@ from digests.documents import Document, Item, Section, Span
 from digests.formatting import format_long, format_names, format_usd
 from digests.i18n import Messages
 from digests.story import Event, Lang, Organisation, Person, Role, Story, StoryDate
-from digests.textnorm import MAX_INPUT, fold, neutralise, normalise, starts_with_vowel, strip_mentions
+from digests.textnorm import (
+    MAX_INPUT,
+    neutralise,
+    normalise,
+    starts_with_vowel,
+    strip_mentions,
+)
 
 Kind = Literal["person", "organisation"]
 Intent = Literal[
@@ -94,7 +100,8 @@ class WhoAnswer:
             "lang": self.lang,
             "found": self.found,
             "matches": [
-                {"id": m.id, "name": m.name, "kind": m.kind, "score": round(m.score, 3)} for m in matches
+                {"id": m.id, "name": m.name, "kind": m.kind, "score": round(m.score, 3)}
+                for m in matches
             ],
             "text": self.text,
         }
@@ -165,14 +172,53 @@ class _Query:
 
 
 _SPEECH = {"declared", "announced", "explained"}
-_TRANSITIVE = {"fired", "appointed", "recruited", "replaced", "preceded", "negotiated", "threatened", "works_with"}
+_TRANSITIVE = {
+    "fired",
+    "appointed",
+    "recruited",
+    "replaced",
+    "preceded",
+    "negotiated",
+    "threatened",
+    "works_with",
+}
 _PASSIVE_FACTS = {"fired", "appointed"}  # facts whose subject undergoes the action (by = agent)
-_ARTICLES = {"the", "le", "la", "l", "les", "un", "une", "a", "an", "its", "son", "sa", "ses", "leur"}
+_ARTICLES = {
+    "the",
+    "le",
+    "la",
+    "l",
+    "les",
+    "un",
+    "une",
+    "a",
+    "an",
+    "its",
+    "son",
+    "sa",
+    "ses",
+    "leur",
+}
 _DAY_TOKEN = re.compile(r"^(\d{1,2})(st|nd|rd|th|er|re|e|eme)?$")
 _YEAR_TOKEN = re.compile(r"^(19|20|21)\d\d$")
 _CASED_SPLIT = re.compile(r"[^0-9A-Za-z]+")
 _BOARD_WORDS = {"board", "conseil", "ca", "directors", "administration"}
-_MEMBER_WORDS = {"on", "member", "members", "membre", "membres", "sits", "sit", "siege", "siegent", "seat", "seats", "au", "composition", "compose"}
+_MEMBER_WORDS = {
+    "on",
+    "member",
+    "members",
+    "membre",
+    "membres",
+    "sits",
+    "sit",
+    "siege",
+    "siegent",
+    "seat",
+    "seats",
+    "au",
+    "composition",
+    "compose",
+}
 _SHORT_FUNCTION = {"of", "de", "d", "the", "la", "le", "les", "du", "des", "l", "and", "et", "s"}
 
 
@@ -236,9 +282,13 @@ class WhoIndex:
     def _build(self) -> None:
         story = self.story
         for person in story.people:
-            self._add_entity(_Entity(len(self.entities), person.id, "person", person.name, person, None))
+            self._add_entity(
+                _Entity(len(self.entities), person.id, "person", person.name, person, None)
+            )
         for org in story.organisations:
-            self._add_entity(_Entity(len(self.entities), org.id, "organisation", org.name, None, org))
+            self._add_entity(
+                _Entity(len(self.entities), org.id, "organisation", org.name, None, org)
+            )
         # A word that is the full name of one entity is not a partial name of another
         # ("OpenAI" in "OpenAI board" means OpenAI).
         for table in (self._phrases, self._fuzzy_vocab):
@@ -265,20 +315,76 @@ class WhoIndex:
             for relation in person.relations:
                 kind = relation.type
                 if kind == "recruited_by":
-                    triple = _Triple("recruited", relation.person, person.id, relation.date, None, None, relation.text)
+                    triple = _Triple(
+                        "recruited",
+                        relation.person,
+                        person.id,
+                        relation.date,
+                        None,
+                        None,
+                        relation.text,
+                    )
                 elif kind == "replaced":
-                    triple = _Triple("replaced", person.id, relation.person, relation.date, None, None, relation.text)
+                    triple = _Triple(
+                        "replaced",
+                        person.id,
+                        relation.person,
+                        relation.date,
+                        None,
+                        None,
+                        relation.text,
+                    )
                 elif kind == "succeeded_by":
-                    triple = _Triple("replaced", relation.person, person.id, relation.date, None, None, relation.text)
+                    triple = _Triple(
+                        "replaced",
+                        relation.person,
+                        person.id,
+                        relation.date,
+                        None,
+                        None,
+                        relation.text,
+                    )
                 elif kind == "works_with":
-                    triple = _Triple("works_with", person.id, relation.person, relation.date, None, None, relation.text)
+                    triple = _Triple(
+                        "works_with",
+                        person.id,
+                        relation.person,
+                        relation.date,
+                        None,
+                        None,
+                        relation.text,
+                    )
                     self._triples.setdefault("works_with", []).append(
-                        _Triple("works_with", relation.person, person.id, relation.date, None, None, relation.text)
+                        _Triple(
+                            "works_with",
+                            relation.person,
+                            person.id,
+                            relation.date,
+                            None,
+                            None,
+                            relation.text,
+                        )
                     )
                 else:  # cofounded_with
-                    triple = _Triple("cofounded_with", person.id, relation.person, relation.date, None, None, relation.text)
+                    triple = _Triple(
+                        "cofounded_with",
+                        person.id,
+                        relation.person,
+                        relation.date,
+                        None,
+                        None,
+                        relation.text,
+                    )
                     self._triples.setdefault("cofounded_with", []).append(
-                        _Triple("cofounded_with", relation.person, person.id, relation.date, None, None, relation.text)
+                        _Triple(
+                            "cofounded_with",
+                            relation.person,
+                            person.id,
+                            relation.date,
+                            None,
+                            None,
+                            relation.text,
+                        )
                     )
                 self._triples.setdefault(triple.predicate, []).append(triple)
             entity = self.by_id[person.id]
@@ -296,7 +402,15 @@ class WhoIndex:
         # "X preceded Y" is "Y replaced X".
         for triple in self._triples.get("replaced", []):
             self._triples.setdefault("preceded", []).append(
-                _Triple("preceded", triple.undergoer, triple.doer, triple.date, triple.role, triple.event, triple.text)
+                _Triple(
+                    "preceded",
+                    triple.undergoer,
+                    triple.doer,
+                    triple.date,
+                    triple.role,
+                    triple.event,
+                    triple.text,
+                )
             )
         # Lexicon.
         for key, phrases in lex.ROLE_PHRASES.items():
@@ -332,45 +446,51 @@ class WhoIndex:
                     bucket += by_length.get((letter, other), [])
                 if bucket:
                     self._fuzzy_buckets[(letter, length)] = bucket
-        for key, holders in self._role_holders.items():
+        for holders in self._role_holders.values():
             holders.sort(key=lambda pair: (-pair[0].weight, pair[0].name))
         self._holders_at: dict[str, list[tuple[_Entity, Role]]] = {}
         self._holders_by_key_org: dict[tuple[str, str | None], list[tuple[_Entity, Role]]] = {}
         for key, holders in self._role_holders.items():
             for entity, role in holders:
                 self._holders_at.setdefault(role.organisation or "", []).append((entity, role))
-                self._holders_by_key_org.setdefault((key, role.organisation), []).append((entity, role))
+                self._holders_by_key_org.setdefault((key, role.organisation), []).append(
+                    (entity, role)
+                )
         # Triples by (predicate, entity involved): a question naming someone only scans theirs.
         self._pred_entity: dict[tuple[str, str], list[_Triple]] = {}
         for pred, triple_list in self._triples.items():
             for triple in triple_list:
-                involved = {triple.doer, triple.undergoer}
+                involved: set[str | None] = {triple.doer, triple.undergoer}
                 if triple.event is not None:
                     involved.update(triple.event.people)
                     involved.update(triple.event.organisations)
-                for entity_id in involved:
-                    if entity_id:
-                        self._pred_entity.setdefault((pred, entity_id), []).append(triple)
+                for involved_id in involved:
+                    if involved_id:
+                        self._pred_entity.setdefault((pred, involved_id), []).append(triple)
         self._relations_of: dict[str, list[_Triple]] = {}
         for triple_list in self._triples.values():
             for triple in triple_list:
                 if triple.event is None:
-                    for entity_id in {triple.doer, triple.undergoer}:
-                        if entity_id:
-                            self._relations_of.setdefault(entity_id, []).append(triple)
+                    for party in {triple.doer, triple.undergoer}:
+                        if party:
+                            self._relations_of.setdefault(party, []).append(triple)
         self._org_rank = {
             e.id: rank
-            for rank, e in enumerate(sorted((e for e in self.entities if e.kind == "organisation"), key=lambda e: -e.weight))
+            for rank, e in enumerate(
+                sorted(
+                    (e for e in self.entities if e.kind == "organisation"), key=lambda e: -e.weight
+                )
+            )
         }
         # An organisation named after another one ("OpenAI board", "OpenAI staff") belongs to it.
         self._parent: dict[str, str] = {}
         orgs = [e for e in self.entities if e.kind == "organisation"]
-        for org in orgs:
-            words = set(normalise(org.name).split())
-            for other in orgs:
-                other_words = set(normalise(other.name).split())
-                if other is not org and other_words and other_words < words:
-                    self._parent[org.id] = other.id
+        for child in orgs:
+            words = set(normalise(child.name).split())
+            for candidate in orgs:
+                candidate_words = set(normalise(candidate.name).split())
+                if candidate is not child and candidate_words and candidate_words < words:
+                    self._parent[child.id] = candidate.id
         people = [e for e in self.entities if e.kind == "person"]
         self._top_person = max(people, key=lambda e: e.weight) if people else None
         self._top_org = max(orgs, key=lambda e: e.weight) if orgs else None
@@ -463,7 +583,10 @@ class WhoIndex:
         keys.sort()
         self._suggest_keys = [k for k, _, _ in keys]
         self._suggest_rows = [(rank, entity) for _, rank, entity in keys]
-        self._suggest_order = sorted(range(len(self.entities)), key=lambda i: (-self.entities[i].weight, self.entities[i].name))
+        self._suggest_order = sorted(
+            range(len(self.entities)),
+            key=lambda i: (-self.entities[i].weight, self.entities[i].name),
+        )
         # Short prefixes have many hits: rank them once, at build time.
         short: dict[str, dict[int, tuple[int, int, str]]] = {}
         for key, rank, entity_index in keys:
@@ -475,13 +598,15 @@ class WhoIndex:
                 bucket = short.setdefault(key[:length], {})
                 previous = bucket.get(entity_index)
                 if previous is None or sort_key < previous:
-                    bucket[entity_index] = sort_key  # type: ignore[assignment]
+                    bucket[entity_index] = sort_key
         self._suggest_short: dict[str, list[int]] = {
             prefix: [i for i, _ in sorted(bucket.items(), key=lambda kv: kv[1])[:SUGGESTION_LIMIT]]
             for prefix, bucket in short.items()
         }
 
-    def suggest(self, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT) -> list[Suggestion]:
+    def suggest(
+        self, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT
+    ) -> list[Suggestion]:
         """Ranked names for a partial input (autocomplete): never raises, at most ``limit``."""
         try:
             limit = max(0, min(int(limit), 100))
@@ -507,10 +632,20 @@ class WhoIndex:
                     found[entity_index] = sort_key
             chosen = [i for i, _ in sorted(found.items(), key=lambda kv: kv[1])[:limit]]
             if not chosen and len(key) >= 4 and len(self._full_names) <= 2000:
-                hits = process.extract(key, self._full_names, scorer=fuzz.partial_ratio, score_cutoff=80, limit=limit * 2)
+                hits = process.extract(
+                    key,
+                    self._full_names,
+                    scorer=fuzz.partial_ratio,
+                    score_cutoff=80,
+                    limit=limit * 2,
+                )
                 chosen = list(dict.fromkeys(self._full_owner[h[2]] for h in hits))[:limit]
         return [
-            Suggestion(self.entities[i].id, neutralise(self.entities[i].display(lang)), self.entities[i].kind)
+            Suggestion(
+                self.entities[i].id,
+                neutralise(self.entities[i].display(lang)),
+                self.entities[i].kind,
+            )
             for i in chosen
         ]
 
@@ -519,8 +654,12 @@ class WhoIndex:
     def _parse(self, question: str) -> _Query:
         text = strip_mentions(question[: MAX_INPUT * 4])[:MAX_INPUT]
         tokens = normalise(text).split()[:MAX_TOKENS]
-        cased = _cased_tokens(text)[:MAX_TOKENS]
-        if len(cased) != len(tokens) or any(c.lower() != t for c, t in zip(cased, tokens, strict=False)):
+        cased: list[str] | None = _cased_tokens(text)[:MAX_TOKENS]
+        if (
+            cased is None
+            or len(cased) != len(tokens)
+            or any(c.lower() != t for c, t in zip(cased, tokens, strict=False))
+        ):
             cased = None
         letters = [c for c in text if c.isalpha()]
         mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
@@ -585,19 +724,35 @@ class WhoIndex:
             # Relative days: "le lendemain", "the day after", "premier jour", "la veille".
             for size in (4, 3, 2, 1):
                 phrase = " ".join(toks[i : i + size])
-                if len(toks[i : i + size]) == size and phrase in lex.RELATIVE_DAYS and offset_span is None:
+                if (
+                    len(toks[i : i + size]) == size
+                    and phrase in lex.RELATIVE_DAYS
+                    and offset_span is None
+                ):
                     offset = lex.RELATIVE_DAYS[phrase]
                     offset_span = (i, i + size)
                     break
-                if phrase in ("veille", "la veille", "the day before", "day before") and offset_span is None:
+                if (
+                    phrase in ("veille", "la veille", "the day before", "day before")
+                    and offset_span is None
+                ):
                     offset = -1
                     offset_span = (i, i + size)
                     break
             if offset_span is not None and offset_span[0] == i:
                 i = offset_span[1]
                 continue
-            if _YEAR_TOKEN.match(tok) and i + 2 < n and toks[i + 1].isdigit() and toks[i + 2].isdigit():
-                day = make(int(tok), int(toks[i + 1]), int(toks[i + 2])) if int(toks[i + 1]) <= 12 else None
+            if (
+                _YEAR_TOKEN.match(tok)
+                and i + 2 < n
+                and toks[i + 1].isdigit()
+                and toks[i + 2].isdigit()
+            ):
+                day = (
+                    make(int(tok), int(toks[i + 1]), int(toks[i + 2]))
+                    if int(toks[i + 1]) <= 12
+                    else None
+                )
                 if day:
                     found = (i, i + 3, day)
                     break
@@ -614,7 +769,13 @@ class WhoIndex:
                 if day:
                     found = (i, i + 2 + (year is not None), day)
                     break
-            if d is not None and tok.isdigit() and i + 2 < n and toks[i + 1].isdigit() and _YEAR_TOKEN.match(toks[i + 2]):
+            if (
+                d is not None
+                and tok.isdigit()
+                and i + 2 < n
+                and toks[i + 1].isdigit()
+                and _YEAR_TOKEN.match(toks[i + 2])
+            ):
                 a, b = int(tok), int(toks[i + 1])
                 day = make(int(toks[i + 2]), b, a) if b <= 12 else make(int(toks[i + 2]), a, b)
                 if day:
@@ -625,14 +786,32 @@ class WhoIndex:
                 day = first_day + dt.timedelta(days=(target - first_day.weekday()) % 7)
                 found = (i, i + 1, day)
                 break
-            weekend = next((size for size in (3, 2, 1) if " ".join(toks[i : i + size]) in lex.WEEKEND and len(toks[i : i + size]) == size), 0)
+            weekend = next(
+                (
+                    size
+                    for size in (3, 2, 1)
+                    if " ".join(toks[i : i + size]) in lex.WEEKEND
+                    and len(toks[i : i + size]) == size
+                ),
+                0,
+            )
             if weekend:
                 day = first_day + dt.timedelta(days=(5 - first_day.weekday()) % 7)
                 found = (i, i + weekend, day)
                 break
-            if d is not None and i > 0 and toks[i - 1] in ("le", "the", "du", "au") and (
-                not tok.isdigit() or (i + 1 >= n or toks[i + 1] not in ("cadres", "employees", "employes"))
-            ) and not (i + 1 < n and (toks[i + 1].isdigit() or toks[i + 1] in ("percent", "pour", "cent"))):
+            if (
+                d is not None
+                and i > 0
+                and toks[i - 1] in ("le", "the", "du", "au")
+                and (
+                    not tok.isdigit()
+                    or (i + 1 >= n or toks[i + 1] not in ("cadres", "employees", "employes"))
+                )
+                and not (
+                    i + 1 < n
+                    and (toks[i + 1].isdigit() or toks[i + 1] in ("percent", "pour", "cent"))
+                )
+            ):
                 day = make(None, first_day.month, d)
                 if day:
                     found = (i, i + 1, day)
@@ -663,7 +842,11 @@ class WhoIndex:
                     q.explained[position] = True
         relation: Literal["on", "before", "after"] = "on"
         look = start
-        while look > 0 and toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of") and start - look < 2:
+        while (
+            look > 0
+            and toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of")
+            and start - look < 2
+        ):
             look -= 1
         for size in (3, 2, 1):
             if look - size < 0:
@@ -707,8 +890,12 @@ class WhoIndex:
             if size == 1 and entity_tags and any(t[0] != "stop" for t in other_tags):
                 # A word that is both vocabulary and a partial name: vocabulary wins unless it
                 # is written like a name in a mixed-case question.
-                partial = all(t[1][1] in ("first", "last", "alias", "part", "acro") for t in entity_tags)
-                capitalised = q.mixed_case and q.cased is not None and q.cased[i][:1].isupper() and i > 0
+                partial = all(
+                    t[1][1] in ("first", "last", "alias", "part", "acro") for t in entity_tags
+                )
+                capitalised = (
+                    q.mixed_case and q.cased is not None and q.cased[i][:1].isupper() and i > 0
+                )
                 if partial and not capitalised:
                     entity_tags = []
             if entity_tags:
@@ -718,7 +905,9 @@ class WhoIndex:
                     index, how = value
                     if how == "acro" and not (q.cased is not None and q.cased[i].isupper()):
                         continue
-                    q.evidence.setdefault(index, []).append(_Evidence(i, i + size, "full" if how == "acro" else how, 1.0))
+                    q.evidence.setdefault(index, []).append(
+                        _Evidence(i, i + size, "full" if how == "acro" else how, 1.0)
+                    )
                 elif kind == "role":
                     q.roles.append((i, value, False))
                 elif kind == "weak":
@@ -739,7 +928,9 @@ class WhoIndex:
             bucket = self._fuzzy_buckets.get((letter, min(len(token), self._fuzzy_max_length)))
             if not bucket:
                 continue
-            hits = process.extract(token, bucket, scorer=fuzz.ratio, score_cutoff=_fuzzy_cutoff(len(token)), limit=4)
+            hits = process.extract(
+                token, bucket, scorer=fuzz.ratio, score_cutoff=_fuzzy_cutoff(len(token)), limit=4
+            )
             if not hits:
                 continue
             best = hits[0][1]
@@ -749,7 +940,9 @@ class WhoIndex:
                 for kind, value in self._fuzzy_vocab[candidate]:
                     if kind == "ent":
                         index, how = value
-                        q.evidence.setdefault(index, []).append(_Evidence(position, position + 1, how, 0.97 * score / 100))
+                        q.evidence.setdefault(index, []).append(
+                            _Evidence(position, position + 1, how, 0.97 * score / 100)
+                        )
                     elif kind == "role":
                         q.roles.append((position, value, False))
                     elif kind == "pred":
@@ -767,7 +960,9 @@ class WhoIndex:
             return q.cased[position][:1].isupper() and (position > 0 or len(token) >= 3)
         return len(token) >= 3
 
-    def _resolve(self, q: _Query) -> tuple[list[tuple[_Entity, float, int]], list[_Entity], list[str]]:
+    def _resolve(
+        self, q: _Query
+    ) -> tuple[list[tuple[_Entity, float, int]], list[_Entity], list[str]]:
         """Accepted entities (entity, score, first position), rejected ones, unknown names."""
         accepted: list[tuple[_Entity, float, int]] = []
         rejected: list[_Entity] = []
@@ -787,9 +982,7 @@ class WhoIndex:
                 continue
             firsts = [ev for ev in evidence if ev.how in ("first", "alias")]
             lasts = [ev for ev in evidence if ev.how in ("last", "alias")]
-            pair = next(
-                ((a, b) for a in firsts for b in lasts if a.start != b.start), None
-            )
+            pair = next(((a, b) for a in firsts for b in lasts if a.start != b.start), None)
             if pair is not None:
                 accepted.append((entity, 0.95 * min(pair[0].score, pair[1].score), start))
                 continue
@@ -800,7 +993,11 @@ class WhoIndex:
                 score *= 0.85
             if entity.kind == "person":
                 neighbours = [p for p in (ev.start - 1, ev.end) if 0 <= p < len(q.tokens)]
-                clash = [p for p in neighbours if self._name_like(q, p) and not self._close_to_name(q.tokens[p], entity)]
+                clash = [
+                    p
+                    for p in neighbours
+                    if self._name_like(q, p) and not self._close_to_name(q.tokens[p], entity)
+                ]
                 if clash:
                     rejected.append(entity)
                     span = (min(ev.start, *clash), max(ev.end - 1, *clash))
@@ -831,7 +1028,9 @@ class WhoIndex:
                 position += 1
                 continue
             end = position
-            while end + 1 < len(q.tokens) and self._name_like(q, end + 1) and end + 1 not in covered:
+            while (
+                end + 1 < len(q.tokens) and self._name_like(q, end + 1) and end + 1 not in covered
+            ):
                 end += 1
             run = end - position + 1
             strong = run >= 2 or (q.mixed_case and q.cased is not None) or len(q.tokens) <= 3
@@ -847,7 +1046,9 @@ class WhoIndex:
         """A typo of another part of the same person's name ("Mira Moratti")."""
         assert entity.person is not None
         parts = normalise(" ".join([entity.person.name, *entity.person.aliases])).split()
-        return len(token) >= 4 and any(fuzz.ratio(token, part) >= 70 for part in parts if len(part) >= 4)
+        return len(token) >= 4 and any(
+            fuzz.ratio(token, part) >= 70 for part in parts if len(part) >= 4
+        )
 
     def _span_text(self, q: _Query, start: int, end: int) -> str:
         words = q.cased if q.cased is not None else q.tokens
@@ -884,7 +1085,9 @@ class WhoIndex:
         orgs = [a for a in accepted if a[0].kind == "organisation"]
         as_of = now
         if q.date is not None:
-            as_of = q.date.day + dt.timedelta(days={"on": 0, "before": -1, "after": 1}[q.date.relation])
+            as_of = q.date.day + dt.timedelta(
+                days={"on": 0, "before": -1, "after": 1}[q.date.relation]
+            )
 
         # 1. Events and relations.
         if q.preds:
@@ -896,7 +1099,9 @@ class WhoIndex:
             if results:
                 return self._event_answer(echo, lang, q, pred, results, accepted, as_of)
             if persons:
-                return self._identity_answer(echo, lang, persons[0][0], accepted, as_of, q, no_event=True)
+                return self._identity_answer(
+                    echo, lang, persons[0][0], accepted, as_of, q, no_event=True
+                )
         # 2. Roles.
         specific = [r for r in q.roles if not r[2]]
         role = sorted(specific or q.roles)[0] if q.roles else None
@@ -920,7 +1125,9 @@ class WhoIndex:
         if q.has("link") and len(accepted) >= 2:
             first = min(accepted[:3], key=lambda a: a[2])
             others = [a[0] for a in accepted if a[0] is not first[0]]
-            return self._identity_answer(echo, lang, first[0], accepted, as_of, q, link=others[0], intent="relation")
+            return self._identity_answer(
+                echo, lang, first[0], accepted, as_of, q, link=others[0], intent="relation"
+            )
         # 4. Identity.
         if accepted:
             top = accepted[0]
@@ -931,7 +1138,9 @@ class WhoIndex:
             return self._no_data(echo, lang, accepted)
         weak = q.markers.get("weak_unknown")
         if weak:
-            return self._not_found(echo, lang, self._span_text(q, weak[0], weak[0] + 1), rejected, accepted)
+            return self._not_found(
+                echo, lang, self._span_text(q, weak[0], weak[0] + 1), rejected, accepted
+            )
         return self._not_found(echo, lang, None, rejected, accepted)
 
     # predicate questions ---------------------------------------------------------
@@ -951,38 +1160,70 @@ class WhoIndex:
             return "undergoer" if passive else "doer"
         return "undergoer"
 
-    _FALLBACK_PREDICATES: dict[str, tuple[str, ...]] = {
+    _FALLBACK_PREDICATES: ClassVar[dict[str, tuple[str, ...]]] = {
         "joined": ("will_lead", "appointed"),
         "recruited": ("will_lead", "joined", "appointed"),
         "will_lead": ("appointed",),
     }
 
     def _query_predicate(
-        self, q: _Query, pred: str, pred_pos: int, noun: bool, accepted: list[tuple[_Entity, float, int]]
+        self,
+        q: _Query,
+        pred: str,
+        pred_pos: int,
+        noun: bool,
+        accepted: list[tuple[_Entity, float, int]],
     ) -> list[tuple[str, _Triple, float]]:
         results = self._query_one_predicate(q, pred, pred_pos, noun, accepted)
         for other in self._FALLBACK_PREDICATES.get(pred, ()):
             if results:
                 break
-            results = [(t, tr, s * 0.9) for t, tr, s in self._query_one_predicate(q, other, pred_pos, noun, accepted)]
+            results = [
+                (t, tr, s * 0.9)
+                for t, tr, s in self._query_one_predicate(q, other, pred_pos, noun, accepted)
+            ]
         return results
 
     def _query_one_predicate(
-        self, q: _Query, pred: str, pred_pos: int, noun: bool, accepted: list[tuple[_Entity, float, int]]
+        self,
+        q: _Query,
+        pred: str,
+        pred_pos: int,
+        noun: bool,
+        accepted: list[tuple[_Entity, float, int]],
     ) -> list[tuple[str, _Triple, float]]:
         triples = list(self._triples.get(pred, []))
         if not triples:
             return []
         constraints: list[tuple[_Entity, str]] = []
-        temporal = {"after", "apres", "before", "avant", "since", "depuis", "when", "quand", "following", "lorsque"}
+        temporal = {
+            "after",
+            "apres",
+            "before",
+            "avant",
+            "since",
+            "depuis",
+            "when",
+            "quand",
+            "following",
+            "lorsque",
+        }
         passive_before = [p for p in q.markers.get("passive", []) if p < pred_pos]
         for entity, _score, start in accepted:
-            if any(q.tokens[p] in temporal for p in range(max(0, min(start, pred_pos + 1)), start)) and start > pred_pos:
+            if (
+                any(q.tokens[p] in temporal for p in range(max(0, min(start, pred_pos + 1)), start))
+                and start > pred_pos
+            ):
                 continue  # "who resigned after Sam Altman was fired": a time, not a participant
             evidence = q.evidence.get(entity.index, [])
             end = max((ev.end for ev in evidence if ev.start == start), default=start + 1)
             side = self._side(q, start, end, pred_pos, noun)
-            if start > pred_pos and side == "undergoer" and passive_before and entity.kind == "organisation":
+            if (
+                start > pred_pos
+                and side == "undergoer"
+                and passive_before
+                and entity.kind == "organisation"
+            ):
                 side = "context"  # "who got fired from OpenAI": OpenAI is where, not who
             constraints.append((entity, side))
         specific = {key for _, key, weak in q.roles if not weak}
@@ -991,9 +1232,7 @@ class WhoIndex:
             sides = [side for _, side in constraints if side != "context"]
             if any(side == "doer" for side in sides):
                 answer_side = "undergoer"
-            elif q.has("by_whom"):
-                answer_side = "doer"
-            elif sides:
+            elif q.has("by_whom") or sides:
                 answer_side = "doer"
             elif noun:
                 answer_side = "undergoer" if pred in ("fired", "appointed", "recruited") else "doer"
@@ -1040,7 +1279,8 @@ class WhoIndex:
                         continue
                     event = triple.event
                     related = event is not None and (
-                        entity.id in event.organisations or (not strict and entity.id in event.people)
+                        entity.id in event.organisations
+                        or (not strict and entity.id in event.people)
                     )
                     if related and (entity.kind == "organisation" or not strict):
                         score *= 0.7
@@ -1089,9 +1329,18 @@ class WhoIndex:
         return role.organisation in ids or role.organisation in {self._parent.get(i) for i in ids}
 
     def _query_role_relative(
-        self, q: _Query, key: str, orgs: list[tuple[_Entity, float, int]], person: _Entity, direction: str
+        self,
+        q: _Query,
+        key: str,
+        orgs: list[tuple[_Entity, float, int]],
+        person: _Entity,
+        direction: str,
     ) -> dict[str, Any] | None:
-        own = [r for e, r in self._role_holders.get(key, []) if e is person and self._orgs_match(r, orgs)]
+        own = [
+            r
+            for e, r in self._role_holders.get(key, [])
+            if e is person and self._orgs_match(r, orgs)
+        ]
         if not own:
             return None
         role = own[0]
@@ -1103,7 +1352,11 @@ class WhoIndex:
             if role.until is None:
                 return None
             day = role.until.first
-        scoped = orgs or [(self.by_id[role.organisation], 1.0, 0)] if role.organisation in self.by_id else orgs
+        scoped = (
+            orgs or [(self.by_id[role.organisation], 1.0, 0)]
+            if role.organisation in self.by_id
+            else orgs
+        )
         return self._query_role(q, key, scoped, day, exclude={person.id}, explicit_day=True)
 
     def _query_role(
@@ -1134,16 +1387,26 @@ class WhoIndex:
             holders = interim or holders
         if q.has("first"):
             earliest = min((r.since.first if r.since else dt.date.min) for _, r in holders)
-            holders = [h for h in holders if (h[1].since.first if h[1].since else dt.date.min) == earliest]
+            holders = [
+                h for h in holders if (h[1].since.first if h[1].since else dt.date.min) == earliest
+            ]
         far_past = dt.date.min
         current = [h for h in holders if not h[1].planned and h[1].held_on(as_of)]
         planned = [h for h in holders if h[1].planned]
         past = sorted(
-            (h for h in holders if not h[1].planned and h[1].until is not None and h[1].until.first <= as_of),
+            (
+                h
+                for h in holders
+                if not h[1].planned and h[1].until is not None and h[1].until.first <= as_of
+            ),
             key=lambda h: h[1].until.first if h[1].until else far_past,
             reverse=True,
         )
-        upcoming = [h for h in holders if not h[1].planned and h[1].since is not None and h[1].since.first > as_of]
+        upcoming = [
+            h
+            for h in holders
+            if not h[1].planned and h[1].since is not None and h[1].since.first > as_of
+        ]
         explicit = explicit_day or q.date is not None
         if q.has("future") and planned:
             mode, chosen = "planned", planned
@@ -1160,7 +1423,13 @@ class WhoIndex:
         else:
             return None
         rank = self._org_rank
-        chosen = sorted(chosen, key=lambda h: (rank.get(h[1].organisation or "", 999), not h[1].interim if q.has("interim") else 0))
+        chosen = sorted(
+            chosen,
+            key=lambda h: (
+                rank.get(h[1].organisation or "", 999),
+                not h[1].interim if q.has("interim") else 0,
+            ),
+        )
         # One organisation per answer: the most central one among the holders.
         main_org = chosen[0][1].organisation
         chosen = [h for h in chosen if h[1].organisation == main_org]
@@ -1181,13 +1450,21 @@ class WhoIndex:
             approx = not role.since.is_exact
             day = format_long(role.since.first, lang)
             if role.until is not None:
-                parts.append(m("from around %(date)s", date=day) if approx else m("from %(date)s", date=day))
+                parts.append(
+                    m("from around %(date)s", date=day) if approx else m("from %(date)s", date=day)
+                )
             else:
-                parts.append(m("since around %(date)s", date=day) if approx else m("since %(date)s", date=day))
+                parts.append(
+                    m("since around %(date)s", date=day)
+                    if approx
+                    else m("since %(date)s", date=day)
+                )
         if role.until is not None:
             approx = not role.until.is_exact
             day = format_long(role.until.first, lang)
-            parts.append(m("until around %(date)s", date=day) if approx else m("until %(date)s", date=day))
+            parts.append(
+                m("until around %(date)s", date=day) if approx else m("until %(date)s", date=day)
+            )
         return " ".join(parts)
 
     def _of(self, name: str, lang: Lang) -> str:
@@ -1211,14 +1488,22 @@ class WhoIndex:
         return m("From the story “%(title)s”.", title=self.story.meta.title(lang))
 
     def _document(
-        self, lang: Lang, title: str, sections: Iterable[Section], subtitle: str | None, meta: dict[str, Any]
+        self,
+        lang: Lang,
+        title: str,
+        sections: Iterable[Section],
+        subtitle: str | None,
+        meta: dict[str, Any],
     ) -> Document:
         m = Messages(lang, domain="whois")
         safe_sections = tuple(
             Section(
                 neutralise(s.heading),
                 tuple(
-                    Item(tuple(Span(neutralise(sp.text), sp.emphasis, sp.url) for sp in it.spans), neutralise(it.label) if it.label else None)
+                    Item(
+                        tuple(Span(neutralise(sp.text), sp.emphasis, sp.url) for sp in it.spans),
+                        neutralise(it.label) if it.label else None,
+                    )
                     for it in s.items
                 ),
                 s.kind,
@@ -1241,7 +1526,12 @@ class WhoIndex:
         return Match(entity.id, entity.display(lang), entity.kind, max(0.0, min(1.0, score)))
 
     def _entity_sections(
-        self, entity: _Entity, lang: Lang, as_of: dt.date, link: _Entity | None = None, no_event: bool = False
+        self,
+        entity: _Entity,
+        lang: Lang,
+        as_of: dt.date,
+        link: _Entity | None = None,
+        no_event: bool = False,
     ) -> tuple[list[Section], str | None]:
         m = Messages(lang, domain="whois")
         sections: list[Section] = []
@@ -1253,7 +1543,22 @@ class WhoIndex:
                 subtitle = "; ".join(self._role_label(r, lang, m) for r in current)
             if no_event:
                 sections.append(
-                    Section(m("Answer"), (Item((Span(m("The story records no such event involving %(name)s. Here is what it says about them.", name=entity.name)),)),), "paragraph")
+                    Section(
+                        m("Answer"),
+                        (
+                            Item(
+                                (
+                                    Span(
+                                        m(
+                                            "The story records no such event involving %(name)s. Here is what it says about them.",
+                                            name=entity.name,
+                                        )
+                                    ),
+                                )
+                            ),
+                        ),
+                        "paragraph",
+                    )
                 )
             role_items = []
             for role in person.roles:
@@ -1263,15 +1568,27 @@ class WhoIndex:
                     spans.append(Span(" — " + role.note(lang), "em"))
                 role_items.append(Item(tuple(spans), label))
             sections.append(Section(m("Roles"), tuple(role_items)))
-            sections.append(Section(m("Who they are"), (Item((Span(person.bio(lang)),)),), "paragraph"))
+            sections.append(
+                Section(m("Who they are"), (Item((Span(person.bio(lang)),)),), "paragraph")
+            )
         else:
             org = entity.organisation
             assert org is not None
-            sections.append(Section(m("What it is"), (Item((Span(org.description(lang)),)),), "paragraph"))
+            sections.append(
+                Section(m("What it is"), (Item((Span(org.description(lang)),)),), "paragraph")
+            )
             people_items = []
             for holder, role in self._holders_at.get(org.id, [])[:12]:
                 status = self._role_range(role, lang, m)
-                people_items.append(Item((Span(holder.name, "strong"), Span(" — " + self._role_label(role, lang, m))), status or None))
+                people_items.append(
+                    Item(
+                        (
+                            Span(holder.name, "strong"),
+                            Span(" — " + self._role_label(role, lang, m)),
+                        ),
+                        status or None,
+                    )
+                )
             sections.append(Section(m("People"), tuple(people_items[:12])))
         if link is not None:
             items = []
@@ -1281,18 +1598,33 @@ class WhoIndex:
                     items.append(Item((Span(self._context_text(fact, lang)),)))
             for event in self._events_of.get(entity.id, []):
                 if event in self._events_of.get(link.id, []):
-                    items.append(Item((Span(event.headline(lang)),), self._when(event.date, lang, m)))
+                    items.append(
+                        Item((Span(event.headline(lang)),), self._when(event.date, lang, m))
+                    )
             if not items:
                 items.append(Item((Span(m("The story records no direct link between them.")),)))
-            sections.insert(0, Section(m("Link with %(name)s", name=link.display(lang)), tuple(items[:8])))
+            sections.insert(
+                0, Section(m("Link with %(name)s", name=link.display(lang)), tuple(items[:8]))
+            )
         events = self._events_of.get(entity.id, [])
-        key_events = [e for e in events if any(entity.id in (f.subject, f.by, f.object) for f in e.facts)] or events
+        key_events = [
+            e for e in events if any(entity.id in (f.subject, f.by, f.object) for f in e.facts)
+        ] or events
         if len(key_events) < 4:
             key_events = events
         sections.append(
-            Section(m("Key events"), tuple(Item((Span(e.headline(lang)),), self._when(e.date, lang, m)) for e in key_events[:8]))
+            Section(
+                m("Key events"),
+                tuple(
+                    Item((Span(e.headline(lang)),), self._when(e.date, lang, m))
+                    for e in key_events[:8]
+                ),
+            )
         )
-        related = [self._relation_item(t, entity, lang, m) for t in self._relations_of.get(entity.id, [])[:16]]
+        related = [
+            self._relation_item(t, entity, lang, m)
+            for t in self._relations_of.get(entity.id, [])[:16]
+        ]
         sections.append(Section(m("Related people"), tuple(dict.fromkeys(related))[:8]))
         return sections, subtitle
 
@@ -1303,7 +1635,9 @@ class WhoIndex:
             "recruited": m("%(doer)s recruited %(undergoer)s.", doer=doer, undergoer=undergoer),
             "replaced": m("%(doer)s replaced %(undergoer)s.", doer=doer, undergoer=undergoer),
             "works_with": m("%(doer)s works with %(undergoer)s.", doer=doer, undergoer=undergoer),
-            "cofounded_with": m("%(doer)s co-founded a company with %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "cofounded_with": m(
+                "%(doer)s co-founded a company with %(undergoer)s.", doer=doer, undergoer=undergoer
+            ),
         }.get(triple.predicate, f"{doer} — {undergoer}")
         other = triple.undergoer if triple.doer == entity.id else triple.doer
         label = self.story.name_of(other) if other else None
@@ -1315,7 +1649,9 @@ class WhoIndex:
             text = text.replace("{amount}", format_usd(fact.amount_usd, lang))
         return str(text)
 
-    def _others(self, accepted: list[tuple[_Entity, float, int]], first: Sequence[Match], lang: Lang) -> list[Match]:
+    def _others(
+        self, accepted: list[tuple[_Entity, float, int]], first: Sequence[Match], lang: Lang
+    ) -> list[Match]:
         ids = {m.id for m in first}
         return [*first, *(self._match(e, s * 0.9, lang) for e, s, _ in accepted if e.id not in ids)]
 
@@ -1332,10 +1668,18 @@ class WhoIndex:
         intent: Intent | None = None,
     ) -> WhoAnswer:
         score = next((s for e, s, _ in accepted if e is entity), 1.0)
-        sections, subtitle = self._entity_sections(entity, lang, as_of, link=link, no_event=no_event)
+        sections, subtitle = self._entity_sections(
+            entity, lang, as_of, link=link, no_event=no_event
+        )
         intent = intent or ("identity" if entity.kind == "person" else "organisation")
         matches = self._others(accepted, [self._match(entity, score, lang)], lang)
-        doc = self._document(lang, entity.display(lang), sections, subtitle, {"found": True, "intent": intent, "question": echo})
+        doc = self._document(
+            lang,
+            entity.display(lang),
+            sections,
+            subtitle,
+            {"found": True, "intent": intent, "question": echo},
+        )
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
 
     def _event_answer(
@@ -1364,7 +1708,13 @@ class WhoIndex:
         sections, subtitle = self._entity_sections(top, lang, as_of)
         sections.insert(0, Section(m("Answer"), tuple(items)))
         matches = [self._match(self.by_id[t], s, lang) for t, _, s in results]
-        doc = self._document(lang, top.display(lang), sections, subtitle, {"found": True, "intent": "event", "question": echo})
+        doc = self._document(
+            lang,
+            top.display(lang),
+            sections,
+            subtitle,
+            {"found": True, "intent": "event", "question": echo},
+        )
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), "event")
 
     def _role_answer(
@@ -1402,18 +1752,34 @@ class WhoIndex:
             msgid = {
                 ("past", "_org", False): "On %(date)s, the %(title)s of %(org)s was %(names)s.",
                 ("past", "", False): "On %(date)s, the %(title)s was %(names)s.",
-                ("present", "_org", False): "As of %(date)s, the %(title)s of %(org)s is %(names)s.",
+                (
+                    "present",
+                    "_org",
+                    False,
+                ): "As of %(date)s, the %(title)s of %(org)s is %(names)s.",
                 ("present", "", False): "As of %(date)s, the %(title)s is %(names)s.",
-                ("past", "_org", True): "On %(date)s, %(names)s held the post of %(title)s at %(org)s.",
+                (
+                    "past",
+                    "_org",
+                    True,
+                ): "On %(date)s, %(names)s held the post of %(title)s at %(org)s.",
                 ("past", "", True): "On %(date)s, %(names)s held the post of %(title)s.",
-                ("present", "_org", True): "As of %(date)s, %(names)s hold the post of %(title)s at %(org)s.",
+                (
+                    "present",
+                    "_org",
+                    True,
+                ): "As of %(date)s, %(names)s hold the post of %(title)s at %(org)s.",
                 ("present", "", True): "As of %(date)s, %(names)s hold the post of %(title)s.",
             }[(tense, at, plural)]
             sentence = m(msgid, **values)
         elif mode == "planned":
             since = role.since
             values["when"] = self._when(since, lang, m) if since is not None else ""
-            msgid = "%(names)s is to become %(title)s of %(org)s" if org else "%(names)s is to become %(title)s"
+            msgid = (
+                "%(names)s is to become %(title)s of %(org)s"
+                if org
+                else "%(names)s is to become %(title)s"
+            )
             sentence = m(msgid, **values)
             if since is not None:
                 sentence += " " + m("(expected: %(when)s)", **values)
@@ -1449,20 +1815,31 @@ class WhoIndex:
         matches = [self._match(e, 1.0 if mode == "current" else 0.9, lang) for e, _ in holders]
         if org is not None:
             matches.append(self._match(org, 0.5, lang))
-        doc = self._document(lang, top.display(lang), sections, subtitle, {"found": True, "intent": intent, "question": echo})
+        doc = self._document(
+            lang,
+            top.display(lang),
+            sections,
+            subtitle,
+            {"found": True, "intent": intent, "question": echo},
+        )
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
 
     def _example_hint(self, m: Messages) -> str:
         if self._top_person is None:
             return m("Ask about a person, a role or an organisation of the story.")
         name = self._top_person.name
-        return m("Ask about a person, a role or an organisation of the story, for example: “Who is %(name)s?”", name=name)
+        return m(
+            "Ask about a person, a role or an organisation of the story, for example: “Who is %(name)s?”",
+            name=name,
+        )
 
     def _near_misses(self, name: str, rejected: list[_Entity]) -> list[_Entity]:
         out = list(dict.fromkeys(rejected))
         key = normalise(name)
         if key and len(self._full_names) <= 5000:
-            hits = process.extract(key, self._full_names, scorer=fuzz.token_sort_ratio, score_cutoff=70, limit=6)
+            hits = process.extract(
+                key, self._full_names, scorer=fuzz.token_sort_ratio, score_cutoff=70, limit=6
+            )
             for _, _, position in hits:
                 entity = self.entities[self._full_owner[position]]
                 if entity not in out:
@@ -1489,15 +1866,28 @@ class WhoIndex:
             sections.append(
                 Section(
                     m("Did you mean…? (suggestions, not answers)"),
-                    tuple(Item((Span(s.name, "em"), Span(" — " + m("suggestion")))) for s in suggestions),
+                    tuple(
+                        Item((Span(s.name, "em"), Span(" — " + m("suggestion"))))
+                        for s in suggestions
+                    ),
                 )
             )
-        sections.append(Section(m("How to ask"), (Item((Span(self._example_hint(m)),)),), "paragraph"))
-        doc = self._document(lang, m("Not in this story"), sections, None, {"found": False, "intent": "unknown", "question": echo})
+        sections.append(
+            Section(m("How to ask"), (Item((Span(self._example_hint(m)),)),), "paragraph")
+        )
+        doc = self._document(
+            lang,
+            m("Not in this story"),
+            sections,
+            None,
+            {"found": False, "intent": "unknown", "question": echo},
+        )
         matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in suggestions)
         return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
 
-    def _no_data(self, echo: str, lang: Lang, accepted: list[tuple[_Entity, float, int]]) -> WhoAnswer:
+    def _no_data(
+        self, echo: str, lang: Lang, accepted: list[tuple[_Entity, float, int]]
+    ) -> WhoAnswer:
         m = Messages(lang, domain="whois")
         sections = [
             Section(m("Answer"), (Item((Span(m("The story does not say.")),)),), "paragraph"),
@@ -1507,10 +1897,19 @@ class WhoIndex:
             sections.append(
                 Section(
                     m("Did you mean…? (suggestions, not answers)"),
-                    tuple(Item((Span(s.name, "em"), Span(" — " + m("suggestion")))) for s in suggestions),
+                    tuple(
+                        Item((Span(s.name, "em"), Span(" — " + m("suggestion"))))
+                        for s in suggestions
+                    ),
                 )
             )
-        doc = self._document(lang, m("No answer in this story"), sections, None, {"found": False, "intent": "unknown", "question": echo})
+        doc = self._document(
+            lang,
+            m("No answer in this story"),
+            sections,
+            None,
+            {"found": False, "intent": "unknown", "question": echo},
+        )
         matches = tuple(Match(s.id, s.name, s.kind, 0.0) for s in suggestions)
         return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
 
@@ -1523,10 +1922,30 @@ class WhoIndex:
             examples.append(m("Tell me about %(org)s", org=self._top_org.display(lang)))
         examples.append(m("Who was fired?"))
         sections = [
-            Section(m("How to ask"), (Item((Span(m("Ask about a person, a role, an event or an organisation of the story, in French or English.")),)),), "paragraph"),
+            Section(
+                m("How to ask"),
+                (
+                    Item(
+                        (
+                            Span(
+                                m(
+                                    "Ask about a person, a role, an event or an organisation of the story, in French or English."
+                                )
+                            ),
+                        )
+                    ),
+                ),
+                "paragraph",
+            ),
             Section(m("Examples"), tuple(Item((Span(e),)) for e in examples)),
         ]
-        doc = self._document(lang, m("Who is who"), sections, None, {"found": False, "intent": "usage", "question": neutralise(echo)[:300]})
+        doc = self._document(
+            lang,
+            m("Who is who"),
+            sections,
+            None,
+            {"found": False, "intent": "usage", "question": neutralise(echo)[:300]},
+        )
         return WhoAnswer(neutralise(echo)[:300], lang, False, (), doc, (), "usage")
 
 
@@ -1552,12 +1971,16 @@ def index_for(story: Story) -> WhoIndex:
     return index
 
 
-def answer(story: Story, question: str, lang: Lang = "en", today: dt.date | None = None) -> WhoAnswer:
+def answer(
+    story: Story, question: str, lang: Lang = "en", today: dt.date | None = None
+) -> WhoAnswer:
     """Shortcut: `index_for(story).answer(...)`."""
     return index_for(story).answer(question, lang, today)
 
 
-def suggest(story: Story, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT) -> list[Suggestion]:
+def suggest(
+    story: Story, prefix: str, lang: Lang = "en", limit: int = SUGGESTION_LIMIT
+) -> list[Suggestion]:
     """Shortcut: `index_for(story).suggest(...)`."""
     return index_for(story).suggest(prefix, lang, limit)
 

@@ -200,9 +200,13 @@ RELATIVE_DAYS: dict[str, int] = {
         0,
     ),
 }
-WEEKEND = _words("weekend|week end|ce weekend|ce week end|this weekend|the weekend|le weekend|le week end")
+WEEKEND = _words(
+    "weekend|week end|ce weekend|ce week end|this weekend|the weekend|le weekend|le week end"
+)
 DATE_RELATIONS: dict[str, str] = {
-    **dict.fromkeys(_words("before|avant|prior to|until|jusqu au|jusqu a|up to|avant le"), "before"),
+    **dict.fromkeys(
+        _words("before|avant|prior to|until|jusqu au|jusqu a|up to|avant le"), "before"
+    ),
     **dict.fromkeys(_words("after|apres|since|depuis|following|a partir du|des le|from"), "after"),
     **dict.fromkeys(_words("on|le|au|at|as of|en date du|in|du|at the time of"), "on"),
 }

@@ -37,7 +37,10 @@ def test_normalise_folds_case_accents_punctuation_and_invisible_characters() -> 
 
 
 def test_mentions_are_stripped_before_parsing_and_neutralised_in_output() -> None:
-    assert strip_mentions("<@123> <@!45> <#9> <@&7> @everyone @here <!channel> <!here|here> Mira") == "Mira"
+    assert (
+        strip_mentions("<@123> <@!45> <#9> <@&7> @everyone @here <!channel> <!here|here> Mira")
+        == "Mira"
+    )
     assert neutralise("hi @everyone @here <!channel> <@123>") == "hi everyone here channel 123"
     assert "@everyone" not in neutralise("@@everyone")
 
@@ -77,7 +80,8 @@ def test_issue_examples(index: WhoIndex, question: str, lang: str, expected: str
 
 
 @pytest.mark.parametrize(
-    "question", ["Qui est Elon Musk ?", "Who is Helen Toner?", "Greg Abbott", "Samuel Jackson", "Sam Smith"]
+    "question",
+    ["Qui est Elon Musk ?", "Who is Helen Toner?", "Greg Abbott", "Samuel Jackson", "Sam Smith"],
 )
 def test_people_not_in_the_story_are_refused(index: WhoIndex, question: str) -> None:
     answer = index.answer(question, "en")
@@ -105,7 +109,10 @@ def test_role_at_date_answer_starts_with_a_direct_neutral_french_sentence(index:
     assert doc.kind == "answer" and doc.lang == "fr"
     assert answer.intent == "role-at-date"
     first = doc.sections[0].items[0].plain
-    assert first == "Le 18 novembre 2023, le poste de PDG par intérim d'OpenAI était occupé par Mira Murati."
+    assert (
+        first
+        == "Le 18 novembre 2023, le poste de PDG par intérim d'OpenAI était occupé par Mira Murati."
+    )
 
 
 def test_role_answer_in_english_and_roles_with_approximate_dates(index: WhoIndex) -> None:
@@ -124,7 +131,12 @@ def test_identity_answer_has_roles_bio_events_and_related_people(index: WhoIndex
     assert headings == ["Roles", "Who they are", "Key events", "Related people"]
     assert "Sam Altman recruited Ilya Sutskever." in answer.text
     fr = index.answer("Qui est Ilya Sutskever ?", "fr")
-    assert [s.heading for s in fr.document.sections] == ["Fonctions", "Portrait", "Événements clés", "Personnes liées"]
+    assert [s.heading for s in fr.document.sections] == [
+        "Fonctions",
+        "Portrait",
+        "Événements clés",
+        "Personnes liées",
+    ]
     assert "Sam Altman a recruté Ilya Sutskever." in fr.text
 
 
@@ -136,8 +148,13 @@ def test_planned_role_and_last_holder_sentences(index: WhoIndex) -> None:
 
 
 def test_question_date_and_today_set_the_as_of_date(index: WhoIndex) -> None:
-    assert top(index.answer("Who is OpenAI's CEO?", "en", today=dt.date(2023, 11, 10))) == "sam-altman"
-    assert top(index.answer("Who is OpenAI's CEO?", "en", today=dt.date(2023, 11, 18))) == "mira-murati"
+    assert (
+        top(index.answer("Who is OpenAI's CEO?", "en", today=dt.date(2023, 11, 10))) == "sam-altman"
+    )
+    assert (
+        top(index.answer("Who is OpenAI's CEO?", "en", today=dt.date(2023, 11, 18)))
+        == "mira-murati"
+    )
     assert top(index.answer("Who is OpenAI's CEO?", "en")) == "emmett-shear"  # story's last day
 
 
@@ -165,7 +182,12 @@ def test_json_shape(index: WhoIndex) -> None:
     data = index.answer("Who is Sam Altman?", "en").to_json()
     assert list(data) == ["question", "lang", "found", "matches", "text"]
     assert data["found"] is True
-    assert data["matches"][0] == {"id": "sam-altman", "name": "Sam Altman", "kind": "person", "score": 1.0}
+    assert data["matches"][0] == {
+        "id": "sam-altman",
+        "name": "Sam Altman",
+        "kind": "person",
+        "score": 1.0,
+    }
     refused = index.answer("Greg Abbott", "en").to_json()
     assert refused["found"] is False and refused["matches"][0]["id"] == "greg-brockman"
 
@@ -193,9 +215,11 @@ def test_suggest_prefixes_surnames_aliases_and_limit(index: WhoIndex) -> None:
     assert index.suggest("sa", "en")[0] == Suggestion("sam-altman", "Sam Altman", "person")
     assert [s.id for s in index.suggest("mur", "fr")] == ["mira-murati"]
     assert index.suggest("Altm", "en")[0].id == "sam-altman"
-    assert [s.id for s in index.suggest("ope", "en")][0] == "openai"
+    assert next(s.id for s in index.suggest("ope", "en")) == "openai"
     assert index.suggest("conseil", "fr")[0].name == "conseil d'administration d'OpenAI"
-    assert len(index.suggest("", "en")) == len(default_story().people) + len(default_story().organisations)
+    assert len(index.suggest("", "en")) == len(default_story().people) + len(
+        default_story().organisations
+    )
     assert len(index.suggest("", "en", limit=3)) == 3
     assert index.suggest("zzzz", "en") == []
     assert index.suggest("@everyone", "en") == index.suggest("", "en")
@@ -211,10 +235,16 @@ def test_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "le poste de PDG de Microsoft est occupé par Satya Nadella" in out
     assert main(["who", "Who is Helen Toner?", "--lang", "en", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["found"] is False and data["lang"] == "en" and data["question"] == "Who is Helen Toner?"
+    assert (
+        data["found"] is False
+        and data["lang"] == "en"
+        and data["question"] == "Who is Helen Toner?"
+    )
 
 
-def test_cli_reads_questions_from_stdin(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_reads_questions_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("Who is Sam Altman?\n\n@everyone Elon Musk\n"))
     assert main(["who", "--lang", "en", "--json", "--date", "2023-11-18"]) == 0
     lines = capsys.readouterr().out.splitlines()

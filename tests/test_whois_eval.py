@@ -27,7 +27,18 @@ def test_eval_set_is_big_and_covers_every_category() -> None:
     assert len(cases) >= 150
     assert {c["lang"] for c in cases} == {"fr", "en"}
     categories = {c["cat"] for c in cases}
-    assert {"name", "typo", "order", "role", "role-date", "event", "relation", "organisation", "unknown", "trap"} <= categories
+    assert {
+        "name",
+        "typo",
+        "order",
+        "role",
+        "role-date",
+        "event",
+        "relation",
+        "organisation",
+        "unknown",
+        "trap",
+    } <= categories
     assert sum(c["expect"] is None for c in cases) >= 20
 
 

@@ -16,12 +16,61 @@ INDEX = index_for(default_story())
 
 pieces = st.sampled_from(
     [
-        "@everyone", "@here", "@channel", "<!channel>", "<!here>", "<!everyone>", "<@123>", "<@!42>",
-        "<@&9>", "<#77>", "<!subteam^S1|@team>", "@@everyone", "@\u200beveryone", "<<!here>>",
-        "\u200b", "\u200d", "\ufeff", "\u202e", "\x00", "\x1b[31m", "\n", "\t", "🦄", "👨‍👩‍👧",
-        "Sam", "Altman", "Greg", "Abbott", "qui est", "who was", "CEO", "PDG", "le 18 novembre",
-        "2023-11-18", "avant le", "fired", "licencié", "OpenAI", "Microsoft", "board", "?", "'",
-        "’", "-", "é", "Ｓａｍ", "İ", "ß", "ﬁ", " ", "  ", "%s", "%(name)s", "{amount}", "\\",
+        "@everyone",
+        "@here",
+        "@channel",
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<@123>",
+        "<@!42>",
+        "<@&9>",
+        "<#77>",
+        "<!subteam^S1|@team>",
+        "@@everyone",
+        "@\u200beveryone",
+        "<<!here>>",
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "\u202e",
+        "\x00",
+        "\x1b[31m",
+        "\n",
+        "\t",
+        "🦄",
+        "👨‍👩‍👧",
+        "Sam",
+        "Altman",
+        "Greg",
+        "Abbott",
+        "qui est",
+        "who was",
+        "CEO",
+        "PDG",
+        "le 18 novembre",
+        "2023-11-18",
+        "avant le",
+        "fired",
+        "licencié",
+        "OpenAI",
+        "Microsoft",
+        "board",
+        "?",
+        "'",
+        "’",
+        "-",
+        "é",
+        "Ｓａｍ",
+        "İ",
+        "ß",
+        "ﬁ",
+        " ",
+        "  ",
+        "%s",
+        "%(name)s",
+        "{amount}",
+        "\\",
     ]
 )
 questions = st.one_of(
@@ -57,7 +106,14 @@ def test_suggest_never_raises(prefix: str, lang: str, limit: int) -> None:
 
 
 def test_very_long_and_binary_input() -> None:
-    for question in ("a" * 10_000, "Sam " * 3000, "\x00" * 10_000, "@everyone " * 1000, "é" * 10_000, "<@1>" * 3000):
+    for question in (
+        "a" * 10_000,
+        "Sam " * 3000,
+        "\x00" * 10_000,
+        "@everyone " * 1000,
+        "é" * 10_000,
+        "<@1>" * 3000,
+    ):
         answer = INDEX.answer(question, "en")
         assert not LIVE_MENTION.search(answer.text)
         assert len(answer.question) <= 300

@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:
         description="Answer a French or English question about the story's people, roles, "
         "events and organisations. Without QUESTION, read one question per line from stdin.",
     )
-    parser.add_argument("question", nargs="?", metavar="QUESTION", help="the question (default: read stdin)")
+    parser.add_argument(
+        "question", nargs="?", metavar="QUESTION", help="the question (default: read stdin)"
+    )
     parser.add_argument("--lang", type=parse_lang, default="en", help="fr or en (default: en)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per answer")
     parser.add_argument(
@@ -40,7 +42,9 @@ def _format(answer: WhoAnswer, as_json: bool, one_line: bool) -> str:
         return json.dumps(answer.to_json(), ensure_ascii=False)
     text = answer.text.rstrip("\n")
     if one_line:
-        return " | ".join(line.strip() for line in text.split("\n") if line.strip() and set(line) != {"="})
+        return " | ".join(
+            line.strip() for line in text.split("\n") if line.strip() and set(line) != {"="}
+        )
     return text
 
 
