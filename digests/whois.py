@@ -962,7 +962,7 @@ class WhoIndex:
 
     def _resolve(
         self, q: _Query
-    ) -> tuple[list[tuple[_Entity, float, int]], list[_Entity], list[str]]:
+    ) -> tuple[list[tuple[_Entity, float, int]], list[_Entity], list[tuple[str, int]]]:
         """Accepted entities (entity, score, first position), rejected ones, unknown names."""
         accepted: list[tuple[_Entity, float, int]] = []
         rejected: list[_Entity] = []
@@ -979,6 +979,21 @@ class WhoIndex:
             if full:
                 best = max(ev.score for ev in full)
                 accepted.append((entity, best, start))
+                if entity.kind == "person":
+                    # "Sam Altman's brother Jack Altman": another, partial mention of the name
+                    # next to an unknown word is someone else.
+                    for ev in evidence:
+                        if ev.how == "full" or any(f.start <= ev.start < f.end for f in full):
+                            continue
+                        clash = [
+                            p
+                            for p in (ev.start - 1, ev.end)
+                            if 0 <= p < len(q.tokens)
+                            and self._name_like(q, p)
+                            and not self._close_to_name(q.tokens[p], entity)
+                        ]
+                        if clash:
+                            conflicts.append((min(ev.start, *clash), max(ev.end - 1, *clash)))
                 continue
             firsts = [ev for ev in evidence if ev.how in ("first", "alias")]
             lasts = [ev for ev in evidence if ev.how in ("last", "alias")]
@@ -1013,7 +1028,7 @@ class WhoIndex:
             if score >= 0.5:
                 accepted.append((entity, score, start))
         # Unknown names: runs of name-like unexplained tokens (+ the partial names they clash with).
-        unknown: list[str] = []
+        unknown: list[tuple[str, int]] = []  # (name as typed, number of words; 0 = clash)
         covered: set[int] = set()
         for a, b in conflicts:
             while a > 0 and self._name_like(q, a - 1):
@@ -1021,7 +1036,7 @@ class WhoIndex:
             while b + 1 < len(q.tokens) and self._name_like(q, b + 1):
                 b += 1
             covered.update(range(a, b + 1))
-            unknown.append(self._span_text(q, a, b + 1))
+            unknown.append((self._span_text(q, a, b + 1), 0))
         position = 0
         while position < len(q.tokens):
             if position in covered or not self._name_like(q, position):
@@ -1035,7 +1050,7 @@ class WhoIndex:
             run = end - position + 1
             strong = run >= 2 or (q.mixed_case and q.cased is not None) or len(q.tokens) <= 3
             if strong:
-                unknown.append(self._span_text(q, position, end + 1))
+                unknown.append((self._span_text(q, position, end + 1), run))
             else:
                 q.markers.setdefault("weak_unknown", []).append(position)
             position = end + 1
@@ -1079,8 +1094,12 @@ class WhoIndex:
             return self._usage(echo, lang)
         accepted, rejected, unknown = self._resolve(q)
         now = today if today is not None else self.story.last_day
+        if any(score >= 0.9 for _, score, _ in accepted):
+            # A name of the story is certainly asked about: a lone capitalised word next to it
+            # ("Who is Sam Altman, the Guy everyone cites?") is not taken for an unknown person.
+            unknown = [u for u in unknown if u[1] != 1]
         if unknown:
-            return self._not_found(echo, lang, unknown[0], rejected, accepted)
+            return self._not_found(echo, lang, unknown[0][0], rejected, accepted)
         persons = [a for a in accepted if a[0].kind == "person"]
         orgs = [a for a in accepted if a[0].kind == "organisation"]
         as_of = now
@@ -1411,7 +1430,9 @@ class WhoIndex:
         if q.has("future") and planned:
             mode, chosen = "planned", planned
         elif q.has("former") and past:
-            mode, chosen = "former", past[:1]
+            # "the former CEO" is the last permanent one unless the question says interim.
+            same_kind = [h for h in past if h[1].interim == q.has("interim")]
+            mode, chosen = "former", (same_kind or past)[:1]
         elif current:
             mode, chosen = "current", current
         elif planned:
