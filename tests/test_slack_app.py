@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -425,3 +426,20 @@ def test_parsing_is_forgiving() -> None:
         "time": None,
         "tz": None,
     }
+
+
+def test_manifest_declares_the_commands_and_only_the_needed_scopes() -> None:
+    import yaml
+
+    manifest = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "config" / "slack-manifest.yaml").read_text()
+    )
+    commands = {c["command"]: c for c in manifest["features"]["slash_commands"]}
+    assert set(commands) == {"/who", "/timeline", "/faq", "/story", "/digest"}
+    assert all(c["should_escape"] for c in commands.values())  # channels arrive as <#C…|name>
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands", "chat:write", "users:read", "channels:read", "groups:read", "channels:join",
+        "channels:history", "groups:history",
+    }  # fmt: skip
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True

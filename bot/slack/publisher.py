@@ -114,12 +114,23 @@ class SlackPublisher:
         self.sleep = sleep
         self.posted = 0
         self.ratelimited = 0
+        self._rendered: dict[int, tuple[Any, list[SlackMessage]]] = {}
 
     # ------------------------------------------------------------------ rendering
 
-    @staticmethod
-    def render(delivery: Delivery) -> list[SlackMessage]:
-        return render_document(delivery.document)
+    def render(self, delivery: Delivery) -> list[SlackMessage]:
+        """Block Kit messages of the delivery's document. A fan-out posts one document (per
+        story day and language) to many channels: it is rendered once, not once per channel,
+        which also keeps the event loop free to send on time."""
+        document = delivery.document
+        cached = self._rendered.get(id(document))
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        rendered = render_document(document)
+        if len(self._rendered) >= 64:
+            self._rendered.clear()
+        self._rendered[id(document)] = (document, rendered)
+        return rendered
 
     @staticmethod
     def metadata(delivery: Delivery, part: int, parts: int) -> dict[str, Any]:
