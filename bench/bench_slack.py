@@ -49,7 +49,7 @@ TARGET_P99_MS = 50.0
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 async def bench_latency(requests: int, tmp: Path) -> None:
@@ -164,7 +164,7 @@ async def bench_fan_out(digests: int, workspaces: int, rate: float, burst: int) 
                 digest_date=dt.date.today(),
                 document=documents["fr" if i % 2 else "en"],  # type: ignore[arg-type]
                 story_date=story.first_day,
-            )  # fmt: skip
+            )
             for i, (team, channel) in enumerate(targets)
         ]
         started = time.perf_counter()
