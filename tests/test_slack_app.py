@@ -250,7 +250,16 @@ async def test_admin_lifecycle_in_french(world: World) -> None:
 
 async def test_private_channel_the_bot_is_not_in_is_refused(world: World) -> None:
     world.fake.add_channel("G0SECRET", is_private=True, is_member=False)
+    world.fake.add_channel("C0PUBLIC", is_member=False)
     async with socket_mode(world):
+        joined = await command(
+            world, "/digest", "subscribe <#C0PUBLIC|public> en", user_id=EN_ADMIN
+        )
+        assert "Subscribed" in shown(joined)
+        assert [c.params["channel"] for c in world.fake.calls_to("conversations.join")] == [
+            "C0PUBLIC"
+        ]
+        await command(world, "/digest", "unsubscribe <#C0PUBLIC>", user_id=EN_ADMIN)
         refused = await command(world, "/digest", "subscribe <#G0SECRET|secret>", user_id=EN_ADMIN)
         assert "Unknown channel" in shown(refused) or "not allowed" in shown(refused)
     assert world.subscriptions() == []

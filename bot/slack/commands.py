@@ -45,7 +45,7 @@ from bot.slack.parsing import DigestArgs, parse_date, parse_digest, split_reply_
 from bot.slack.users import SlackUser, UserDirectory
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
-from digests.story import Story, StoryLibrary
+from digests.story import Lang, Story, StoryLibrary
 
 _log = logging.getLogger(__name__)
 
@@ -307,7 +307,9 @@ class SlackCommands:
             infos = await self.admin.resume(target, actor)
             return [text_message(m("Resumed: %(what)s", what=self._lines(infos, request.lang)))]
         if args.action == "status":
-            reports = await self.admin.status(target, actor)
+            reports = await self.admin.status(
+                target, actor
+            )  # (admin.py's `list` method confuses mypy)
             return [
                 text_message("\n\n".join(format_status(report, request.lang) for report in reports))
             ]
@@ -379,10 +381,10 @@ class SlackCommands:
             post_time=args.time or "08:00",
             timezone=args.timezone or request.user.tz or "Europe/Paris",
         )
-        reply_lang = lang if lang in ("fr", "en") else request.lang
+        reply_lang: Lang = lang if lang in ("fr", "en") else request.lang  # type: ignore[assignment]
         actor = Actor(
             user_id=request.user.id, via="chat", where=request.channel_id, lang=reply_lang
-        )  # type: ignore[arg-type]
+        )
         info, created = await self.admin.subscribe(spec, actor)
         m = messages(reply_lang)
         head = m("Subscribed:") if created else m("Subscription updated:")
@@ -469,7 +471,7 @@ class SlackCommands:
         user_id = str((body.get("user") or {}).get("id") or "")
         meta = modal.metadata_of(view)
         values = modal.submitted_values(view)
-        lang = meta.get("lang") if meta.get("lang") in ("fr", "en") else "en"
+        lang: Lang = "fr" if meta.get("lang") == "fr" else "en"
         m = messages(lang)
         try:
             user = await asyncio.wait_for(self.users.get(team_id, user_id), MODAL_DEADLINE / 2)
@@ -489,13 +491,13 @@ class SlackCommands:
             platform=PLATFORM,
             workspace_id=team_id,
             channel_id=values["channel"] or "",
-            lang=values["lang"] or lang,
+            lang=str(values["lang"] or lang),
             post_time=values["time"] or "08:00",
             timezone=values["tz"] or user.tz or "Europe/Paris",
         )
         actor = Actor(
             user_id=user_id, via="chat", where=meta.get("origin") or spec.channel_id, lang=lang
-        )  # type: ignore[arg-type]
+        )
         try:
             info, created = await asyncio.wait_for(
                 self.admin.subscribe(spec, actor), MODAL_DEADLINE

@@ -230,9 +230,10 @@ class SlackPublisher:
                 raise TransientPublishError(f"slack history: {code or 'error'}") from None
             except (TimeoutError, OSError) as error:
                 raise TransientPublishError(f"slack unreachable: {type(error).__name__}") from None
+            message: dict[str, Any]
             for message in page.get("messages", []):
-                metadata = message.get("metadata") or {}
-                payload = metadata.get("event_payload") or {}
+                metadata: dict[str, Any] = message.get("metadata") or {}
+                payload: dict[str, Any] = metadata.get("event_payload") or {}
                 if (
                     metadata.get("event_type") == EVENT_TYPE
                     and payload.get("key") == delivery.idempotency_key
