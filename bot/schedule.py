@@ -64,9 +64,15 @@ def format_post_time(text: str) -> str:
     return f"{hour:02d}:{minute:02d}"
 
 
+@lru_cache(maxsize=1024)
+def zone_of(tz: str) -> ZoneInfo:
+    """ZoneInfo objects, kept (ZoneInfo's own cache drops unreferenced zones and re-reads them)."""
+    return ZoneInfo(tz)
+
+
 @lru_cache(maxsize=4096)
 def _trigger(hour: int, minute: int, tz: str) -> CronTrigger:
-    return CronTrigger(hour=hour, minute=minute, second=0, timezone=ZoneInfo(tz))
+    return CronTrigger(hour=hour, minute=minute, second=0, timezone=zone_of(tz))
 
 
 @lru_cache(maxsize=4096)
@@ -101,7 +107,7 @@ def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     after it, and a repeated time posts once, at its first occurrence.
     """
     hour, minute = _hour_minute(post_time)
-    zone = ZoneInfo(tz)
+    zone = zone_of(tz)
     day = after.astimezone(zone).date()
     for candidate_day in (day, day + dt.timedelta(days=1)):
         local = dt.datetime.combine(candidate_day, dt.time(hour, minute), tzinfo=zone)
@@ -128,7 +134,7 @@ def first_run(
     late within the grace period, or records it skipped.
     """
     if mode == "replay" and start_date is not None:
-        zone = ZoneInfo(tz)
+        zone = zone_of(tz)
         midnight = dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=zone)
         return next_fire(post_time, tz, midnight - dt.timedelta(microseconds=1))
     return next_fire(post_time, tz, now - dt.timedelta(microseconds=1))
@@ -242,7 +248,7 @@ def _plan(
         story: Story | None = library.get(row.story_slug)
     except DepecheError:
         story = None  # the worker fails it permanently and pauses the subscription, visibly
-    zone = ZoneInfo(row.timezone)
+    zone = zone_of(row.timezone)
     slot: dt.datetime = row.next_run_at
     slots = 0
     while slot <= now:
