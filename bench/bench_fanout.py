@@ -29,13 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.delivery import DeliveryWorker  # noqa: E402
-from bot.publishing import Delivery, PublisherRegistry, PublishResult, TransientPublishError  # noqa: E402
-from bot.ratelimit import RateLimiter, discord_limiter  # noqa: E402
-from bot.schedule import tick  # noqa: E402
-from bot.settings import DeliverySettings, RateLimitSettings  # noqa: E402
-from bot.store import Store, Subscription  # noqa: E402
-from digests.story import StoryLibrary, default_story  # noqa: E402
+from bot.delivery import DeliveryWorker
+from bot.publishing import Delivery, PublisherRegistry, PublishResult, TransientPublishError
+from bot.ratelimit import RateLimiter, discord_limiter
+from bot.schedule import tick
+from bot.settings import DeliverySettings, RateLimitSettings
+from bot.store import Store, Subscription
+from digests.story import StoryLibrary, default_story
 
 LIMIT = 50
 
@@ -58,7 +58,9 @@ class Platform:
         if len(self.window) >= LIMIT:
             self.too_many += 1
             await asyncio.sleep(self.rtt)
-            raise TransientPublishError("429 Too Many Requests", retry_after=self.window[0] + 1.0 - now)
+            raise TransientPublishError(
+                "429 Too Many Requests", retry_after=self.window[0] + 1.0 - now
+            )
         self.window.append(now)
         await asyncio.sleep(self.rtt)
         self.posted.add(nonce)
@@ -99,10 +101,20 @@ async def ours(count: int, rtt: float) -> tuple[float, Platform]:
                 Subscription.__table__.insert(),
                 [
                     {
-                        "story_slug": library.default_slug, "platform": "discord", "workspace_id": f"g{i // 10}",
-                        "channel_id": f"c{i}", "lang": "fr", "post_time": "08:00", "timezone": "Europe/Paris",
-                        "mode": "live", "active": True, "managed_by": "chat", "admin_lang": "en",
-                        "created_at": start, "updated_at": start, "next_run_at": due,
+                        "story_slug": library.default_slug,
+                        "platform": "discord",
+                        "workspace_id": f"g{i // 10}",
+                        "channel_id": f"c{i}",
+                        "lang": "fr",
+                        "post_time": "08:00",
+                        "timezone": "Europe/Paris",
+                        "mode": "live",
+                        "active": True,
+                        "managed_by": "chat",
+                        "admin_lang": "en",
+                        "created_at": start,
+                        "updated_at": start,
+                        "next_run_at": due,
                     }
                     for i in range(count)
                 ],
@@ -111,7 +123,9 @@ async def ours(count: int, rtt: float) -> tuple[float, Platform]:
         platform = Platform(rtt)
         registry = PublisherRegistry()
         registry.register(LimitedPublisher(platform, discord_limiter(RateLimitSettings())))
-        worker = DeliveryWorker(store, library, registry, settings=DeliverySettings(concurrency=8, batch_size=200))
+        worker = DeliveryWorker(
+            store, library, registry, settings=DeliverySettings(concurrency=8, batch_size=200)
+        )
         began = time.monotonic()
         while len(platform.posted) < count:
             await worker.run_until_idle()  # real clock: retries come due by themselves
@@ -151,7 +165,9 @@ async def naive_concurrent(count: int, rtt: float) -> tuple[float, Platform]:
     return time.monotonic() - began, platform
 
 
-def report(label: str, wall: float, platform: Platform, count: int, bound: float, note: str = "") -> None:
+def report(
+    label: str, wall: float, platform: Platform, count: int, bound: float, note: str = ""
+) -> None:
     share = platform.too_many / platform.requests * 100 if platform.requests else 0.0
     print(
         f"{label:<18} wall {wall:7.1f} s  wall/bound {wall / bound:5.2f}  requests {platform.requests:5d}  "
@@ -163,17 +179,28 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=2000)
     parser.add_argument("--rtt", type=float, default=0.06)
-    parser.add_argument("--naive", type=int, default=300, help="deliveries for the sequential loop (extrapolated)")
+    parser.add_argument(
+        "--naive", type=int, default=300, help="deliveries for the sequential loop (extrapolated)"
+    )
     args = parser.parse_args()
     logging.disable(logging.INFO)
     count, bound = args.deliveries, args.deliveries / LIMIT
-    print(f"{count} deliveries, platform limit {LIMIT} req/s (bound {bound:.0f} s), round trip {args.rtt * 1000:.0f} ms")
+    print(
+        f"{count} deliveries, platform limit {LIMIT} req/s (bound {bound:.0f} s), round trip {args.rtt * 1000:.0f} ms"
+    )
     wall, platform = await ours(count, args.rtt)
     assert len(platform.posted) == count
     report("ours (outbox)", wall, platform, count, bound)
     wall_n, platform_n = await naive_sequential(args.naive, args.rtt)
     projected = wall_n * count / args.naive
-    report("naive sequential", projected, platform_n, count, bound, f"  (measured {args.naive}: {wall_n:.1f} s)")
+    report(
+        "naive sequential",
+        projected,
+        platform_n,
+        count,
+        bound,
+        f"  (measured {args.naive}: {wall_n:.1f} s)",
+    )
     wall_c, platform_c = await naive_concurrent(count, args.rtt)
     report("naive gather", wall_c, platform_c, count, bound)
     print(f"ours vs naive sequential: {projected / wall:.2f}x faster")

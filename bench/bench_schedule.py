@@ -23,17 +23,41 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.schedule import first_run, tick  # noqa: E402
-from bot.store import Store, Subscription  # noqa: E402
-from digests.story import StoryLibrary, default_story  # noqa: E402
+from bot.schedule import first_run, tick
+from bot.store import Store, Subscription
+from digests.story import StoryLibrary, default_story
 
 ZONES = [
-    "Europe/Paris", "Europe/London", "Europe/Berlin", "Europe/Madrid", "Europe/Moscow", "Africa/Cairo",
-    "Africa/Lagos", "Asia/Kolkata", "Asia/Tokyo", "Asia/Shanghai", "Asia/Singapore", "Asia/Dubai",
-    "Australia/Sydney", "Australia/Perth", "Pacific/Auckland", "America/New_York", "America/Chicago",
-    "America/Denver", "America/Los_Angeles", "America/Sao_Paulo", "America/Mexico_City",
-    "America/Toronto", "America/Montreal", "America/Halifax", "America/St_Johns", "Asia/Kathmandu",
-    "Asia/Tehran", "Pacific/Honolulu", "Atlantic/Reykjavik", "UTC",
+    "Europe/Paris",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Moscow",
+    "Africa/Cairo",
+    "Africa/Lagos",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Dubai",
+    "Australia/Sydney",
+    "Australia/Perth",
+    "Pacific/Auckland",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "America/Mexico_City",
+    "America/Toronto",
+    "America/Montreal",
+    "America/Halifax",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "Asia/Tehran",
+    "Pacific/Honolulu",
+    "Atlantic/Reykjavik",
+    "UTC",
 ]
 TARGET_SECONDS = 1.0
 TARGET_RSS_MB = 300
@@ -51,11 +75,23 @@ def populate(store: Store, count: int, now: dt.datetime) -> None:
         post_time = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
         rows.append(
             {
-                "story_slug": "openai-crisis-2023", "platform": rng.choice(("discord", "slack")),
-                "workspace_id": f"w{index // 50}", "channel_id": f"c{index}", "lang": rng.choice(("fr", "en", "both")),
-                "post_time": post_time, "timezone": tz, "mode": "live", "start_date": None, "active": True,
-                "managed_by": "chat", "admin_lang": "en", "created_at": now, "updated_at": now,
-                "next_run_at": first_run(post_time=post_time, tz=tz, mode="live", start_date=None, now=now),
+                "story_slug": "openai-crisis-2023",
+                "platform": rng.choice(("discord", "slack")),
+                "workspace_id": f"w{index // 50}",
+                "channel_id": f"c{index}",
+                "lang": rng.choice(("fr", "en", "both")),
+                "post_time": post_time,
+                "timezone": tz,
+                "mode": "live",
+                "start_date": None,
+                "active": True,
+                "managed_by": "chat",
+                "admin_lang": "en",
+                "created_at": now,
+                "updated_at": now,
+                "next_run_at": first_run(
+                    post_time=post_time, tz=tz, mode="live", start_date=None, now=now
+                ),
             }
         )
         if len(rows) == 10_000:

@@ -171,12 +171,22 @@ class SubscriptionInfo:
     @classmethod
     def of(cls, row: Subscription) -> SubscriptionInfo:
         return cls(
-            id=row.id, story_slug=row.story_slug, platform=row.platform,
-            workspace_id=row.workspace_id, channel_id=row.channel_id, lang=row.lang,
-            post_time=row.post_time, timezone=row.timezone, mode=row.mode,
-            start_date=row.start_date, active=row.active, paused_reason=row.paused_reason,
-            managed_by=row.managed_by, created_by=row.created_by,
-            configured_from=row.configured_from, next_run_at=row.next_run_at,
+            id=row.id,
+            story_slug=row.story_slug,
+            platform=row.platform,
+            workspace_id=row.workspace_id,
+            channel_id=row.channel_id,
+            lang=row.lang,
+            post_time=row.post_time,
+            timezone=row.timezone,
+            mode=row.mode,
+            start_date=row.start_date,
+            active=row.active,
+            paused_reason=row.paused_reason,
+            managed_by=row.managed_by,
+            created_by=row.created_by,
+            configured_from=row.configured_from,
+            next_run_at=row.next_run_at,
         )
 
 
@@ -259,7 +269,10 @@ def check_time(value: str, lang: str = "en") -> str:
         return format_post_time(value)
     except ValueError:
         raise InvalidTime(
-            messages(lang)("Invalid time %(time)s: use HH:MM, 24-hour clock (for example 08:00).", time=repr(value))
+            messages(lang)(
+                "Invalid time %(time)s: use HH:MM, 24-hour clock (for example 08:00).",
+                time=repr(value),
+            )
         ) from None
 
 
@@ -280,7 +293,9 @@ class AdminService:
 
     # -------------------------------------------------------------- helpers
 
-    async def _check_channel(self, platform: str, workspace_id: str, channel_id: str, lang: str) -> None:
+    async def _check_channel(
+        self, platform: str, workspace_id: str, channel_id: str, lang: str
+    ) -> None:
         validator = self.channel_validators.get(platform)
         if validator is None:
             return
@@ -295,14 +310,34 @@ class AdminService:
                 )
             )
 
-    def _validate(self, spec: SubscriptionSpec, actor: Actor, *, check_start: bool) -> SubscriptionSpec:
+    def _validate(
+        self, spec: SubscriptionSpec, actor: Actor, *, check_start: bool
+    ) -> SubscriptionSpec:
         m = messages(actor.lang)
         if spec.platform not in PLATFORMS:
-            raise InvalidValue(m("Unknown platform %(value)s (choose from %(choices)s).", value=repr(spec.platform), choices=", ".join(PLATFORMS)))
+            raise InvalidValue(
+                m(
+                    "Unknown platform %(value)s (choose from %(choices)s).",
+                    value=repr(spec.platform),
+                    choices=", ".join(PLATFORMS),
+                )
+            )
         if spec.lang not in LANG_CHOICES:
-            raise InvalidValue(m("Unknown language %(value)s (choose from %(choices)s).", value=repr(spec.lang), choices=", ".join(LANG_CHOICES)))
+            raise InvalidValue(
+                m(
+                    "Unknown language %(value)s (choose from %(choices)s).",
+                    value=repr(spec.lang),
+                    choices=", ".join(LANG_CHOICES),
+                )
+            )
         if spec.mode not in MODES:
-            raise InvalidValue(m("Unknown mode %(value)s (choose from %(choices)s).", value=repr(spec.mode), choices=", ".join(MODES)))
+            raise InvalidValue(
+                m(
+                    "Unknown mode %(value)s (choose from %(choices)s).",
+                    value=repr(spec.mode),
+                    choices=", ".join(MODES),
+                )
+            )
         if not spec.channel_id:
             raise InvalidValue(m("A channel is required."))
         tz = check_timezone(spec.timezone, actor.lang)
@@ -311,7 +346,11 @@ class AdminService:
             story = self.library.get(spec.story_slug)
         except DepecheError:
             raise UnknownStory(
-                m("Unknown story %(slug)s (known: %(known)s).", slug=repr(spec.story_slug), known=", ".join(self.library.slugs()))
+                m(
+                    "Unknown story %(slug)s (known: %(known)s).",
+                    slug=repr(spec.story_slug),
+                    known=", ".join(self.library.slugs()),
+                )
             ) from None
         start = spec.start_date
         if spec.mode == "replay":
@@ -320,11 +359,17 @@ class AdminService:
                 start = today
             elif check_start and start < today:
                 raise ReplayStartInPast(
-                    m("The replay cannot start in the past (%(start)s): choose today (%(today)s) or a later day.", start=start.isoformat(), today=today.isoformat())
+                    m(
+                        "The replay cannot start in the past (%(start)s): choose today (%(today)s) or a later day.",
+                        start=start.isoformat(),
+                        today=today.isoformat(),
+                    )
                 )
         else:
             start = None
-        return replace(spec, timezone=tz, post_time=post_time, story_slug=story.slug, start_date=start)
+        return replace(
+            spec, timezone=tz, post_time=post_time, story_slug=story.slug, start_date=start
+        )
 
     def _refuse_file_managed(self, row: Subscription, actor: Actor) -> None:
         if row.managed_by == "file" and actor.via != "file":
@@ -354,7 +399,9 @@ class AdminService:
 
     # -------------------------------------------------------------- operations
 
-    async def subscribe(self, spec: SubscriptionSpec, actor: Actor) -> tuple[SubscriptionInfo, bool]:
+    async def subscribe(
+        self, spec: SubscriptionSpec, actor: Actor
+    ) -> tuple[SubscriptionInfo, bool]:
         """Create the subscription, or update the one for the same platform/workspace/channel/
         language. Returns ``(info, created)``."""
         spec = self._validate(spec, actor, check_start=actor.via != "file")
@@ -373,8 +420,13 @@ class AdminService:
             created = row is None
             if row is None:
                 row = Subscription(
-                    platform=spec.platform, workspace_id=spec.workspace_id, channel_id=spec.channel_id,
-                    lang=spec.lang, active=True, created_at=now, created_by=actor.user_id,
+                    platform=spec.platform,
+                    workspace_id=spec.workspace_id,
+                    channel_id=spec.channel_id,
+                    lang=spec.lang,
+                    active=True,
+                    created_at=now,
+                    created_by=actor.user_id,
                 )
                 session.add(row)
             else:
@@ -382,18 +434,29 @@ class AdminService:
             schedule = (spec.post_time, spec.timezone, spec.mode, spec.start_date, spec.story_slug)
             old = (row.post_time, row.timezone, row.mode, row.start_date, row.story_slug)
             row.story_slug = spec.story_slug or self.library.default_slug
-            row.post_time, row.timezone, row.mode, row.start_date = spec.post_time, spec.timezone, spec.mode, spec.start_date
+            row.post_time, row.timezone, row.mode, row.start_date = (
+                spec.post_time,
+                spec.timezone,
+                spec.mode,
+                spec.start_date,
+            )
             row.managed_by = "file" if actor.via == "file" else "chat"
             row.configured_from = actor.where
             row.admin_lang = actor.lang
             row.updated_at = now
             if created or schedule != old or row.next_run_at is None:
                 row.next_run_at = first_run(
-                    post_time=spec.post_time, tz=spec.timezone, mode=spec.mode, start_date=spec.start_date, now=now
+                    post_time=spec.post_time,
+                    tz=spec.timezone,
+                    mode=spec.mode,
+                    start_date=spec.start_date,
+                    now=now,
                 )
             session.flush()
             info = SubscriptionInfo.of(row)
-        _log.info("subscription %d %s via %s", info.id, "created" if created else "updated", actor.via)
+        _log.info(
+            "subscription %d %s via %s", info.id, "created" if created else "updated", actor.via
+        )
         return info, created
 
     async def update(self, ref: Ref, actor: Actor, **changes: Any) -> list[SubscriptionInfo]:
@@ -403,9 +466,15 @@ class AdminService:
             rows = self._rows(session, ref, actor.lang)
             specs = [
                 SubscriptionSpec(
-                    platform=row.platform, workspace_id=row.workspace_id, channel_id=row.channel_id,
-                    lang=row.lang, post_time=row.post_time, timezone=row.timezone, mode=row.mode,
-                    start_date=row.start_date, story_slug=row.story_slug,
+                    platform=row.platform,
+                    workspace_id=row.workspace_id,
+                    channel_id=row.channel_id,
+                    lang=row.lang,
+                    post_time=row.post_time,
+                    timezone=row.timezone,
+                    mode=row.mode,
+                    start_date=row.start_date,
+                    story_slug=row.story_slug,
                 )
                 for row in rows
             ]
@@ -426,7 +495,9 @@ class AdminService:
             session.execute(delete(Subscription).where(Subscription.id.in_([i.id for i in infos])))
         return infos
 
-    async def pause(self, ref: Ref, actor: Actor, reason: str | None = None) -> list[SubscriptionInfo]:
+    async def pause(
+        self, ref: Ref, actor: Actor, reason: str | None = None
+    ) -> list[SubscriptionInfo]:
         m = messages(actor.lang)
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
@@ -452,13 +523,28 @@ class AdminService:
                 start = row.start_date if row.start_date and row.mode == "replay" else None
                 if start is not None and start < now.astimezone(ZoneInfo(row.timezone)).date():
                     start = None  # a replay already under way goes on from its next day
-                row.next_run_at = first_run(post_time=row.post_time, tz=row.timezone, mode=row.mode, start_date=start, now=now)
+                row.next_run_at = first_run(
+                    post_time=row.post_time,
+                    tz=row.timezone,
+                    mode=row.mode,
+                    start_date=start,
+                    now=now,
+                )
             return [SubscriptionInfo.of(row) for row in rows]
 
     async def list(
-        self, *, platform: str | None = None, workspace_id: str | None = None, channel_id: str | None = None
+        self,
+        *,
+        platform: str | None = None,
+        workspace_id: str | None = None,
+        channel_id: str | None = None,
     ) -> list[SubscriptionInfo]:
-        query = select(Subscription).order_by(Subscription.platform, Subscription.workspace_id, Subscription.channel_id, Subscription.lang)
+        query = select(Subscription).order_by(
+            Subscription.platform,
+            Subscription.workspace_id,
+            Subscription.channel_id,
+            Subscription.lang,
+        )
         if platform:
             query = query.where(Subscription.platform == platform)
         if workspace_id is not None:
@@ -474,41 +560,69 @@ class AdminService:
             for row in self._rows(session, ref, actor.lang):
                 counts = dict(
                     session.execute(
-                        select(Delivery.status, func.count()).where(Delivery.subscription_id == row.id).group_by(Delivery.status)
+                        select(Delivery.status, func.count())
+                        .where(Delivery.subscription_id == row.id)
+                        .group_by(Delivery.status)
                     ).all()
                 )
                 last = session.scalars(
-                    select(Delivery).where(Delivery.subscription_id == row.id)
-                    .order_by(desc(Delivery.scheduled_for), Delivery.lang).limit(recent)
+                    select(Delivery)
+                    .where(Delivery.subscription_id == row.id)
+                    .order_by(desc(Delivery.scheduled_for), Delivery.lang)
+                    .limit(recent)
                 )
                 reports.append(
                     StatusReport(
                         subscription=SubscriptionInfo.of(row),
                         recent=tuple(
                             DeliveryInfo(
-                                id=d.id, digest_date=d.digest_date, story_date=d.story_date, lang=d.lang,
-                                status=d.status, late=d.late, attempts=d.attempts, last_error=d.last_error,
-                                scheduled_for=d.scheduled_for, sent_at=d.sent_at, message_ids=tuple(d.message_ids or ()),
+                                id=d.id,
+                                digest_date=d.digest_date,
+                                story_date=d.story_date,
+                                lang=d.lang,
+                                status=d.status,
+                                late=d.late,
+                                attempts=d.attempts,
+                                last_error=d.last_error,
+                                scheduled_for=d.scheduled_for,
+                                sent_at=d.sent_at,
+                                message_ids=tuple(d.message_ids or ()),
                             )
                             for d in last
                         ),
-                        sent=counts.get(SENT, 0), failed=counts.get(FAILED, 0),
-                        skipped=counts.get(SKIPPED, 0), pending=counts.get(PENDING, 0),
+                        sent=counts.get(SENT, 0),
+                        failed=counts.get(FAILED, 0),
+                        skipped=counts.get(SKIPPED, 0),
+                        pending=counts.get(PENDING, 0),
                     )
                 )
         return reports
 
-    async def preview(self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None) -> list[Document]:
+    async def preview(
+        self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None
+    ) -> list[Document]:
         """The documents the subscription would post on local ``day`` (default today)."""
         from digests.compose import compose_digest, compose_story_so_far
 
         if isinstance(ref, SubscriptionSpec):
             spec = self._validate(ref, actor, check_start=False)
-            story_slug, mode, start, tz, lang = spec.story_slug, spec.mode, spec.start_date, spec.timezone, spec.lang
+            story_slug, mode, start, tz, lang = (
+                spec.story_slug,
+                spec.mode,
+                spec.start_date,
+                spec.timezone,
+                spec.lang,
+            )
         else:
             with self.store.session() as session:
                 row = self._rows(session, ref, actor.lang)[0]
-                story_slug, mode, start, tz, lang = row.story_slug, row.mode, row.start_date, row.timezone, row.lang
+                story_slug, mode, start, tz, lang = (
+                    row.story_slug,
+                    row.mode,
+                    row.start_date,
+                    row.timezone,
+                    row.lang,
+                )
         story = self.library.get(story_slug)
         local_day = day or self.clock().astimezone(ZoneInfo(tz)).date()
         story_day = story_date_for(mode, local_day, start, story)
@@ -516,7 +630,9 @@ class AdminService:
         for one in langs_of(lang):
             document = compose_digest(story, story_day, one)  # type: ignore[arg-type]
             if document is None:
-                document = compose_story_so_far(story, min(max(story_day, story.first_day), story.last_day), one)  # type: ignore[arg-type]
+                document = compose_story_so_far(
+                    story, min(max(story_day, story.first_day), story.last_day), one
+                )  # type: ignore[arg-type]
             documents.append(document)
         return documents
 
@@ -537,28 +653,50 @@ class AdminService:
                     session.execute(
                         _insert(self.store.dialect)(Delivery.__table__)
                         .values(
-                            subscription_id=row.id, platform=row.platform, digest_date=local_day,
-                            story_date=story_day, lang=lang, scheduled_for=now, status=PENDING, late=False,
-                            attempts=0, next_attempt_at=now, created_at=now,
+                            subscription_id=row.id,
+                            platform=row.platform,
+                            digest_date=local_day,
+                            story_date=story_day,
+                            lang=lang,
+                            scheduled_for=now,
+                            status=PENDING,
+                            late=False,
+                            attempts=0,
+                            next_attempt_at=now,
+                            created_at=now,
                         )
-                        .on_conflict_do_nothing(index_elements=["subscription_id", "digest_date", "lang"])
+                        .on_conflict_do_nothing(
+                            index_elements=["subscription_id", "digest_date", "lang"]
+                        )
                     )
                     ids.append(
                         session.scalars(
                             select(Delivery.id).where(
-                                Delivery.subscription_id == row.id, Delivery.digest_date == local_day, Delivery.lang == lang
+                                Delivery.subscription_id == row.id,
+                                Delivery.digest_date == local_day,
+                                Delivery.lang == lang,
                             )
                         ).one()
                     )
         if self.worker is not None:
             await self.worker.run_until_idle(now)
         with self.store.session() as session:
-            rows = session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id))
+            rows = session.scalars(
+                select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+            )
             return [
                 DeliveryInfo(
-                    id=d.id, digest_date=d.digest_date, story_date=d.story_date, lang=d.lang, status=d.status,
-                    late=d.late, attempts=d.attempts, last_error=d.last_error, scheduled_for=d.scheduled_for,
-                    sent_at=d.sent_at, message_ids=tuple(d.message_ids or ()),
+                    id=d.id,
+                    digest_date=d.digest_date,
+                    story_date=d.story_date,
+                    lang=d.lang,
+                    status=d.status,
+                    late=d.late,
+                    attempts=d.attempts,
+                    last_error=d.last_error,
+                    scheduled_for=d.scheduled_for,
+                    sent_at=d.sent_at,
+                    message_ids=tuple(d.message_ids or ()),
                 )
                 for d in rows
             ]
@@ -598,7 +736,9 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
     known = {"platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story"}
     unknown = set(entry) - known
     if unknown:
-        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
+        raise ValueError(
+            f"unknown key(s) {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})"
+        )
     start = entry.get("start")
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
@@ -621,16 +761,32 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
 def describe(info: SubscriptionInfo, lang: str = "en") -> str:
     """One line per subscription, translated."""
     m = messages(lang)
-    where = f"{info.platform}:{info.workspace_id + '/' if info.workspace_id else ''}{info.channel_id}"
+    where = (
+        f"{info.platform}:{info.workspace_id + '/' if info.workspace_id else ''}{info.channel_id}"
+    )
     mode = m("live") if info.mode == "live" else m("replay from %(start)s", start=info.start_date)
-    state = m("active") if info.active else m("paused (%(reason)s)", reason=info.paused_reason or "")
+    state = (
+        m("active") if info.active else m("paused (%(reason)s)", reason=info.paused_reason or "")
+    )
     nxt = info.next_run_local
     when = nxt.strftime("%Y-%m-%d %H:%M %Z") if nxt and info.active else "—"
-    managed = m(", managed by %(file)s", file=(info.configured_from or "").removeprefix("file:")) if info.managed_by == "file" else ""
+    managed = (
+        m(", managed by %(file)s", file=(info.configured_from or "").removeprefix("file:"))
+        if info.managed_by == "file"
+        else ""
+    )
     return m(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
-        id=info.id, where=where, lang=info.lang, time=info.post_time, tz=info.timezone, mode=mode,
-        story=info.story_slug, state=state, next=when, managed=managed,
+        id=info.id,
+        where=where,
+        lang=info.lang,
+        time=info.post_time,
+        tz=info.timezone,
+        mode=mode,
+        story=info.story_slug,
+        state=state,
+        next=when,
+        managed=managed,
     )
 
 
@@ -638,13 +794,20 @@ def format_status(report: StatusReport, lang: str = "en") -> str:
     m = messages(lang)
     lines = [describe(report.subscription, lang)]
     lines.append(
-        m("Posted: %(sent)s, pending: %(pending)s, failed: %(failed)s, skipped: %(skipped)s.",
-          sent=report.sent, pending=report.pending, failed=report.failed, skipped=report.skipped)
+        m(
+            "Posted: %(sent)s, pending: %(pending)s, failed: %(failed)s, skipped: %(skipped)s.",
+            sent=report.sent,
+            pending=report.pending,
+            failed=report.failed,
+            skipped=report.skipped,
+        )
     )
     for d in report.recent:
         status = m(d.status)
         late = m(" (late)") if d.late else ""
-        reason = f" — {d.last_error}" if d.last_error and d.status in (FAILED, SKIPPED, PENDING) else ""
+        reason = (
+            f" — {d.last_error}" if d.last_error and d.status in (FAILED, SKIPPED, PENDING) else ""
+        )
         lines.append(f"  {d.digest_date.isoformat()} [{d.lang}] {status}{late}{reason}")
     return "\n".join(lines)
 

@@ -119,7 +119,13 @@ def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
         kind="notice",
         lang=lang,  # type: ignore[arg-type]
         title=m("No new developments today"),
-        sections=(Section(heading="", items=(Item(plain(m("Nothing new in the story today."))),), kind="paragraph"),),
+        sections=(
+            Section(
+                heading="",
+                items=(Item(plain(m("Nothing new in the story today."))),),
+                kind="paragraph",
+            ),
+        ),
         story_slug=story_slug,
         date=day.isoformat(),
     )
@@ -159,8 +165,17 @@ class DeliveryWorker:
             d, s = DeliveryRow.__table__.c, Subscription.__table__.c
             rows = session.execute(
                 select(
-                    d.id, d.subscription_id, d.platform, s.workspace_id, s.channel_id, d.lang,
-                    s.story_slug, d.digest_date, d.story_date, d.late, d.attempts,
+                    d.id,
+                    d.subscription_id,
+                    d.platform,
+                    s.workspace_id,
+                    s.channel_id,
+                    d.lang,
+                    s.story_slug,
+                    d.digest_date,
+                    d.story_date,
+                    d.late,
+                    d.attempts,
                 )
                 .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
                 .where(d.id.in_(ids))
@@ -168,10 +183,17 @@ class DeliveryWorker:
             ).all()
         return [
             Claimed(
-                id=row.id, subscription_id=row.subscription_id, platform=row.platform,
-                workspace_id=row.workspace_id, channel_id=row.channel_id, lang=row.lang,
-                story_slug=row.story_slug, digest_date=row.digest_date,
-                story_date=row.story_date or row.digest_date, late=row.late, attempts=row.attempts,
+                id=row.id,
+                subscription_id=row.subscription_id,
+                platform=row.platform,
+                workspace_id=row.workspace_id,
+                channel_id=row.channel_id,
+                lang=row.lang,
+                story_slug=row.story_slug,
+                digest_date=row.digest_date,
+                story_date=row.story_date or row.digest_date,
+                late=row.late,
+                attempts=row.attempts,
             )
             for row in rows
         ]
@@ -195,7 +217,9 @@ class DeliveryWorker:
             setattr(result, outcome, getattr(result, outcome) + 1)
         return result
 
-    async def run_until_idle(self, now: dt.datetime | None = None, *, max_rounds: int = 10_000) -> WorkResult:
+    async def run_until_idle(
+        self, now: dt.datetime | None = None, *, max_rounds: int = 10_000
+    ) -> WorkResult:
         """Process batches until nothing is due at ``now`` (retries scheduled later stay queued)."""
         total = WorkResult()
         for _ in range(max_rounds):
@@ -226,15 +250,25 @@ class DeliveryWorker:
         try:
             document = self._document(item)
         except DepecheError as error:  # unknown story (file removed): nothing will fix it by itself
-            return await self._permanent(item, None, PermanentPublishError(str(error), code="story"))
+            return await self._permanent(
+                item, None, PermanentPublishError(str(error), code="story")
+            )
         if document is None:
             self._finish(item, SKIPPED, error="no events on this story day")
             return "skipped"
         delivery = Delivery(
-            id=item.id, subscription_id=item.subscription_id, platform=item.platform,
-            workspace_id=item.workspace_id, channel_id=item.channel_id, lang=item.lang,  # type: ignore[arg-type]
-            story_slug=item.story_slug, digest_date=item.digest_date, document=document,
-            late=item.late, attempt=item.attempts, story_date=item.story_date,
+            id=item.id,
+            subscription_id=item.subscription_id,
+            platform=item.platform,
+            workspace_id=item.workspace_id,
+            channel_id=item.channel_id,
+            lang=item.lang,  # type: ignore[arg-type]
+            story_slug=item.story_slug,
+            digest_date=item.digest_date,
+            document=document,
+            late=item.late,
+            attempt=item.attempts,
+            story_date=item.story_date,
         )
         try:
             if item.attempts > 1:  # crash recovery or retry: it may have gone out already
@@ -257,7 +291,12 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ outcomes
 
     def _finish(
-        self, item: Claimed, status: str, *, message_ids: tuple[str, ...] | None = None, error: str | None = None
+        self,
+        item: Claimed,
+        status: str,
+        *,
+        message_ids: tuple[str, ...] | None = None,
+        error: str | None = None,
     ) -> bool:
         now = self.clock()
         values: dict[str, Any] = {"status": status, "last_error": error}
@@ -266,7 +305,11 @@ class DeliveryWorker:
         with self.store.session() as session, session.begin():
             done = session.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id == item.id, DeliveryRow.status == SENDING, DeliveryRow.claimed_by == self.worker_id)
+                .where(
+                    DeliveryRow.id == item.id,
+                    DeliveryRow.status == SENDING,
+                    DeliveryRow.claimed_by == self.worker_id,
+                )
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -286,13 +329,19 @@ class DeliveryWorker:
         with self.store.session() as session, session.begin():
             session.execute(
                 update(DeliveryRow)
-                .where(DeliveryRow.id == item.id, DeliveryRow.status == SENDING, DeliveryRow.claimed_by == self.worker_id)
+                .where(
+                    DeliveryRow.id == item.id,
+                    DeliveryRow.status == SENDING,
+                    DeliveryRow.claimed_by == self.worker_id,
+                )
                 .values(status=PENDING, next_attempt_at=when, last_error=reason, claimed_by=None)
                 .execution_options(synchronize_session=False)
             )
         return "retried"
 
-    async def _permanent(self, item: Claimed, delivery: Delivery | None, error: PermanentPublishError) -> str:
+    async def _permanent(
+        self, item: Claimed, delivery: Delivery | None, error: PermanentPublishError
+    ) -> str:
         self._finish(item, FAILED, error=error.reason)
         with self.store.session() as session, session.begin():
             session.execute(
@@ -307,7 +356,9 @@ class DeliveryWorker:
             try:
                 await publisher.notify_admins(delivery, error.reason)
             except Exception:
-                _log.exception("could not notify the admins of subscription %d", item.subscription_id)
+                _log.exception(
+                    "could not notify the admins of subscription %d", item.subscription_id
+                )
         return "paused"
 
 

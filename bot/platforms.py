@@ -74,13 +74,21 @@ def build_context(
             _log.warning("story file ignored: %s", problem)
     publishers = PublisherRegistry()
     worker = DeliveryWorker(
-        store, library, publishers, settings=settings.delivery,
-        no_news_line=settings.schedule.no_news_line, clock=clock,
+        store,
+        library,
+        publishers,
+        settings=settings.delivery,
+        no_news_line=settings.schedule.no_news_line,
+        clock=clock,
     )
     admin = AdminService(store, library, publishers=publishers, worker=worker, clock=clock)
     runner = Runner(
-        store, library, worker, grace=dt.timedelta(hours=settings.schedule.grace_hours),
-        no_news_line=settings.schedule.no_news_line, clock=clock,
+        store,
+        library,
+        worker,
+        grace=dt.timedelta(hours=settings.schedule.grace_hours),
+        no_news_line=settings.schedule.no_news_line,
+        clock=clock,
     )
     return PlatformContext(
         settings, store, library, publishers, worker, admin, runner, options or argparse.Namespace()

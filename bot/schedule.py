@@ -119,8 +119,13 @@ def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     # A repeated wall time (the autumn change) fires twice with CronTrigger: one post per local
     # day is what subscribers asked for, so the second occurrence is skipped.
     local_after = after.astimezone(zone)
-    if fire.astimezone(zone).date() == local_after.date() and (local_after.hour, local_after.minute) >= (hour, minute):
-        fire = cron_next_fire(post_time, tz, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone))
+    if fire.astimezone(zone).date() == local_after.date() and (
+        local_after.hour,
+        local_after.minute,
+    ) >= (hour, minute):
+        fire = cron_next_fire(
+            post_time, tz, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=zone)
+        )
     return fire
 
 
@@ -140,7 +145,9 @@ def first_run(
     return next_fire(post_time, tz, now - dt.timedelta(microseconds=1))
 
 
-def story_date_for(mode: str, local_day: dt.date, start_date: dt.date | None, story: Story) -> dt.date:
+def story_date_for(
+    mode: str, local_day: dt.date, start_date: dt.date | None, story: Story
+) -> dt.date:
     """The story day a post on ``local_day`` covers: live = the same date; replay = story day
     N on ``start_date + N - 1`` (calendar days from the story's first day)."""
     if mode == "replay" and start_date is not None:
@@ -230,7 +237,11 @@ def tick(
             break
     if total.due:
         _log.info(
-            "tick: %d due, %d enqueued (%d late), %d skipped", total.due, total.enqueued, total.late, total.skipped
+            "tick: %d due, %d enqueued (%d late), %d skipped",
+            total.due,
+            total.enqueued,
+            total.late,
+            total.skipped,
         )
     return total
 
@@ -258,7 +269,9 @@ def _plan(
             slots = 0
             continue
         local_day = slot.astimezone(zone).date()
-        story_day = story_date_for(row.mode, local_day, row.start_date, story) if story else local_day
+        story_day = (
+            story_date_for(row.mode, local_day, row.start_date, story) if story else local_day
+        )
         if story is not None and row.mode == "replay" and story_day > story.last_day:
             result.finished += 1
             return None  # the replay is over; nothing more to post
@@ -320,7 +333,9 @@ class Runner:
 
     async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
         now = now or self.clock()
-        planned = tick(self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line)
+        planned = tick(
+            self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line
+        )
         worked = await self.worker.run_until_idle(now)
         return planned, worked
 

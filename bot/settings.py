@@ -35,7 +35,9 @@ class _Section(BaseModel):
 class ScheduleSettings(_Section):
     tick_seconds: float = Field(30.0, gt=0, le=3600)
     grace_hours: float = Field(6.0, ge=0, le=24 * 7)
-    no_news_line: bool = False  # live mode, day without events: post a short line instead of nothing
+    no_news_line: bool = (
+        False  # live mode, day without events: post a short line instead of nothing
+    )
     default_timezone: str = ""  # used by `depeche run` for its console subscription; "" = system
 
 
@@ -102,7 +104,9 @@ class SlackSettings(_Section):
 
 
 class Settings(_Section):
-    database_url: str = ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
+    database_url: str = (
+        ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
+    )
     stories_dir: Path = Path("config/stories")
     subscriptions_file: Path = Path("config/subscriptions.toml")
     schedule: ScheduleSettings = ScheduleSettings()
@@ -159,7 +163,12 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SLACK_MODE": ("slack", "mode"),
     "SLACK_PORT": ("slack", "port"),
 }
-SECRETS = {("discord", "token"), ("slack", "bot_token"), ("slack", "app_token"), ("slack", "signing_secret")}
+SECRETS = {
+    ("discord", "token"),
+    ("slack", "bot_token"),
+    ("slack", "app_token"),
+    ("slack", "signing_secret"),
+}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -202,7 +211,9 @@ def load_settings(
             else:
                 origins[(*loc, key)] = f"{'.'.join((*loc, key))} in {path}"
                 if (*loc, key) in SECRETS:
-                    variable = next(name for name, target in ENVIRONMENT.items() if target == (*loc, key))
+                    variable = next(
+                        name for name, target in ENVIRONMENT.items() if target == (*loc, key)
+                    )
                     raise SettingsError(
                         f"{'.'.join((*loc, key))} in {path}: secrets are read only from the "
                         f"environment or .env; set {variable} there instead"

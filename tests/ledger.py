@@ -57,7 +57,10 @@ class LedgerPublisher:
         if self.delay[1]:
             await asyncio.sleep(random.uniform(*self.delay))
         nonce = delivery.idempotency_key
-        self.db.execute("INSERT INTO calls (nonce, delivery_id, pid) VALUES (?, ?, ?)", (nonce, delivery.id, os.getpid()))
+        self.db.execute(
+            "INSERT INTO calls (nonce, delivery_id, pid) VALUES (?, ?, ?)",
+            (nonce, delivery.id, os.getpid()),
+        )
         if delivery.channel_id in self.permanent:
             raise PermanentPublishError("Missing Access (50001)", code="50001")
         if self.transient.get(delivery.channel_id, 0) > 0:
@@ -66,15 +69,24 @@ class LedgerPublisher:
         self.db.execute(
             "INSERT OR IGNORE INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                nonce, delivery.id, delivery.subscription_id, delivery.channel_id, delivery.lang,
-                delivery.digest_date.isoformat(), (delivery.story_date or delivery.digest_date).isoformat(),
-                int(delivery.late), delivery.document.title, os.getpid(),
+                nonce,
+                delivery.id,
+                delivery.subscription_id,
+                delivery.channel_id,
+                delivery.lang,
+                delivery.digest_date.isoformat(),
+                (delivery.story_date or delivery.digest_date).isoformat(),
+                int(delivery.late),
+                delivery.document.title,
+                os.getpid(),
             ),
         )
         return PublishResult((f"m-{nonce}",))
 
     async def find_published(self, delivery: Delivery) -> PublishResult | None:
-        row = self.db.execute("SELECT nonce FROM posts WHERE nonce = ?", (delivery.idempotency_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT nonce FROM posts WHERE nonce = ?", (delivery.idempotency_key,)
+        ).fetchone()
         return PublishResult((f"m-{row[0]}",), recovered=True) if row else None
 
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
@@ -85,7 +97,7 @@ class LedgerPublisher:
         return self.db.execute("SELECT * FROM posts ORDER BY delivery_id").fetchall()
 
     def count(self, table: str) -> int:
-        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
 def library():  # type: ignore[no-untyped-def]
@@ -106,8 +118,14 @@ async def _worker(args: argparse.Namespace) -> None:
     registry.register(LedgerPublisher(args.ledger, delay=(args.min_delay, args.max_delay)))
     now = dt.datetime.fromisoformat(args.now)
     worker = DeliveryWorker(
-        store, library(), registry, settings=DeliverySettings(lease_seconds=0, concurrency=args.concurrency, batch_size=args.batch),
-        no_news_line=True, clock=lambda: now,
+        store,
+        library(),
+        registry,
+        settings=DeliverySettings(
+            lease_seconds=0, concurrency=args.concurrency, batch_size=args.batch
+        ),
+        no_news_line=True,
+        clock=lambda: now,
     )
     print("ready", flush=True)
     await worker.run_until_idle(now)
@@ -128,13 +146,24 @@ async def _instance(args: argparse.Namespace) -> None:
     registry.register(LedgerPublisher(args.ledger))
     now = dt.datetime.fromisoformat(args.now)
     lib = library()
-    worker = DeliveryWorker(store, lib, registry, settings=DeliverySettings(batch_size=args.batch), no_news_line=True, clock=lambda: now)
+    worker = DeliveryWorker(
+        store,
+        lib,
+        registry,
+        settings=DeliverySettings(batch_size=args.batch),
+        no_news_line=True,
+        clock=lambda: now,
+    )
     runner = Runner(store, lib, worker, no_news_line=True, clock=lambda: now)
     print("ready", flush=True)
     for _ in range(10_000):
         await runner.step(now)
         with store.session() as session:
-            left = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status.in_([PENDING, SENDING])))
+            left = session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status.in_([PENDING, SENDING]))
+            )
             total = session.scalar(select(func.count()).select_from(Delivery))
         if not left and total >= args.expect:
             break
@@ -166,9 +195,19 @@ def add_subscriptions(store, count: int = 1, *, now: dt.datetime, **fields: obje
     from bot.store import Subscription
 
     base: dict[str, object] = {
-        "story_slug": "openai-crisis-2023", "platform": "discord", "workspace_id": "g", "lang": "fr",
-        "post_time": "08:00", "timezone": "Europe/Paris", "mode": "live", "start_date": None,
-        "active": True, "managed_by": "chat", "admin_lang": "en", "created_at": now, "updated_at": now,
+        "story_slug": "openai-crisis-2023",
+        "platform": "discord",
+        "workspace_id": "g",
+        "lang": "fr",
+        "post_time": "08:00",
+        "timezone": "Europe/Paris",
+        "mode": "live",
+        "start_date": None,
+        "active": True,
+        "managed_by": "chat",
+        "admin_lang": "en",
+        "created_at": now,
+        "updated_at": now,
     }
     base.update(fields)
     rows = []
@@ -177,10 +216,15 @@ def add_subscriptions(store, count: int = 1, *, now: dt.datetime, **fields: obje
         row.pop("channel_prefix", None)
         if "next_run_at" not in fields:
             row["next_run_at"] = first_run(
-                post_time=str(row["post_time"]), tz=str(row["timezone"]), mode=str(row["mode"]),
-                start_date=row["start_date"], now=now,  # type: ignore[arg-type]
+                post_time=str(row["post_time"]),
+                tz=str(row["timezone"]),
+                mode=str(row["mode"]),
+                start_date=row["start_date"],
+                now=now,  # type: ignore[arg-type]
             )
         rows.append(row)
     with store.session() as session, session.begin():
-        result = session.execute(Subscription.__table__.insert().returning(Subscription.__table__.c.id), rows)
+        result = session.execute(
+            Subscription.__table__.insert().returning(Subscription.__table__.c.id), rows
+        )
         return [r[0] for r in result]

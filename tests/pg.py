@@ -63,7 +63,15 @@ class PostgresServer:
         if self.as_postgres:
             shutil.chown(self.root, "postgres", "postgres")
         result = self._run(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8", "--no-sync"
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            USER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
         )
         if result.returncode:
             raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -72,7 +80,17 @@ class PostgresServer:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
         )
         result = self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w", "-t", "60", "start"
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if result.returncode:
             log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
@@ -92,7 +110,9 @@ class PostgresServer:
     def execute(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user={USER} dbname=postgres", autocommit=True
+        ) as conn:
             conn.execute(sql)
 
     def create_database(self) -> str:
@@ -102,7 +122,16 @@ class PostgresServer:
 
     def stop(self) -> None:
         if self.bindir is not None and self.data.exists():
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
+            self._run(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+                timeout=60,
+            )
         shutil.rmtree(self.root, ignore_errors=True)
 
 

@@ -34,7 +34,14 @@ CHAT_EN = Actor(user_id="u1", via="chat", where="C-admin", lang="en")
 
 
 def spec(**changes):
-    base = dict(platform="discord", workspace_id="G", channel_id="C1", lang="fr", post_time="08:00", timezone="Europe/Paris")
+    base = dict(
+        platform="discord",
+        workspace_id="G",
+        channel_id="C1",
+        lang="fr",
+        post_time="08:00",
+        timezone="Europe/Paris",
+    )
     base.update(changes)
     return SubscriptionSpec(**base)
 
@@ -52,7 +59,9 @@ def admin(store, tmp_path):
 
 async def test_subscribe_is_idempotent_and_updates(admin):
     info, created = await admin.subscribe(spec(), CHAT_EN)
-    assert created and info.next_run_local == dt.datetime(2023, 11, 17, 8, 0, tzinfo=info.next_run_local.tzinfo)
+    assert created and info.next_run_local == dt.datetime(
+        2023, 11, 17, 8, 0, tzinfo=info.next_run_local.tzinfo
+    )
     again, created = await admin.subscribe(spec(post_time="7:30", timezone="europe/paris"), CHAT_EN)
     assert not created and again.id == info.id
     assert (again.post_time, again.timezone) == ("07:30", "Europe/Paris")
@@ -67,7 +76,9 @@ async def test_unknown_time_zone_suggests_close_names_in_the_users_language(admi
     with pytest.raises(UnknownTimezone) as error:
         await admin.subscribe(spec(timezone="Europe/Pari"), CHAT_FR)
     assert "Europe/Paris" in error.value.suggestions
-    assert str(error.value).startswith("Fuseau horaire inconnu : 'Europe/Pari'. Vouliez-vous dire : Europe/Paris")
+    assert str(error.value).startswith(
+        "Fuseau horaire inconnu : 'Europe/Pari'. Vouliez-vous dire : Europe/Paris"
+    )
     with pytest.raises(UnknownTimezone, match="Unknown time zone 'Mars/Olympus'"):
         await admin.subscribe(spec(timezone="Mars/Olympus"), CHAT_EN)
 
@@ -79,7 +90,9 @@ async def test_bad_values_are_refused_with_clear_messages(admin):
         await admin.subscribe(spec(lang="de"), CHAT_EN)
     with pytest.raises(UnknownStory, match="Unknown story 'nope'"):
         await admin.subscribe(spec(story_slug="nope"), CHAT_EN)
-    with pytest.raises(ReplayStartInPast, match=r"cannot start in the past \(2023-11-16\).*today \(2023-11-17\)"):
+    with pytest.raises(
+        ReplayStartInPast, match=r"cannot start in the past \(2023-11-16\).*today \(2023-11-17\)"
+    ):
         await admin.subscribe(spec(mode="replay", start_date=dt.date(2023, 11, 16)), CHAT_EN)
     assert await admin.list() == []
 
@@ -148,7 +161,9 @@ async def test_file_managed_subscriptions(admin, tmp_path):
     )
     with pytest.raises(FileManaged, match="managed by the configuration file"):
         await admin.pause(applied[0].id, CHAT_EN)
-    assert not (await admin.pause(applied[0].id, CLI, "maintenance"))[0].active  # operators may pause
+    assert not (await admin.pause(applied[0].id, CLI, "maintenance"))[
+        0
+    ].active  # operators may pause
     assert "managed by" in describe((await admin.list(platform="discord"))[0])
     path.write_text('[[subscription]]\nplatform = "discord"\nworkspace = "G"\nchannel = "C1"\n')
     await admin.apply_file(path)

@@ -28,15 +28,40 @@ TRIALS = 20
 
 def _worker(db_url: str, ledger: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.ledger", "worker", "--db", db_url, "--ledger", str(ledger),
-         "--now", DUE.isoformat(), "--min-delay", "0.001", "--max-delay", "0.004", "--concurrency", "4", "--batch", "8"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.ledger",
+            "worker",
+            "--db",
+            db_url,
+            "--ledger",
+            str(ledger),
+            "--now",
+            DUE.isoformat(),
+            "--min-delay",
+            "0.001",
+            "--max-delay",
+            "0.004",
+            "--concurrency",
+            "4",
+            "--batch",
+            "8",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def _open(store) -> int:
     with store.session() as session:
-        return session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status.in_(["pending", "sending"])))
+        return session.scalar(
+            select(func.count())
+            .select_from(Delivery)
+            .where(Delivery.status.in_(["pending", "sending"]))
+        )
 
 
 def test_sigkill_during_fan_out_never_loses_nor_duplicates(store, db_url, tmp_path):
@@ -53,7 +78,9 @@ def test_sigkill_during_fan_out_never_loses_nor_duplicates(store, db_url, tmp_pa
             assert tick(store, LIB, DUE).enqueued == 120
         process = _worker(db_url, ledger_path)
         assert process.stdout.readline().strip() == "ready", process.stderr.read()
-        time.sleep(rng.uniform(0.0, 0.25))  # a random point of the fan-out (not waiting for a schedule)
+        time.sleep(
+            rng.uniform(0.0, 0.25)
+        )  # a random point of the fan-out (not waiting for a schedule)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_flight += 1
@@ -63,13 +90,15 @@ def test_sigkill_during_fan_out_never_loses_nor_duplicates(store, db_url, tmp_pa
         kills += 1
     # a last worker, left to finish
     process = _worker(db_url, ledger_path)
-    out, err = process.communicate(timeout=120)
+    _out, err = process.communicate(timeout=120)
     assert process.returncode == 0, err
     assert _open(store) == 0
     ledger = LedgerPublisher(ledger_path)
     with store.session() as session:
         rows = session.execute(select(Delivery.id, Delivery.status, Delivery.message_ids)).all()
-        reclaimed = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.attempts > 1))
+        reclaimed = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.attempts > 1)
+        )
     total = 240 + 120 * batches
     assert len(rows) == total >= 200
     assert {status for _, status, _ in rows} == {"sent"}

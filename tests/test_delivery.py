@@ -4,6 +4,7 @@ import asyncio
 import datetime as dt
 import heapq
 import io
+import itertools
 
 import pytest
 from rich.console import Console
@@ -40,7 +41,13 @@ def setup(store, tmp_path, count=1, **publisher_options):
     registry = PublisherRegistry()
     registry.register(ledger)
     clock = Clock(DUE)
-    worker = DeliveryWorker(store, LIB, registry, settings=DeliverySettings(max_attempts=3, backoff_base_seconds=10), clock=clock)
+    worker = DeliveryWorker(
+        store,
+        LIB,
+        registry,
+        settings=DeliverySettings(max_attempts=3, backoff_base_seconds=10),
+        clock=clock,
+    )
     return ledger, worker, clock
 
 
@@ -66,7 +73,9 @@ async def test_transient_errors_are_retried_with_backoff_then_sent(store, tmp_pa
     assert first.retried == 1
     [row] = deliveries(store)
     assert row.status == "pending" and row.last_error == "503 Service Unavailable"
-    assert dt.timedelta(seconds=5) <= row.next_attempt_at - DUE <= dt.timedelta(seconds=10)  # base 10 s, jitter
+    assert (
+        dt.timedelta(seconds=5) <= row.next_attempt_at - DUE <= dt.timedelta(seconds=10)
+    )  # base 10 s, jitter
     assert (await worker.run_until_idle(DUE)).claimed == 0  # not before its time
     clock.now = DUE + dt.timedelta(minutes=1)
     assert (await worker.run_until_idle(clock.now)).retried == 1
@@ -95,7 +104,9 @@ async def test_permanent_error_pauses_the_subscription_and_notifies_admins(store
     with store.session() as session:
         paused = session.scalars(select(Subscription).where(Subscription.channel_id == "c1")).one()
     assert not paused.active and paused.paused_reason == "Missing Access (50001)"
-    assert ledger.db.execute("SELECT * FROM notices").fetchall() == [(paused.id, "Missing Access (50001)")]
+    assert ledger.db.execute("SELECT * FROM notices").fetchall() == [
+        (paused.id, "Missing Access (50001)")
+    ]
     [report] = await AdminService(store, LIB).status(paused.id)
     assert report.failed == 1
     text = format_status(report)
@@ -110,8 +121,22 @@ async def test_a_delivery_left_sending_is_reconciled_not_reposted(store, tmp_pat
     from bot.publishing import Delivery as D
 
     first = claimed[0]
-    await ledger.publish(D(first.id, first.subscription_id, "discord", "g", first.channel_id, "fr", first.story_slug, first.digest_date, no_news_document("fr", "x", first.digest_date)))
-    successor = DeliveryWorker(store, LIB, worker.publishers, settings=DeliverySettings(lease_seconds=300), clock=clock)
+    await ledger.publish(
+        D(
+            first.id,
+            first.subscription_id,
+            "discord",
+            "g",
+            first.channel_id,
+            "fr",
+            first.story_slug,
+            first.digest_date,
+            no_news_document("fr", "x", first.digest_date),
+        )
+    )
+    successor = DeliveryWorker(
+        store, LIB, worker.publishers, settings=DeliverySettings(lease_seconds=300), clock=clock
+    )
     assert successor.claim(DUE + dt.timedelta(seconds=299)) == []  # lease still held
     clock.now = DUE + dt.timedelta(seconds=301)
     result = await successor.run_until_idle(clock.now)
@@ -123,7 +148,7 @@ async def test_a_delivery_left_sending_is_reconciled_not_reposted(store, tmp_pat
 
 
 async def test_workers_never_claim_the_same_delivery(store, tmp_path):
-    ledger, worker, clock = setup(store, tmp_path, 30)
+    _ledger, worker, clock = setup(store, tmp_path, 30)
     other = DeliveryWorker(store, LIB, worker.publishers, clock=clock)
     a = worker.claim(DUE, 10)
     b = other.claim(DUE, 100)
@@ -131,7 +156,7 @@ async def test_workers_never_claim_the_same_delivery(store, tmp_path):
 
 
 async def test_only_platforms_with_a_publisher_are_claimed(store, tmp_path):
-    ledger, worker, _ = setup(store, tmp_path)
+    _ledger, worker, _ = setup(store, tmp_path)
     slack_only = PublisherRegistry()
     slack_only.register(LedgerPublisher(tmp_path / "slack.sqlite3", platform="slack"))
     assert DeliveryWorker(store, LIB, slack_only).claim(DUE) == []
@@ -152,7 +177,19 @@ async def test_console_publisher_prints_once(store):
     [row] = deliveries(store)
     from bot.publishing import Delivery as D
 
-    again = await console.publish(D(row.id, row.subscription_id, "console", "", "c0", "en", "x", row.digest_date, no_news_document("en", "x", row.digest_date)))
+    again = await console.publish(
+        D(
+            row.id,
+            row.subscription_id,
+            "console",
+            "",
+            "c0",
+            "en",
+            "x",
+            row.digest_date,
+            no_news_document("en", "x", row.digest_date),
+        )
+    )
     assert again.recovered and out.getvalue() == text
 
 
@@ -198,7 +235,7 @@ def test_global_bucket_spaces_requests_evenly():
     limiter = RateLimiter(global_rate=50, clock=time.clock)
     waits = [limiter.reserve() for _ in range(100)]
     assert waits[0] == 0 and waits[-1] == pytest.approx(99 / 50)
-    assert all(b - a == pytest.approx(0.02) for a, b in zip(waits, waits[1:], strict=False))
+    assert all(b - a == pytest.approx(0.02) for a, b in itertools.pairwise(waits))
 
 
 def test_per_channel_burst_then_rate_and_global_together():

@@ -30,9 +30,26 @@ def test_three_instances_post_each_due_digest_exactly_once(pg_server, tmp_path):
         LedgerPublisher(ledger_path).close()  # create the schema once
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.ledger", "instance", "--db", url, "--ledger", str(ledger_path),
-                 "--now", DUE.isoformat(), "--batch", "25", "--expect", "1000"],
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.ledger",
+                    "instance",
+                    "--db",
+                    url,
+                    "--ledger",
+                    str(ledger_path),
+                    "--now",
+                    DUE.isoformat(),
+                    "--batch",
+                    "25",
+                    "--expect",
+                    "1000",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for _ in range(3)
         ]

@@ -11,7 +11,15 @@ from sqlalchemy import select, update
 
 from bot.delivery import DeliveryWorker
 from bot.publishing import PublisherRegistry
-from bot.schedule import TICK_JOB_ID, Runner, cron_next_fire, first_run, next_fire, parse_post_time, tick
+from bot.schedule import (
+    TICK_JOB_ID,
+    Runner,
+    cron_next_fire,
+    first_run,
+    next_fire,
+    parse_post_time,
+    tick,
+)
 from bot.store import Delivery, Subscription
 from digests.story import StoryLibrary, default_story
 from tests.ledger import LedgerPublisher, add_subscriptions
@@ -27,7 +35,9 @@ def at(text: str, tz: str = "UTC") -> dt.datetime:
 
 def rows(store):
     with store.session() as session:
-        return session.scalars(select(Delivery).order_by(Delivery.scheduled_for, Delivery.lang)).all()
+        return session.scalars(
+            select(Delivery).order_by(Delivery.scheduled_for, Delivery.lang)
+        ).all()
 
 
 # ---------------------------------------------------------------- pure time computations
@@ -36,14 +46,27 @@ def rows(store):
 def test_next_fire_keeps_local_time_across_dst():
     before = next_fire("08:00", "Europe/Paris", at("2024-03-30 09:00", "Europe/Paris"))
     after = next_fire("08:00", "Europe/Paris", before)
-    assert before == at("2024-03-31 08:00", "Europe/Paris") == dt.datetime(2024, 3, 31, 6, 0, tzinfo=UTC)
+    assert (
+        before
+        == at("2024-03-31 08:00", "Europe/Paris")
+        == dt.datetime(2024, 3, 31, 6, 0, tzinfo=UTC)
+    )
     assert after == dt.datetime(2024, 4, 1, 6, 0, tzinfo=UTC)
     # strictly after
     assert next_fire("08:00", "Europe/Paris", after) == dt.datetime(2024, 4, 2, 6, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
-    "tz", ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "America/St_Johns", "Australia/Lord_Howe", "Pacific/Apia"]
+    "tz",
+    [
+        "Europe/Paris",
+        "America/New_York",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        "America/St_Johns",
+        "Australia/Lord_Howe",
+        "Pacific/Apia",
+    ],
 )
 def test_next_fire_posts_once_per_local_day_at_the_wall_time_over_a_year(tz):
     """Oracle: the wall time on each local day (first occurrence when repeated); a time that
@@ -62,7 +85,9 @@ def test_next_fire_posts_once_per_local_day_at_the_wall_time_over_a_year(tz):
             local = fire.astimezone(zone)
             days.append(local.date())
             wall = dt.datetime.combine(local.date(), dt.time(hour, minute), tzinfo=zone)
-            exists = wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall.replace(tzinfo=None)
+            exists = wall.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall.replace(
+                tzinfo=None
+            )
             if exists:
                 assert fire == wall.astimezone(UTC), (post_time, local)
             else:
@@ -89,15 +114,25 @@ def test_parse_post_time():
 
 def test_first_run_live_and_replay():
     now = at("2026-12-01 09:00", "Europe/Paris")
-    assert first_run(post_time="08:00", tz="Europe/Paris", mode="live", start_date=None, now=now) == at("2026-12-02 08:00", "Europe/Paris")
-    replay = first_run(post_time="08:00", tz="Europe/Paris", mode="replay", start_date=dt.date(2026, 12, 5), now=now)
+    assert first_run(
+        post_time="08:00", tz="Europe/Paris", mode="live", start_date=None, now=now
+    ) == at("2026-12-02 08:00", "Europe/Paris")
+    replay = first_run(
+        post_time="08:00",
+        tz="Europe/Paris",
+        mode="replay",
+        start_date=dt.date(2026, 12, 5),
+        now=now,
+    )
     assert replay == at("2026-12-05 08:00", "Europe/Paris")
 
 
 # ---------------------------------------------------------------- the tick
 
 
-@pytest.mark.parametrize("tz", ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "tz", ["Europe/Paris", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+)
 def test_dst_year_exactly_one_post_per_local_day_at_0800(store, tz, tmp_path):
     """A simulated year, ticking at each due time and just before it: one post per local day,
     each at 08:00 local, none late, none skipped; all received once at the platform's end."""
@@ -110,7 +145,10 @@ def test_dst_year_exactly_one_post_per_local_day_at_0800(store, tz, tmp_path):
             due = session.scalar(select(Subscription.next_run_at))
         if due >= end:
             break
-        assert tick(store, LIB, due - dt.timedelta(minutes=1), grace=GRACE, no_news_line=True).enqueued == 0
+        assert (
+            tick(store, LIB, due - dt.timedelta(minutes=1), grace=GRACE, no_news_line=True).enqueued
+            == 0
+        )
         result = tick(store, LIB, due, grace=GRACE, no_news_line=True)
         assert result.enqueued == 1
         now = due
@@ -161,7 +199,11 @@ def test_downtime_within_grace_posts_late_once(store):
     assert (result.enqueued, result.late, result.skipped) == (1, 1, 0)
     assert tick(store, LIB, back + dt.timedelta(minutes=1), grace=GRACE).due == 0
     [delivery] = rows(store)
-    assert delivery.late and delivery.status == "pending" and delivery.digest_date == dt.date(2023, 11, 17)
+    assert (
+        delivery.late
+        and delivery.status == "pending"
+        and delivery.digest_date == dt.date(2023, 11, 17)
+    )
 
 
 def test_downtime_beyond_grace_records_one_skip_never_a_post(store):
@@ -172,7 +214,11 @@ def test_downtime_beyond_grace_records_one_skip_never_a_post(store):
     assert (result.enqueued, result.skipped) == (0, 1)
     assert tick(store, LIB, back, grace=GRACE).due == 0
     [delivery] = rows(store)
-    assert delivery.status == "skipped" and not delivery.late and "missed by 7.0 h" in delivery.last_error
+    assert (
+        delivery.status == "skipped"
+        and not delivery.late
+        and "missed by 7.0 h" in delivery.last_error
+    )
 
 
 def test_multi_day_downtime_skips_old_days_and_posts_the_recent_one_late(store):
@@ -182,15 +228,24 @@ def test_multi_day_downtime_skips_old_days_and_posts_the_recent_one_late(store):
     result = tick(store, LIB, back, grace=GRACE)
     assert (result.skipped, result.enqueued, result.late) == (3, 1, 1)
     statuses = [(d.digest_date.day, d.status, d.late) for d in rows(store)]
-    assert statuses == [(17, "skipped", False), (18, "skipped", False), (19, "skipped", False), (20, "pending", True)]
+    assert statuses == [
+        (17, "skipped", False),
+        (18, "skipped", False),
+        (19, "skipped", False),
+        (20, "pending", True),
+    ]
     with store.session() as session:
-        assert session.scalar(select(Subscription.next_run_at)) == at("2023-11-21 08:00", "Europe/Paris")
+        assert session.scalar(select(Subscription.next_run_at)) == at(
+            "2023-11-21 08:00", "Europe/Paris"
+        )
 
 
 def test_replay_maps_story_day_n_to_start_plus_n_minus_1_and_finishes(store):
     start_date = dt.date(2026, 12, 1)
     now = at("2026-11-30 12:00", "America/New_York")
-    add_subscriptions(store, now=now, mode="replay", start_date=start_date, timezone="America/New_York", lang="en")
+    add_subscriptions(
+        store, now=now, mode="replay", start_date=start_date, timezone="America/New_York", lang="en"
+    )
     story = default_story()
     for offset in range(10):
         day = at(f"{start_date + dt.timedelta(days=offset)} 08:00", "America/New_York")
@@ -198,7 +253,10 @@ def test_replay_maps_story_day_n_to_start_plus_n_minus_1_and_finishes(store):
     mapping = [(d.digest_date, d.story_date) for d in rows(store)]
     expected = [
         (start_date + (day - story.first_day), day)
-        for day in (story.first_day + dt.timedelta(days=n) for n in range((story.last_day - story.first_day).days + 1))
+        for day in (
+            story.first_day + dt.timedelta(days=n)
+            for n in range((story.last_day - story.first_day).days + 1)
+        )
         if story.events_on(day)
     ]
     assert mapping == expected
@@ -210,7 +268,9 @@ def test_paused_subscriptions_are_not_due(store):
     start = at("2023-11-17 00:00", "Europe/Paris")
     add_subscriptions(store, 2, now=start)
     with store.session() as session, session.begin():
-        session.execute(update(Subscription).where(Subscription.channel_id == "c0").values(active=False))
+        session.execute(
+            update(Subscription).where(Subscription.channel_id == "c0").values(active=False)
+        )
     assert tick(store, LIB, at("2023-11-17 08:00", "Europe/Paris"), grace=GRACE).enqueued == 1
 
 
@@ -231,7 +291,12 @@ async def test_runner_registers_one_tick_job_with_apscheduler(tmp_path):
     scheduler = runner.start(30)
     try:
         job = scheduler.get_job(TICK_JOB_ID)
-        assert job is not None and job.coalesce and job.max_instances == 1 and job.misfire_grace_time == 30
+        assert (
+            job is not None
+            and job.coalesce
+            and job.max_instances == 1
+            and job.misfire_grace_time == 30
+        )
         assert len(scheduler.get_jobs()) == 1
     finally:
         scheduler.shutdown(wait=False)

@@ -42,8 +42,16 @@ def test_one_subscription_per_channel_and_language(store):
 def test_outbox_is_unique_per_subscription_day_and_language(store):
     [sid] = add_subscriptions(store, now=NOW)
     row = {
-        "subscription_id": sid, "platform": "discord", "digest_date": dt.date(2023, 11, 17), "lang": "fr",
-        "scheduled_for": NOW, "status": "pending", "late": False, "attempts": 0, "next_attempt_at": NOW, "created_at": NOW,
+        "subscription_id": sid,
+        "platform": "discord",
+        "digest_date": dt.date(2023, 11, 17),
+        "lang": "fr",
+        "scheduled_for": NOW,
+        "status": "pending",
+        "late": False,
+        "attempts": 0,
+        "next_attempt_at": NOW,
+        "created_at": NOW,
     }
     with store.session() as session, session.begin():
         session.execute(Delivery.__table__.insert(), [row, dict(row, lang="en")])
@@ -56,8 +64,20 @@ def test_outbox_is_unique_per_subscription_day_and_language(store):
 def test_deleting_a_subscription_deletes_its_deliveries(store):
     [sid] = add_subscriptions(store, now=NOW)
     with store.session() as session, session.begin():
-        session.add(Delivery(subscription_id=sid, platform="discord", digest_date=NOW.date(), lang="fr",
-                             scheduled_for=NOW, status="sent", late=False, attempts=1, next_attempt_at=NOW, created_at=NOW))
+        session.add(
+            Delivery(
+                subscription_id=sid,
+                platform="discord",
+                digest_date=NOW.date(),
+                lang="fr",
+                scheduled_for=NOW,
+                status="sent",
+                late=False,
+                attempts=1,
+                next_attempt_at=NOW,
+                created_at=NOW,
+            )
+        )
     with store.session() as session, session.begin():
         session.delete(session.get(Subscription, sid))
     with store.session() as session:

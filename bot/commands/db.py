@@ -12,7 +12,9 @@ from bot.store.migrate import current, upgrade
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("db", help="database maintenance (migrations)")
     commands = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    up = commands.add_parser("upgrade", help="apply pending migrations (DATABASE_URL or the SQLite default)")
+    up = commands.add_parser(
+        "upgrade", help="apply pending migrations (DATABASE_URL or the SQLite default)"
+    )
     up.add_argument("--database-url", help="database to upgrade (default: from settings)")
     up.set_defaults(handler=_upgrade)
     show = commands.add_parser("current", help="print the database's migration revision")
@@ -32,7 +34,10 @@ def _upgrade(args: argparse.Namespace) -> int:
         after = current(engine)
     finally:
         engine.dispose()
-    print(f"database at revision {after}" + (" (already up to date)" if before == after else f" (was {before})"))
+    print(
+        f"database at revision {after}"
+        + (" (already up to date)" if before == after else f" (was {before})")
+    )
     return 0
 
 

@@ -27,12 +27,23 @@ _log = logging.getLogger("depeche.run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("run", help="run the bot (console when no platform token is set)")
-    parser.add_argument("--once", action="store_true", help="run one tick (plan + deliver) and exit")
-    parser.add_argument("--slack-mode", choices=("socket", "http"), help="Slack transport (default from settings: socket)")
-    parser.add_argument("--port", type=int, help="HTTP port for Slack's http mode (default from settings: 3000)")
+    parser = subparsers.add_parser(
+        "run", help="run the bot (console when no platform token is set)"
+    )
     parser.add_argument(
-        "--no-console-subscription", action="store_true",
+        "--once", action="store_true", help="run one tick (plan + deliver) and exit"
+    )
+    parser.add_argument(
+        "--slack-mode",
+        choices=("socket", "http"),
+        help="Slack transport (default from settings: socket)",
+    )
+    parser.add_argument(
+        "--port", type=int, help="HTTP port for Slack's http mode (default from settings: 3000)"
+    )
+    parser.add_argument(
+        "--no-console-subscription",
+        action="store_true",
         help="do not create the demo console subscription when there is no subscription",
     )
     parser.set_defaults(handler=_handler)
@@ -68,8 +79,14 @@ async def ensure_console_subscription(context: PlatformContext) -> str | None:
     now_local = context.runner.clock().astimezone(ZoneInfo(tz))
     info, _ = await context.admin.subscribe(
         SubscriptionSpec(
-            platform="console", workspace_id="", channel_id="console", lang="both",
-            post_time=now_local.strftime("%H:%M"), timezone=tz, mode="replay", start_date=now_local.date(),
+            platform="console",
+            workspace_id="",
+            channel_id="console",
+            lang="both",
+            post_time=now_local.strftime("%H:%M"),
+            timezone=tz,
+            mode="replay",
+            start_date=now_local.date(),
         ),
         Actor(user_id="depeche run", via="cli", where="console", lang="en"),
     )
@@ -88,13 +105,19 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
                 "console. Digests are printed here when they are due. Database: "
                 f"{context.store.engine.url.render_as_string(hide_password=True)}"
             )
-            created = None if args.no_console_subscription else await ensure_console_subscription(context)
+            created = (
+                None if args.no_console_subscription else await ensure_console_subscription(context)
+            )
             if created:
-                print(f"Created a console subscription (replay of the story, day 1 now, then daily):\n  {created}")
+                print(
+                    f"Created a console subscription (replay of the story, day 1 now, then daily):\n  {created}"
+                )
             else:
                 for info in await context.admin.list(platform="console"):
                     print(f"  {describe(info)}")
-            print("To see the whole story in seconds: depeche simulate --from 2023-11-17 --days 4\n")
+            print(
+                "To see the whole story in seconds: depeche simulate --from 2023-11-17 --days 4\n"
+            )
         if args.once:
             planned, worked = await context.runner.step()
             _log.info("one tick: %s; %s", planned, worked)
@@ -114,7 +137,9 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         try:
             module = load_platform(name)
         except (ImportError, AttributeError) as error:
-            _log.error("%s is configured but %s cannot start: %s", name, PLATFORM_MODULES[name], error)
+            _log.error(
+                "%s is configured but %s cannot start: %s", name, PLATFORM_MODULES[name], error
+            )
             continue
         task = asyncio.create_task(module.start(context), name=f"platform-{name}")
         task.add_done_callback(_report)
@@ -123,7 +148,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
     scheduler = context.runner.start(context.settings.schedule.tick_seconds)
     _log.info(
         "scheduler started: tick every %ss, grace %sh (%s)",
-        context.settings.schedule.tick_seconds, context.settings.schedule.grace_hours,
+        context.settings.schedule.tick_seconds,
+        context.settings.schedule.grace_hours,
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     try:

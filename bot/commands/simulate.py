@@ -21,22 +21,34 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
 from bot.admin import Actor, SubscriptionSpec, check_time, check_timezone
-from bot.console import ConsolePublisher
 from bot.commands.common import parse_date
+from bot.console import ConsolePublisher
 from bot.platforms import build_context
 from bot.settings import load_settings
 from bot.store import Store
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("simulate", help="replay the daily posts of past days in seconds (console)")
-    parser.add_argument("--from", dest="start", type=parse_date, default=dt.date(2023, 11, 17), help="first day (default 2023-11-17)")
+    parser = subparsers.add_parser(
+        "simulate", help="replay the daily posts of past days in seconds (console)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=parse_date,
+        default=dt.date(2023, 11, 17),
+        help="first day (default 2023-11-17)",
+    )
     parser.add_argument("--days", type=int, default=5, help="number of days (default 5)")
     parser.add_argument("--lang", choices=("fr", "en", "both"), default="both")
     parser.add_argument("--time", default="08:00", help="local post time (default 08:00)")
-    parser.add_argument("--tz", default="Europe/Paris", help="IANA time zone (default Europe/Paris)")
+    parser.add_argument(
+        "--tz", default="Europe/Paris", help="IANA time zone (default Europe/Paris)"
+    )
     parser.add_argument("--story", metavar="SLUG", help="story (default: the shipped story)")
-    parser.add_argument("--step", type=int, default=15, help="virtual minutes per tick (default 15)")
+    parser.add_argument(
+        "--step", type=int, default=15, help="virtual minutes per tick (default 15)"
+    )
     parser.set_defaults(handler=_handler)
 
 
@@ -49,12 +61,29 @@ def _handler(args: argparse.Namespace) -> int:
         raise BadArgument("--step must be between 1 and 1440 minutes")
     tz = check_timezone(args.tz)
     post_time = check_time(args.time)
-    return asyncio.run(simulate(args.start, args.days, lang=args.lang, post_time=post_time, tz=tz, story=args.story, step=args.step))
+    return asyncio.run(
+        simulate(
+            args.start,
+            args.days,
+            lang=args.lang,
+            post_time=post_time,
+            tz=tz,
+            story=args.story,
+            step=args.step,
+        )
+    )
 
 
 async def simulate(
-    start: dt.date, days: int, *, lang: str, post_time: str, tz: str, story: str | None = None,
-    step: int = 15, console: Console | None = None,
+    start: dt.date,
+    days: int,
+    *,
+    lang: str,
+    post_time: str,
+    tz: str,
+    story: str | None = None,
+    step: int = 15,
+    console: Console | None = None,
 ) -> int:
     console = console or Console(highlight=False)
     settings = load_settings()
@@ -66,16 +95,29 @@ async def simulate(
             context = build_context(settings, store=store, clock=lambda: clock_now[0])
             context.publishers.register(ConsolePublisher(store, console=console))
             await context.admin.subscribe(
-                SubscriptionSpec(platform="console", workspace_id="", channel_id="simulation", lang=lang,
-                                 post_time=post_time, timezone=tz, mode="live", story_slug=story),
+                SubscriptionSpec(
+                    platform="console",
+                    workspace_id="",
+                    channel_id="simulation",
+                    lang=lang,
+                    post_time=post_time,
+                    timezone=tz,
+                    mode="live",
+                    story_slug=story,
+                ),
                 Actor(via="cli", where="simulate", lang="en"),
             )
-            end = dt.datetime.combine(start + dt.timedelta(days=days), dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)
+            end = dt.datetime.combine(
+                start + dt.timedelta(days=days), dt.time(0, 0), tzinfo=zone
+            ).astimezone(dt.UTC)
             ticks = int((end - clock_now[0]) / dt.timedelta(minutes=step))
             posted = 0
             with Progress(
-                TextColumn("[cyan]{task.description}"), BarColumn(), TextColumn("{task.fields[posted]} posts"),
-                console=console, transient=True,
+                TextColumn("[cyan]{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[posted]} posts"),
+                console=console,
+                transient=True,
             ) as progress:
                 task = progress.add_task("virtual time", total=ticks, posted=0)
                 for _ in range(ticks):
@@ -83,7 +125,12 @@ async def simulate(
                     _planned, worked = await context.runner.step(clock_now[0])
                     posted += worked.sent + worked.recovered
                     local = clock_now[0].astimezone(zone)
-                    progress.update(task, advance=1, posted=posted, description=local.strftime("%Y-%m-%d %H:%M %Z"))
+                    progress.update(
+                        task,
+                        advance=1,
+                        posted=posted,
+                        description=local.strftime("%Y-%m-%d %H:%M %Z"),
+                    )
             console.print(
                 f"[bold]Simulated {days} day(s) from {start.isoformat()} at {post_time} {tz}: {posted} post(s).[/bold]"
                 + ("" if posted else " (no story events on those days)")

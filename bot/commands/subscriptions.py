@@ -20,7 +20,9 @@ from digests.story import StoryLibrary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("subscriptions", help="list, add, remove, pause, resume subscriptions")
+    parser = subparsers.add_parser(
+        "subscriptions", help="list, add, remove, pause, resume subscriptions"
+    )
     actions = parser.add_subparsers(dest="subscriptions_command", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="list subscriptions")
@@ -36,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     add.add_argument("--time", default="08:00", help="local post time, HH:MM (default 08:00)")
     add.add_argument("--tz", default="Europe/Paris", help="IANA time zone (default Europe/Paris)")
     add.add_argument("--mode", choices=("live", "replay"), default="live")
-    add.add_argument("--start", type=parse_date, help="replay: the date story day 1 is posted (default today)")
+    add.add_argument(
+        "--start", type=parse_date, help="replay: the date story day 1 is posted (default today)"
+    )
     add.add_argument("--story", metavar="SLUG", help="story to follow (default: the shipped story)")
     add.set_defaults(handler=lambda args: _run(_add, args))
 
@@ -51,7 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         sub.add_argument("--platform", choices=("discord", "slack", "console"))
         sub.add_argument("--workspace", default="")
         sub.add_argument("--channel")
-        sub.add_argument("--lang", choices=("fr", "en", "both"), help="only this language's subscription")
+        sub.add_argument(
+            "--lang", choices=("fr", "en", "both"), help="only this language's subscription"
+        )
         if name == "pause":
             sub.add_argument("--reason", help="shown by status")
         sub.set_defaults(handler=lambda args, handler=handler: _run(handler, args))
@@ -79,7 +85,9 @@ def _ref(args: argparse.Namespace, *, required: bool = True) -> Ref | None:
     if required:
         from bot.commands.common import BadArgument
 
-        raise BadArgument("say which subscription: --id N, or --platform P [--workspace W] --channel C [--lang L]")
+        raise BadArgument(
+            "say which subscription: --id N, or --platform P [--workspace W] --channel C [--lang L]"
+        )
     return None
 
 
@@ -91,8 +99,15 @@ async def _list(admin: AdminService, args: argparse.Namespace) -> int:
 async def _add(admin: AdminService, args: argparse.Namespace) -> int:
     info, created = await admin.subscribe(
         SubscriptionSpec(
-            platform=args.platform, workspace_id=args.workspace, channel_id=args.channel, lang=args.lang,
-            post_time=args.time, timezone=args.tz, mode=args.mode, start_date=args.start, story_slug=args.story,
+            platform=args.platform,
+            workspace_id=args.workspace,
+            channel_id=args.channel,
+            lang=args.lang,
+            post_time=args.time,
+            timezone=args.tz,
+            mode=args.mode,
+            start_date=args.start,
+            story_slug=args.story,
         ),
         CLI,
     )
