@@ -179,3 +179,63 @@ def test_example_subscriptions_file_is_valid(store):
     service = AdminService(store, LIB, clock=lambda: NOW)
     applied = asyncio.run(service.apply_file("config/subscriptions.example.toml"))
     assert applied and all(a.managed_by == "file" for a in applied)
+
+
+# ---------------------------------------------------------------- the operators' CLI
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    """A fresh machine: no config directory, no .env, no token, SQLite in tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "DEPECHE_CONFIG", "DEPECHE_SUBSCRIPTIONS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    return tmp_path
+
+
+def test_run_once_on_a_fresh_machine_prints_day_one_on_the_console(cli_env, capsys):
+    from bot.cli import main
+
+    assert main(["run", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "No Discord or Slack token is configured" in out and "running on the" in out
+    assert "Created a console subscription" in out
+    assert "Jour 1" in out and "Day 1" in out  # both languages, story day 1, right away
+    assert main(["run", "--once"]) == 0  # again: nothing twice
+    out = capsys.readouterr().out
+    assert "Day 1" not in out and "console:console [both]" in out
+
+
+def test_subscriptions_cli(cli_env, capsys):
+    from bot.cli import main
+
+    add = ["subscriptions", "add", "--platform", "discord", "--workspace", "G", "--channel", "C1", "--lang", "fr"]
+    assert main([*add, "--time", "08:00", "--tz", "Europe/Paris"]) == 0
+    assert "created: #1 discord:G/C1 [fr] 08:00 Europe/Paris" in capsys.readouterr().out
+    assert main([*add, "--time", "09:15", "--tz", "Europe/Paris"]) == 0
+    assert "updated: #1 discord:G/C1 [fr] 09:15" in capsys.readouterr().out
+    assert main([*add, "--tz", "Europe/Pari"]) == 2
+    assert "Did you mean: Europe/Paris" in capsys.readouterr().err
+    assert main([*add, "--mode", "replay", "--start", "2001-01-01"]) == 2
+    assert main(["subscriptions", "pause", "--id", "1", "--reason", "holidays"]) == 0
+    assert "paused (holidays)" in capsys.readouterr().out
+    assert main(["subscriptions", "status"]) == 0
+    assert "Posted: 0, pending: 0, failed: 0, skipped: 0." in capsys.readouterr().out
+    assert main(["subscriptions", "resume", "--platform", "discord", "--workspace", "G", "--channel", "C1"]) == 0
+    assert main(["subscriptions", "remove", "--id", "1"]) == 0
+    assert main(["subscriptions", "remove", "--id", "1"]) == 2
+    assert main(["subscriptions", "remove"]) == 2
+    capsys.readouterr()
+    assert main(["subscriptions", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "No subscriptions."
+
+
+def test_simulate_prints_each_day_of_the_story(cli_env, capsys):
+    from bot.cli import main
+
+    assert main(["simulate", "--from", "2023-11-17", "--days", "5", "--lang", "en", "--step", "60"]) == 0
+    out = capsys.readouterr().out
+    for n in range(1, 5):
+        assert f"Day {n} —" in out
+    assert "Simulated 5 day(s) from 2023-11-17 at 08:00 Europe/Paris: 4 post(s)." in out
