@@ -15,6 +15,7 @@ Catch-up after downtime: a slot missed by less than the grace period is enqueued
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -333,8 +334,9 @@ class Runner:
 
     async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
         now = now or self.clock()
-        planned = tick(
-            self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line
+        # In a thread: a big catch-up tick must not stall the platforms' gateways (heartbeats).
+        planned = await asyncio.to_thread(
+            tick, self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line
         )
         worked = await self.worker.run_until_idle(now)
         return planned, worked
