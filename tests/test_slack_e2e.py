@@ -93,6 +93,18 @@ def counts(url: str) -> tuple[int, int]:
         store.dispose()
 
 
+def statuses(url: str) -> list[tuple[int, str, int, str | None]]:
+    store = Store.open(url, upgrade=False)
+    try:
+        with store.session() as session:
+            rows = session.execute(
+                select(Delivery.id, Delivery.status, Delivery.attempts, Delivery.last_error)
+            )
+            return [tuple(row) for row in rows]  # type: ignore[misc]
+    finally:
+        store.dispose()
+
+
 class Bot:
     """``python -m bot run`` in a subprocess, with the fake's URL and tokens in its environment."""
 
@@ -309,9 +321,13 @@ async def test_sigkill_mid_fan_out_then_restart_posts_once_per_channel(tmp_path:
 
         async with running(
             Bot(fake, tmp_path, db_url, "--slack-mode", "http", "--port", str(free_port()))
-        ):
-            while counts(db_url) != (len(channels), len(channels)):  # every delivery recorded sent
-                await fake.next_message(timeout=30)
+        ) as second:
+            deadline = time.monotonic() + 40
+            # Every delivery recorded sent (posted now, or found already posted and recorded).
+            while counts(db_url) != (len(channels), len(channels)):
+                assert time.monotonic() < deadline, (statuses(db_url), second.output()[-3000:])
+                with contextlib.suppress(TimeoutError):
+                    await fake.next_message(timeout=0.5)  # wakes up early on each new post
         per_channel = {channel: len(fake.messages(channel)) for channel in channels}
         assert per_channel == dict.fromkeys(channels, 1)
         recon = fake.calls_to("conversations.history")
