@@ -253,6 +253,9 @@ class DeliveryWorker:
             return await self._permanent(
                 item, None, PermanentPublishError(str(error), code="story")
             )
+        except Exception as error:  # a bug while composing: keep the reason, retry later
+            _log.exception("composing delivery %d failed", item.id)
+            return self._transient(item, f"{type(error).__name__}: {error}", None)
         if document is None:
             self._finish(item, SKIPPED, error="no events on this story day")
             return "skipped"
@@ -352,7 +355,22 @@ class DeliveryWorker:
             )
         _log.warning("subscription %d paused: %s", item.subscription_id, error.reason)
         publisher = self.publishers.get(item.platform)
-        if delivery is not None and publisher is not None:
+        if delivery is None:  # nothing was composed: the notice carries the reason alone
+            delivery = Delivery(
+                id=item.id,
+                subscription_id=item.subscription_id,
+                platform=item.platform,
+                workspace_id=item.workspace_id,
+                channel_id=item.channel_id,
+                lang=item.lang,  # type: ignore[arg-type]
+                story_slug=item.story_slug,
+                digest_date=item.digest_date,
+                document=Document(kind="notice", lang=item.lang, title=error.reason),  # type: ignore[arg-type]
+                late=item.late,
+                attempt=item.attempts,
+                story_date=item.story_date,
+            )
+        if publisher is not None:
             try:
                 await publisher.notify_admins(delivery, error.reason)
             except Exception:

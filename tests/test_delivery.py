@@ -113,6 +113,20 @@ async def test_permanent_error_pauses_the_subscription_and_notifies_admins(store
     assert "paused (Missing Access (50001))" in text and "failed — Missing Access" in text
 
 
+async def test_an_unknown_story_pauses_the_subscription_visibly(store, tmp_path):
+    add_subscriptions(store, now=START, story_slug="removed-story")
+    assert tick(store, LIB, DUE).enqueued == 1
+    ledger = LedgerPublisher(tmp_path / "ledger.sqlite3")
+    registry = PublisherRegistry()
+    registry.register(ledger)
+    result = await DeliveryWorker(store, LIB, registry, clock=lambda: DUE).run_until_idle(DUE)
+    assert result.paused == 1 and ledger.count("posts") == 0
+    [(sid, reason)] = ledger.db.execute("SELECT * FROM notices").fetchall()
+    assert "unknown story 'removed-story'" in reason
+    with store.session() as session:
+        assert session.get(Subscription, sid).paused_reason == reason
+
+
 async def test_a_delivery_left_sending_is_reconciled_not_reposted(store, tmp_path):
     ledger, worker, clock = setup(store, tmp_path, 2)
     claimed = worker.claim(DUE)
