@@ -1,0 +1,100 @@
+"""Dépêche on Discord: slash commands, embeds, a REST publisher with exactly-once posts.
+
+`depeche run` calls `start` when ``DISCORD_TOKEN`` is set (see `bot.platforms`)::
+
+    await start(context)  # registers the publisher, then runs the gateway client until cancelled
+
+`setup` builds everything without connecting (tests and `depeche discord sync` use it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.discord.client import DepecheClient, ShardedDepecheClient
+    from bot.discord.publisher import Contact, DiscordPublisher
+    from bot.platforms import PlatformContext
+    from bot.store import Store
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class DiscordBot:
+    client: DepecheClient | ShardedDepecheClient
+    publisher: DiscordPublisher
+
+    async def validate_channel(self, guild_id: str, channel_id: str) -> bool:
+        """For the admin service: may the bot post in this channel of this server?"""
+        try:
+            guild = self.client.get_guild(int(guild_id))
+            channel_number = int(channel_id)
+        except ValueError:
+            return False
+        if guild is not None:
+            channel = guild.get_channel(channel_number)
+            if channel is None:
+                return False
+            permissions = channel.permissions_for(guild.me)
+            return bool(permissions.view_channel and permissions.send_messages and permissions.embed_links)
+        return await self.publisher.channel_visible(channel_id)
+
+
+def contacts_from(store: Store) -> Any:
+    """``subscription id -> Contact`` (where it was configured, the admin's language)."""
+    from bot.discord.publisher import Contact
+    from bot.store import Subscription
+
+    def lookup(subscription_id: int) -> Contact | None:
+        with store.session() as session:
+            row = session.get(Subscription, subscription_id)
+            if row is None:
+                return None
+            return Contact(configured_from=row.configured_from, admin_lang=row.admin_lang or "en")
+
+    return lookup
+
+
+def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
+    """Build the Discord client and publisher and plug them into the engine."""
+    from bot.discord.client import Services, configure_endpoints, make_client
+    from bot.discord.publisher import DiscordPublisher
+    from bot.ratelimit import discord_limiter
+
+    settings = context.settings.discord
+    token = settings.token.get_secret_value() if settings.token else ""
+    configure_endpoints(settings)
+    publisher = DiscordPublisher(
+        token=token, api_url=settings.api_url, limiter=discord_limiter(context.settings),
+        contacts=contacts_from(context.store),
+    )
+    services = Services(
+        library=context.library, admin=context.admin, publisher=publisher, clock=context.runner.clock
+    )
+    client = make_client(settings, services, **client_options)
+    bot = DiscordBot(client=client, publisher=publisher)
+    context.publishers.register(publisher)
+    context.admin.register_channel_validator("discord", bot.validate_channel)
+    return bot
+
+
+async def start(context: PlatformContext) -> None:
+    """Run the Discord client until cancelled (`depeche run` cancels it at shutdown)."""
+    bot = setup(context)
+    settings = context.settings.discord
+    token = settings.token.get_secret_value() if settings.token else ""
+    _log.info(
+        "Discord: connecting (REST %s, shards %s)", settings.api_url,
+        settings.shard_ids or settings.shard_count or "1",
+    )
+    try:
+        async with bot.client:
+            await bot.client.start(token, reconnect=True)
+    finally:
+        await bot.publisher.close()
+
+
+__all__ = ["DiscordBot", "setup", "start"]

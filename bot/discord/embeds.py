@@ -26,6 +26,7 @@ Embeds never ping anyone, and everything we send also carries ``allowed_mentions
 from __future__ import annotations
 
 import re
+
 import discord
 
 from digests.documents import Document, Item, Section, Span
@@ -246,9 +247,11 @@ def render_document(document: Document, *, color: int = COLOR) -> Messages:
     return messages
 
 
-def notice(title: str, text: str = "", *, color: int = COLOR) -> list[discord.Embed]:
-    """A one-embed message for short replies (confirmations, refusals, lists), within limits."""
-    body = safe(text)
+def notice(title: str, text: str = "", *, color: int = COLOR, trusted: bool = False) -> list[discord.Embed]:
+    """A one-embed message for short replies (confirmations, refusals, lists), within limits.
+    ``trusted`` text (written by us, e.g. with a ``<#channel>`` link) keeps its markup; mass
+    mentions are defused in any case."""
+    body = _MASS.sub("@\u200b", text) if trusted else safe(text)
     return [
         discord.Embed(
             color=color,

@@ -1,0 +1,392 @@
+"""The Discord publisher: posts a delivery's document with Discord's REST API.
+
+- **Exactly once.** Every message of a delivery carries a deterministic nonce
+  (``delivery.idempotency_key`` + part index, at most 25 characters) with ``enforce_nonce``:
+  when a retry after a crash posts the same part again within Discord's nonce window, Discord
+  returns the message already created instead of a duplicate. Past that window,
+  `find_published` looks at the channel's recent history for our messages with that nonce or
+  the same embeds, and `publish` only posts the parts that are missing.
+- **Under the limits.** A proactive `RateLimiter` (global bucket + one per channel, see
+  `bot.ratelimit`) spaces requests before they go; the ``X-RateLimit-*`` headers of each answer
+  tighten a channel's bucket when Discord says it is exhausted. A 429 anyway becomes
+  `TransientPublishError` with Discord's ``retry_after`` (the delivery worker retries later).
+- **Errors.** 403 (50001 Missing Access, 50013 Missing Permissions) and 404 (10003 Unknown
+  Channel) are `PermanentPublishError`: the worker pauses the subscription and calls
+  `notify_admins`, which posts in the channel where the subscription was configured, or the
+  server's system channel. 5xx, timeouts and network errors are transient.
+- ``allowed_mentions`` is none on everything sent.
+
+The publisher talks to the REST API with its own aiohttp session (no gateway needed): it works
+as soon as `depeche run` starts, and in several processes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.discord.embeds import Messages, notice, render_document
+from bot.publishing import (
+    Delivery,
+    PermanentPublishError,
+    PublishResult,
+    TransientPublishError,
+)
+from bot.ratelimit import RateLimiter, discord_limiter
+from digests.i18n import Messages as Catalog
+
+_log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://discord.com/api/v10"
+NONCE_MAX = 25
+NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
+USER_AGENT = "DiscordBot (https://github.com/depeche/depeche, 0.1) Depeche"
+
+# Discord JSON error codes we act on.
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+UNKNOWN_CHANNEL = 10003
+
+
+def part_nonce(key: str, index: int) -> str:
+    """The nonce of part ``index`` of a delivery: ``dpc42.0``; hashed if it would exceed 25."""
+    nonce = f"{key}.{index}"
+    if len(nonce) <= NONCE_MAX:
+        return nonce
+    return "h" + hashlib.sha256(nonce.encode()).hexdigest()[: NONCE_MAX - 1]
+
+
+def fingerprint(embeds: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """What identifies one of our messages in a channel's history (titles and descriptions)."""
+    return tuple(((e.get("title") or "").strip(), (e.get("description") or "").strip()) for e in embeds)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where and in which language to tell a subscription's admins about a problem."""
+
+    configured_from: str | None
+    admin_lang: str = "en"
+
+
+ContactLookup = Callable[[int], Contact | None]
+
+
+def _catalog(lang: str) -> Catalog:
+    return Catalog(lang if lang in ("fr", "en") else "en", domain="discord", package="bot")  # type: ignore[arg-type]
+
+
+class DiscordAPIError(Exception):
+    """A non-2xx answer from Discord: ``status``, Discord's JSON ``code`` and ``message``."""
+
+    def __init__(self, status: int, code: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"Discord {status} {message} ({code})")
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+
+
+class DiscordREST:
+    """A small REST client: token auth, base URL from settings, JSON in and out."""
+
+    def __init__(
+        self, *, token: str, api_url: str = DEFAULT_API_URL, session: aiohttp.ClientSession | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._token = token
+        self._session = session
+        self._own_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def __repr__(self) -> str:  # never the token
+        return f"<DiscordREST {self.api_url}>"
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._own_session = True
+        return self._session
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, str]]:
+        """The decoded JSON body and headers; `DiscordAPIError` for a non-2xx answer."""
+        session = await self._get_session()
+        headers = {"Authorization": f"Bot {self._token}", "User-Agent": USER_AGENT}
+        async with session.request(
+            method, self.api_url + path, json=json, params=params, headers=headers
+        ) as response:
+            raw = await response.read()
+            body: Any = None
+            if raw and response.content_type == "application/json":
+                try:
+                    body = await response.json(content_type=None)
+                except ValueError:
+                    body = None
+            answer_headers = {key: value for key, value in response.headers.items()}
+            if response.status < 300:
+                return body, answer_headers
+            retry_after = None
+            if response.status == 429:
+                if isinstance(body, dict) and "retry_after" in body:
+                    retry_after = float(body["retry_after"])
+                else:  # Cloudflare: an HTML page and a Retry-After header, for the whole IP
+                    retry_after = float(response.headers.get("Retry-After") or 60)
+                    body = {"message": "global rate limit (Cloudflare)", "global": True}
+            code = int(body.get("code", 0)) if isinstance(body, dict) else 0
+            message = str(body.get("message", "")) if isinstance(body, dict) else response.reason or ""
+            if response.status == 429 and isinstance(body, dict) and body.get("global"):
+                message = "global rate limit"
+            raise DiscordAPIError(response.status, code, message, retry_after)
+
+
+class DiscordPublisher:
+    """`bot.publishing.Publisher` for Discord (``platform = "discord"``)."""
+
+    platform = "discord"
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        limiter: RateLimiter | None = None,
+        contacts: ContactLookup | None = None,
+        session: aiohttp.ClientSession | None = None,
+        history_limit: int = 50,
+    ) -> None:
+        self.rest = DiscordREST(token=token, api_url=api_url, session=session)
+        self.limiter = limiter or discord_limiter()
+        self.contacts = contacts
+        self.history_limit = history_limit
+        self._me: str | None = None
+        self._found: dict[int, dict[int, str]] = {}  # delivery id -> part index -> message id
+        self._failures: dict[int, tuple[int, int]] = {}  # delivery id -> (status, code)
+
+    def __repr__(self) -> str:
+        return f"<DiscordPublisher {self.rest.api_url}>"
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    # ------------------------------------------------------------------ low level
+
+    async def _call(self, method: str, path: str, *, channel_id: str | None = None, **kwargs: Any) -> Any:
+        """One request through the limiter (message creation also takes the channel's bucket)."""
+        key = f"channel:{channel_id}" if channel_id is not None else None
+        await self.limiter.acquire(key)
+        try:
+            body, headers = await self.rest.request(method, path, **kwargs)
+        except DiscordAPIError as error:
+            if error.status == 429:
+                is_global = "global" in error.message
+                self.limiter.penalize(key, error.retry_after or 1.0, is_global=is_global)
+            raise
+        if key is not None and headers.get("X-RateLimit-Remaining") == "0":
+            try:
+                reset_after = float(headers.get("X-RateLimit-Reset-After") or 0)
+            except ValueError:
+                reset_after = 0.0
+            if reset_after > 0:
+                self.limiter.penalize(key, reset_after)
+        return body
+
+    async def create_message(self, channel_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST one message, ``allowed_mentions`` none; Discord errors mapped to publish errors."""
+        payload = {**payload, "allowed_mentions": NO_MENTIONS}
+        try:
+            body = await self._call(
+                "POST", f"/channels/{channel_id}/messages", channel_id=channel_id, json=payload
+            )
+        except DiscordAPIError as error:
+            raise self._publish_error(error, channel_id) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TransientPublishError(f"network error talking to Discord: {type(error).__name__}") from None
+        if not isinstance(body, dict) or "id" not in body:
+            raise TransientPublishError("Discord answered without a message")
+        return body
+
+    @staticmethod
+    def _publish_error(error: DiscordAPIError, channel_id: str) -> Exception:
+        if error.status == 429:
+            return TransientPublishError(f"Discord rate limit ({error.message})", retry_after=error.retry_after)
+        if error.status == 403:
+            what = "Missing Permissions" if error.code == MISSING_PERMISSIONS else "Missing Access"
+            return PermanentPublishError(
+                f"Discord 403 {what} ({error.code}): the bot cannot post in channel {channel_id}",
+                code=str(error.code or 403),
+            )
+        if error.status == 404:
+            return PermanentPublishError(
+                f"Discord 404 Unknown Channel ({error.code}): channel {channel_id} does not exist any more",
+                code=str(error.code or 404),
+            )
+        if error.status == 401:
+            _log.error("Discord refused the bot token (401): check DISCORD_TOKEN")
+        return TransientPublishError(f"Discord {error.status} {error.message} ({error.code})")
+
+    async def bot_user_id(self) -> str | None:
+        if self._me is None:
+            try:
+                body = await self._call("GET", "/users/@me")
+                self._me = str(body["id"])
+            except (DiscordAPIError, aiohttp.ClientError, TimeoutError, KeyError, TypeError):
+                return None
+        return self._me
+
+    # ------------------------------------------------------------------ the Publisher protocol
+
+    @staticmethod
+    def parts(delivery: Delivery) -> list[list[dict[str, Any]]]:
+        return [[embed.to_dict() for embed in message] for message in render_document(delivery.document)]
+
+    async def _existing(self, delivery: Delivery, parts: list[list[dict[str, Any]]]) -> dict[int, str]:
+        """Part index -> id of our messages already in the channel (by nonce or by content)."""
+        me = await self.bot_user_id()
+        try:
+            history = await self._call(
+                "GET", f"/channels/{delivery.channel_id}/messages", params={"limit": self.history_limit}
+            )
+        except (DiscordAPIError, aiohttp.ClientError, TimeoutError):
+            return {}
+        nonces = {part_nonce(delivery.idempotency_key, i): i for i in range(len(parts))}
+        prints = {fingerprint(part): i for i, part in enumerate(parts)}
+        found: dict[int, str] = {}
+        for message in history or []:
+            if me is not None and str((message.get("author") or {}).get("id")) != me:
+                continue
+            index = nonces.get(str(message.get("nonce") or ""))
+            if index is None:
+                index = prints.get(fingerprint(message.get("embeds") or []))
+            if index is not None and index not in found:
+                found[index] = str(message["id"])
+        return found
+
+    async def find_published(self, delivery: Delivery) -> PublishResult | None:
+        parts = self.parts(delivery)
+        found = await self._existing(delivery, parts)
+        if found and len(found) == len(parts):
+            self._found.pop(delivery.id, None)
+            return PublishResult(tuple(found[i] for i in range(len(parts))), recovered=True)
+        if found:
+            self._found[delivery.id] = found  # publish() posts only the missing parts
+        return None
+
+    async def publish(self, delivery: Delivery) -> PublishResult:
+        parts = self.parts(delivery)
+        found = self._found.pop(delivery.id, {})
+        ids: list[str] = []
+        for index, embeds in enumerate(parts):
+            if index in found:
+                ids.append(found[index])
+                continue
+            payload = {
+                "embeds": embeds,
+                "nonce": part_nonce(delivery.idempotency_key, index),
+                "enforce_nonce": True,
+            }
+            try:
+                message = await self.create_message(delivery.channel_id, payload)
+            except PermanentPublishError as error:
+                self._failures[delivery.id] = (0, int(error.code) if error.code.isdigit() else 0)
+                raise
+            ids.append(str(message["id"]))
+        return PublishResult(tuple(ids), recovered=bool(found))
+
+    async def notify_admins(self, delivery: Delivery, reason: str) -> None:
+        contact = self.contacts(delivery.subscription_id) if self.contacts else None
+        lang = (contact.admin_lang if contact else None) or delivery.lang
+        _ = _catalog(lang)
+        _status, code = self._failures.pop(delivery.id, (0, 0))
+        channel = f"<#{delivery.channel_id}>"
+        if code == MISSING_ACCESS:
+            why = _("I cannot see the channel %(channel)s any more (Missing Access).", channel=channel)
+        elif code == MISSING_PERMISSIONS:
+            why = _(
+                "I am not allowed to post in %(channel)s (Missing Permissions): I need View Channel, "
+                "Send Messages and Embed Links there.", channel=channel,
+            )
+        elif code == UNKNOWN_CHANNEL:
+            why = _("The channel %(channel)s does not exist any more.", channel=channel)
+        else:
+            why = reason
+        text = "\n".join(
+            [
+                why,
+                _("The daily digest for this channel is paused."),
+                _("Fix the problem, then run /digest-admin resume."),
+            ]
+        )
+        embeds = [embed.to_dict() for embed in notice(_("Daily digest paused"), text, trusted=True)]
+        candidates: list[str] = []
+        where = contact.configured_from if contact else None
+        if where and where.isdigit():
+            candidates.append(where)
+        system = await self._system_channel(delivery.workspace_id)
+        if system:
+            candidates.append(system)
+        for channel_id in dict.fromkeys(c for c in candidates if c != delivery.channel_id):
+            payload = {"embeds": embeds, "nonce": part_nonce(delivery.idempotency_key, 99), "enforce_nonce": True}
+            try:
+                await self.create_message(channel_id, payload)
+                _log.info("admins of subscription %d told in channel %s", delivery.subscription_id, channel_id)
+                return
+            except (PermanentPublishError, TransientPublishError) as error:
+                _log.info("could not tell admins in channel %s: %s", channel_id, error)
+        _log.warning(
+            "subscription %d paused (%s) and no channel to tell its admins", delivery.subscription_id, reason
+        )
+
+    async def _system_channel(self, guild_id: str) -> str | None:
+        if not guild_id:
+            return None
+        try:
+            guild = await self._call("GET", f"/guilds/{guild_id}")
+        except (DiscordAPIError, aiohttp.ClientError, TimeoutError):
+            return None
+        value = (guild or {}).get("system_channel_id")
+        return str(value) if value else None
+
+    async def channel_visible(self, channel_id: str) -> bool:
+        """Can the bot see this channel (REST)? Used when the gateway cache cannot say."""
+        try:
+            await self._call("GET", f"/channels/{channel_id}")
+            return True
+        except DiscordAPIError:
+            return False
+        except (aiohttp.ClientError, TimeoutError):
+            return True  # do not refuse a subscription because of a network blip
+
+
+async def post_messages(
+    publisher: DiscordPublisher, channel_id: str, messages: Messages, *, key: str
+) -> list[str]:
+    """Post rendered messages in order (ad-hoc posts outside the outbox), nonce ``key.i``."""
+    ids = []
+    for index, embeds in enumerate(messages):
+        payload = {"embeds": [e.to_dict() for e in embeds], "nonce": part_nonce(key, index), "enforce_nonce": True}
+        ids.append(str((await publisher.create_message(channel_id, payload))["id"]))
+        await asyncio.sleep(0)
+    return ids
+
+
+__all__ = [
+    "Contact",
+    "DiscordAPIError",
+    "DiscordPublisher",
+    "DiscordREST",
+    "discord",
+    "fingerprint",
+    "part_nonce",
+    "post_messages",
+]

@@ -1,0 +1,223 @@
+"""The Discord publisher against the fake Discord: nonces, limits, 429, 403/404, mentions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.discord.publisher import Contact, DiscordPublisher, part_nonce
+from bot.publishing import Delivery, PermanentPublishError, Publisher, TransientPublishError
+from bot.ratelimit import RateLimiter
+from digests.compose import compose_digest, compose_story_so_far
+from digests.documents import Document, Item, Section, Span
+from digests.story import default_story
+from tests.fakes.discord_server import (
+    ANNOUNCES_CHANNEL_ID,
+    GENERAL_CHANNEL_ID,
+    GUILD_ID,
+    FakeDiscord,
+    add_default_guild,
+)
+
+STORY = default_story()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    add_default_guild(fake)
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+def make_publisher(fake: FakeDiscord, **kwargs: object) -> DiscordPublisher:
+    limiter = RateLimiter(global_rate=48, kinds={"channel": (1.0, 5)})
+    return DiscordPublisher(token=fake.token, api_url=fake.api_url, limiter=limiter, **kwargs)  # type: ignore[arg-type]
+
+
+def delivery(channel: int, *, id: int = 7, document: Document | None = None, attempt: int = 1) -> Delivery:
+    day = STORY.first_day
+    return Delivery(
+        id=id, subscription_id=3, platform="discord", workspace_id=str(GUILD_ID), channel_id=str(channel),
+        lang="fr", story_slug=STORY.slug, digest_date=day,
+        document=document or compose_digest(STORY, day, "fr"), attempt=attempt, story_date=day,
+    )
+
+
+def test_part_nonces_fit_discord() -> None:
+    assert part_nonce("dpc42", 0) == "dpc42.0"
+    assert len(part_nonce("dpc" + "9" * 19, 12)) <= 25
+    assert part_nonce("dpc" + "9" * 30, 1) != part_nonce("dpc" + "9" * 30, 2)
+
+
+async def test_publish_sends_embeds_with_nonce_enforce_nonce_and_no_mentions(fake: FakeDiscord) -> None:
+    publisher = make_publisher(fake)
+    assert isinstance(publisher, Publisher)
+    try:
+        result = await publisher.publish(delivery(GENERAL_CHANNEL_ID))
+    finally:
+        await publisher.close()
+    (message,) = fake.messages(GENERAL_CHANNEL_ID)
+    assert result.message_ids == (message["id"],) and not result.recovered
+    (request,) = fake.requests_for("POST /channels/*/messages")
+    assert request.json["nonce"] == "dpc7.0" and request.json["enforce_nonce"] is True
+    assert request.json["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert request.json["embeds"][0]["title"] == "Crise chez OpenAI"
+    assert request.headers["Authorization"] == f"Bot {fake.token}"
+
+
+async def test_a_retry_returns_the_message_already_created(fake: FakeDiscord) -> None:
+    publisher = make_publisher(fake)
+    long_doc = compose_story_so_far(STORY, STORY.last_day, "fr")
+    try:
+        first = await publisher.publish(delivery(GENERAL_CHANNEL_ID, document=long_doc))
+        again = await publisher.publish(delivery(GENERAL_CHANNEL_ID, document=long_doc, attempt=2))
+    finally:
+        await publisher.close()
+    assert len(first.message_ids) >= 2  # a long document: several messages, in order
+    assert again.message_ids == first.message_ids
+    assert [m["id"] for m in fake.messages(GENERAL_CHANNEL_ID)] == list(first.message_ids)
+
+
+async def test_find_published_after_the_nonce_window_and_partial_posts(fake: FakeDiscord) -> None:
+    fake.nonce_ttl = 0.0  # Discord forgot the nonces: only the history can tell
+    publisher = make_publisher(fake)
+    long_doc = compose_story_so_far(STORY, STORY.last_day, "en")
+    try:
+        assert await publisher.find_published(delivery(GENERAL_CHANNEL_ID, document=long_doc)) is None
+        # crash after the first part: the second never went out
+        fake_parts = publisher.parts(delivery(GENERAL_CHANNEL_ID, document=long_doc))
+        assert len(fake_parts) >= 2
+        original_create = publisher.create_message
+        calls = 0
+
+        async def crash_after_first(channel_id, payload):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise TransientPublishError("process killed")
+            return await original_create(channel_id, payload)
+
+        publisher.create_message = crash_after_first  # type: ignore[method-assign]
+        with pytest.raises(TransientPublishError):
+            await publisher.publish(delivery(GENERAL_CHANNEL_ID, document=long_doc))
+        publisher.create_message = original_create  # type: ignore[method-assign]
+        retry = delivery(GENERAL_CHANNEL_ID, document=long_doc, attempt=2)
+        assert await publisher.find_published(retry) is None  # partial: not everything is there
+        result = await publisher.publish(retry)
+        assert result.recovered
+        found = await publisher.find_published(retry)
+    finally:
+        await publisher.close()
+    ids = [m["id"] for m in fake.messages(GENERAL_CHANNEL_ID)]
+    assert len(ids) == len(fake_parts)  # each part exactly once
+    assert list(result.message_ids) == ids
+    assert found is not None and found.recovered and list(found.message_ids) == ids
+
+
+async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(fake: FakeDiscord) -> None:
+    publisher = make_publisher(fake)
+    fake.fail_next("POST /channels/*/messages", 429, retry_after=2.5)
+    try:
+        with pytest.raises(TransientPublishError) as caught:
+            await publisher.publish(delivery(GENERAL_CHANNEL_ID))
+        assert caught.value.retry_after == 2.5
+        # the limiter now holds that channel for the retry_after
+        assert publisher.limiter.reserve(f"channel:{GENERAL_CHANNEL_ID}") > 2.0
+        fake.fail_next("POST /channels/*/messages", 429, body="<html>cloudflare</html>", headers={"Retry-After": "30"})
+        with pytest.raises(TransientPublishError) as caught:
+            await publisher.publish(delivery(ANNOUNCES_CHANNEL_ID))
+        assert caught.value.retry_after == 30
+        assert publisher.limiter.reserve(None) > 25  # a Cloudflare 429 holds every request
+        publisher.limiter = RateLimiter(global_rate=48, kinds={"channel": (1.0, 5)})
+        fake.fail_next("POST /channels/*/messages", 503)
+        with pytest.raises(TransientPublishError):
+            await publisher.publish(delivery(ANNOUNCES_CHANNEL_ID, id=8))
+    finally:
+        await publisher.close()
+
+
+async def test_the_proactive_limiter_keeps_a_burst_under_the_channel_limit(fake: FakeDiscord) -> None:
+    publisher = make_publisher(fake)
+    publisher.limiter = RateLimiter(global_rate=48, kinds={"channel": (50.0, 5)})  # too loose on purpose
+    note = Document(kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),))
+    try:
+        for n in range(5):  # the 5th answer says Remaining: 0: the channel is held until the reset
+            await publisher.publish(delivery(GENERAL_CHANNEL_ID, id=100 + n, document=note))
+        assert fake.count_429 == 0
+        assert publisher.limiter.reserve(f"channel:{GENERAL_CHANNEL_ID}") > 3.0
+    finally:
+        await publisher.close()
+
+
+@pytest.mark.parametrize(("code", "status"), [(50001, 403), (50013, 403), (10003, 404)])
+async def test_403_and_404_are_permanent_and_admins_are_told(fake: FakeDiscord, code: int, status: int) -> None:
+    publisher = make_publisher(fake, contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="fr"))
+    channel = GENERAL_CHANNEL_ID if status == 403 else 4242
+    if status == 403:
+        fake.deny_channel(GENERAL_CHANNEL_ID, code)
+    item = delivery(channel)
+    try:
+        with pytest.raises(PermanentPublishError) as caught:
+            await publisher.publish(item)
+        assert caught.value.code == str(code)
+        await publisher.notify_admins(item, caught.value.reason)
+    finally:
+        await publisher.close()
+    (note,) = fake.messages(ANNOUNCES_CHANNEL_ID)
+    text = note["embeds"][0]["description"]
+    assert "en pause" in text and "/digest-admin resume" in text
+    assert f"<#{channel}>" in text
+    assert fake.requests_for("POST /channels/*/messages")[-1].json["allowed_mentions"]["parse"] == []
+
+
+async def test_admins_are_told_in_the_system_channel_when_the_config_channel_is_the_broken_one(
+    fake: FakeDiscord,
+) -> None:
+    fake.deny_channel(ANNOUNCES_CHANNEL_ID, 50013)
+    publisher = make_publisher(fake, contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="en"))
+    item = delivery(ANNOUNCES_CHANNEL_ID)
+    try:
+        with pytest.raises(PermanentPublishError) as caught:
+            await publisher.publish(item)
+        await publisher.notify_admins(item, caught.value.reason)
+    finally:
+        await publisher.close()
+    (note,) = fake.messages(GENERAL_CHANNEL_ID)  # the guild's system channel
+    assert "Missing Permissions" in note["embeds"][0]["description"]
+    assert note["embeds"][0]["title"] == "Daily digest paused"
+
+
+async def test_user_text_in_documents_cannot_ping(fake: FakeDiscord) -> None:
+    doc = Document(
+        kind="answer", lang="en", title="@everyone",
+        sections=(Section("<@&123>", (Item((Span("hi @here <@42> @everyone"),)),)),),
+    )
+    publisher = make_publisher(fake)
+    try:
+        await publisher.publish(delivery(GENERAL_CHANNEL_ID, document=doc))
+    finally:
+        await publisher.close()
+    sent = str(fake.requests_for("POST /channels/*/messages")[-1].json["embeds"])
+    assert "@everyone" not in sent and "@here" not in sent and "<@" not in sent
+
+
+async def test_fan_out_through_the_worker_shape_stays_under_the_global_limit(fake: FakeDiscord) -> None:
+    """60 channels at once through one publisher: no 429, and close to 48 req/s."""
+    import asyncio
+    import time
+
+    channels = [fake.add_guild(name=f"g{i}", channels=[{"name": "c"}])["channels"][0]["id"] for i in range(60)]
+    publisher = make_publisher(fake)
+    note = Document(kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),))
+    start = time.monotonic()
+    try:
+        await asyncio.gather(*(publisher.publish(delivery(int(c), id=500 + i, document=note)) for i, c in enumerate(channels)))
+    finally:
+        await publisher.close()
+    wall = time.monotonic() - start
+    assert fake.count_429 == 0
+    assert 60 / 48 * 0.9 <= wall + 1 / 48 <= 60 / 48 * 1.6
+    assert all(len(fake.messages(int(c))) == 1 for c in channels)
