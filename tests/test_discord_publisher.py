@@ -168,7 +168,7 @@ async def test_403_and_404_are_permanent_and_admins_are_told(fake: FakeDiscord, 
         await publisher.close()
     (note,) = fake.messages(ANNOUNCES_CHANNEL_ID)
     text = note["embeds"][0]["description"]
-    assert "en pause" in text and "/digest-admin resume" in text
+    assert "en pause" in text and "/résumé-admin reprendre" in text
     assert f"<#{channel}>" in text
     assert fake.requests_for("POST /channels/*/messages")[-1].json["allowed_mentions"]["parse"] == []
 
