@@ -50,6 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _handler(args: argparse.Namespace) -> int:
+    if not getattr(args, "verbose", False):  # APScheduler logs every run of the tick job at INFO
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
     settings = load_settings()
     if args.slack_mode is None:
         args.slack_mode = settings.slack.mode
