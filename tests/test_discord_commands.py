@@ -360,3 +360,32 @@ def test_hostile_options_never_crash_never_ping_and_fit(running: _Running, quest
         assert message_problems(payload.get("embeds") or []) == []
         if "embeds" in payload:
             assert payload.get("allowed_mentions") == {"parse": []}
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+async def test_cli_sync_to_a_guild_and_invite_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.commands.discord import _application_id, invite_url, sync_commands
+    from tests.discord_env import settings_for
+    from tests.fakes.discord_server import (
+        GUILD_ID,
+        FakeDiscord,
+        add_default_guild,
+        discord_pointed_at,
+    )
+
+    async with FakeDiscord() as fake:
+        add_default_guild(fake)
+        settings = settings_for(fake, tmp_path)
+        with discord_pointed_at(fake):
+            assert await sync_commands(settings, guild_id=GUILD_ID) == 0
+            assert {c["name"] for c in fake.commands[GUILD_ID]} >= {"who", "digest-admin"}
+            assert fake.commands[GUILD_ID][0]["name_localizations"]
+            assert not fake.connections  # REST only, no gateway
+            application_id = await _application_id(settings)
+    assert "6 command(s) synced to server" in capsys.readouterr().out
+    url = invite_url(application_id)
+    assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={fake.application_id}&")
+    assert "scope=bot%20applications.commands" in url
+    assert "permissions=84992" in url  # view channel, send messages, embed links, read history

@@ -1,0 +1,106 @@
+"""`depeche discord sync [--guild ID]` and `depeche discord invite-url`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import urllib.parse
+
+from bot.commands.common import BadArgument
+from bot.settings import Settings, load_settings
+
+SCOPES = ("bot", "applications.commands")
+
+
+def bot_permissions() -> int:
+    """Exactly what the bot needs: see channels, post, embed, read recent history (to find its
+    own posts again after a crash)."""
+    import discord
+
+    return discord.Permissions(
+        view_channel=True, send_messages=True, embed_links=True, read_message_history=True
+    ).value
+
+
+def invite_url(application_id: int | str, *, guild_id: int | str | None = None) -> str:
+    query = {"client_id": str(application_id), "scope": " ".join(SCOPES), "permissions": str(bot_permissions())}
+    if guild_id:
+        query.update(guild_id=str(guild_id), disable_guild_select="true")
+    return "https://discord.com/oauth2/authorize?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser("discord", help="Discord: sync slash commands, print the invite URL")
+    sub = parser.add_subparsers(dest="discord_command", metavar="ACTION")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord (global, or one server)")
+    sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only (instant; for testing)")
+    sync.add_argument("--clear", action="store_true", help="remove the commands instead")
+    sync.set_defaults(handler=_sync)
+    invite = sub.add_parser("invite-url", help="print the URL that adds the bot to a server")
+    invite.add_argument("--application-id", metavar="ID", help="default: asked from Discord with DISCORD_TOKEN")
+    invite.add_argument("--guild", metavar="ID", help="preselect this server")
+    invite.set_defaults(handler=_invite)
+    parser.set_defaults(handler=lambda args: parser.print_help() or 2)
+
+
+def _token(settings: Settings) -> str:
+    if not settings.discord.enabled:
+        raise BadArgument("DISCORD_TOKEN is not set (see docs/discord.md)")
+    return settings.discord.token.get_secret_value()  # type: ignore[union-attr]
+
+
+def _invite(args: argparse.Namespace) -> int:
+    application_id = args.application_id
+    if not application_id:
+        settings = load_settings()
+        application_id = asyncio.run(_application_id(settings))
+    print(invite_url(application_id, guild_id=args.guild))
+    return 0
+
+
+async def _application_id(settings: Settings) -> str:
+    from bot.discord.publisher import DiscordAPIError, DiscordREST
+
+    rest = DiscordREST(token=_token(settings), api_url=settings.discord.api_url)
+    try:
+        body, _ = await rest.request("GET", "/oauth2/applications/@me")
+    except DiscordAPIError as error:
+        raise BadArgument(f"Discord refused DISCORD_TOKEN: {error}") from None
+    finally:
+        await rest.close()
+    return str(body["id"])
+
+
+def _sync(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    return asyncio.run(sync_commands(settings, guild_id=args.guild, clear=args.clear))
+
+
+async def sync_commands(settings: Settings, *, guild_id: int | None = None, clear: bool = False) -> int:
+    """Log in over REST only (no gateway), build the tree as the bot does, and sync it."""
+    import discord
+
+    from bot.discord.client import DepecheClient, Services, configure_endpoints
+    from bot.platforms import build_context
+
+    token = _token(settings)
+    configure_endpoints(settings.discord)
+    context = build_context(settings)
+    try:
+        client = DepecheClient(Services(library=context.library, admin=context.admin), sync=False)
+        async with client:
+            try:
+                await client.login(token)  # runs setup_hook: translator and commands
+            except discord.LoginFailure:
+                raise BadArgument("Discord refused DISCORD_TOKEN") from None
+            guild = discord.Object(id=guild_id) if guild_id else None
+            if clear:
+                client.tree.clear_commands(guild=guild)
+            elif guild is not None:
+                client.tree.copy_global_to(guild=guild)
+            synced = await client.tree.sync(guild=guild)
+        where = f"server {guild_id}" if guild_id else "all servers (global; may take a while to show)"
+        print(f"{len(synced)} command(s) synced to {where}: {', '.join('/' + c.name for c in synced) or '-'}")
+        return 0
+    finally:
+        context.store.dispose()
