@@ -4,6 +4,7 @@ For SQLite and PostgreSQL (a throwaway server, as in the tests), prints:
 - the time of a steady-state tick (every 30 s of a day: ~35 due subscriptions each), median
   and worst over ``--ticks`` consecutive ticks;
 - the time of a catch-up tick where *every* subscription is due at once (after a day down);
+- the time of the day's peak when everybody posts at 08:00 local (30 zones due at once);
 and the ratios to the 1 s target, plus the peak RSS of the process (target 300 MB).
 
     .venv/bin/python bench/bench_schedule.py [--subscriptions 100000] [--ticks 120] [--backend sqlite|postgresql|both]
@@ -67,12 +68,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def populate(store: Store, count: int, now: dt.datetime) -> None:
+def populate(store: Store, count: int, now: dt.datetime, fixed_time: str | None = None) -> None:
     rng = random.Random(7)
     rows = []
     for index in range(count):
         tz = rng.choice(ZONES)
-        post_time = f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+        post_time = fixed_time or f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
         rows.append(
             {
                 "story_slug": "openai-crisis-2023",
@@ -139,6 +140,23 @@ def bench(url: str, label: str, count: int, ticks: int) -> None:
     store.dispose()
 
 
+def bench_peak(url: str, label: str, count: int) -> None:
+    """Everybody at 08:00 local (30 zones): the day's peak, every zone's 08:00 due at once."""
+    library = StoryLibrary([default_story()])
+    start = dt.datetime(2024, 3, 1, 0, 0, tzinfo=dt.UTC)
+    store = Store.open(url)
+    populate(store, count, start, fixed_time="08:00")
+    now = start + dt.timedelta(hours=23)  # 08:00 has passed in every zone but not twice
+    t0 = time.perf_counter()
+    result = tick(store, library, now, no_news_line=True, grace=dt.timedelta(hours=24))
+    full = time.perf_counter() - t0
+    print(
+        f"{label}: peak tick, all at 08:00 local in {len(ZONES)} zones: {result.due} due, "
+        f"{result.enqueued + result.skipped} outbox rows in {full:.2f} s -> {full / TARGET_SECONDS:.2f} x the 1 s target"
+    )
+    store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=100_000)
@@ -148,6 +166,7 @@ def main() -> None:
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as directory:
             bench(f"sqlite:///{directory}/bench.sqlite3", "sqlite", args.subscriptions, args.ticks)
+            bench_peak(f"sqlite:///{directory}/peak.sqlite3", "sqlite", args.subscriptions)
     if args.backend in ("postgresql", "both"):
         from tests.pg import PostgresServer
 
@@ -155,6 +174,7 @@ def main() -> None:
         try:
             server.start()
             bench(server.create_database(), "postgresql", args.subscriptions, args.ticks)
+            bench_peak(server.create_database(), "postgresql", args.subscriptions)
         finally:
             server.stop()
     rss = peak_rss_mb()
