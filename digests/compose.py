@@ -16,7 +16,7 @@ from digests.formatting import (
     format_usd,
 )
 from digests.i18n import Messages
-from digests.story import ContextFact, Event, Lang, Person, Role, Source, Story
+from digests.story import ContextFact, Event, Lang, Person, Role, Source, Story, StoryDate
 
 # How many earlier days the one-line "previously" reminder mentions.
 PREVIOUSLY_DAYS = 3
@@ -225,44 +225,30 @@ def _person_item(story: Story, person: Person, day: dt.date, lang: Lang) -> Item
             if role.planned:
                 parts.append(_("%(role)s (announced)", role=text))
             elif role.since is not None and role.since.first >= story.first_day:
-                if role.since.is_exact:
-                    parts.append(
-                        _(
-                            "%(role)s since %(date)s",
-                            role=text,
-                            date=format_long(role.since.first, lang),
-                        )
-                    )
-                else:
-                    parts.append(
-                        _(
-                            "%(role)s since around %(date)s",
-                            role=text,
-                            date=format_long(role.since.first, lang),
-                        )
-                    )
+                parts.append(_role_since(text, role.since, lang))
             else:
                 parts.append(text)
         elif role.until is not None and story.first_day <= role.until.first <= day:
-            if role.until.is_exact:
-                parts.append(
-                    _(
-                        "%(role)s until %(date)s",
-                        role=text,
-                        date=format_long(role.until.first, lang),
-                    )
-                )
-            else:
-                parts.append(
-                    _(
-                        "%(role)s until around %(date)s",
-                        role=text,
-                        date=format_long(role.until.first, lang),
-                    )
-                )
+            parts.append(_role_until(text, role.until, lang))
     if not parts:
         parts.append(person.bio(lang))
     return Item((Span(_join_roles(parts, lang)),), label=person.name)
+
+
+def _role_since(text: str, since: StoryDate, lang: Lang) -> str:
+    _ = Messages(lang)
+    date = format_long(since.first, lang)
+    if since.is_exact:
+        return _("%(role)s since %(date)s", role=text, date=date)
+    return _("%(role)s since around %(date)s", role=text, date=date)
+
+
+def _role_until(text: str, until: StoryDate, lang: Lang) -> str:
+    _ = Messages(lang)
+    date = format_long(until.first, lang)
+    if until.is_exact:
+        return _("%(role)s until %(date)s", role=text, date=date)
+    return _("%(role)s until around %(date)s", role=text, date=date)
 
 
 def _join_roles(parts: list[str], lang: Lang) -> str:
