@@ -28,13 +28,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.discord_env import discord_env  # noqa: E402
-from tests.fakes.discord_server import (  # noqa: E402
-    FakeDiscord,
-    discord_pointed_at,
-    running_client,
-)
-
 import discord  # noqa: E402
 
 from bot.discord.embeds import render_document  # noqa: E402
@@ -44,6 +37,12 @@ from bot.ratelimit import discord_limiter  # noqa: E402
 from bot.settings import DeliverySettings  # noqa: E402
 from digests.compose import compose_digest  # noqa: E402
 from digests.story import default_story  # noqa: E402
+from tests.discord_env import discord_env  # noqa: E402
+from tests.fakes.discord_server import (  # noqa: E402
+    FakeDiscord,
+    discord_pointed_at,
+    running_client,
+)
 
 COMMANDS = [
     ("who", {"question": "Qui a licencié Sam Altman ?"}, "fr"),
