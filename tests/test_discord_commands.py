@@ -389,3 +389,36 @@ async def test_cli_sync_to_a_guild_and_invite_url(tmp_path: Path, capsys: pytest
     assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={fake.application_id}&")
     assert "scope=bot%20applications.commands" in url
     assert "permissions=84992" in url  # view channel, send messages, embed links, read history
+
+
+async def test_sharded_client_from_settings_connects_its_shards(tmp_path: Path) -> None:
+    from bot.discord.client import Services, ShardedDepecheClient, make_client
+    from bot.platforms import build_context
+    from bot.settings import DiscordSettings, SettingsError
+    from tests.discord_env import settings_for
+    from tests.fakes.discord_server import (
+        FakeDiscord,
+        add_default_guild,
+        discord_pointed_at,
+        running_client,
+    )
+
+    with pytest.raises(SettingsError, match="DISCORD_SHARD_COUNT"):
+        make_client(DiscordSettings(shard_ids=(0,)), None)  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match="not in 0..1"):
+        make_client(DiscordSettings(shard_count=2, shard_ids=(2,)), None)  # type: ignore[arg-type]
+    async with FakeDiscord(shard_count=2) as fake:
+        add_default_guild(fake)
+        settings = settings_for(fake, tmp_path, shard_count=2, shard_ids="0,1")
+        context = build_context(settings)
+        try:
+            with discord_pointed_at(fake):
+                client = make_client(settings.discord, Services(library=context.library, admin=context.admin), guild_ready_timeout=0.05)
+                assert isinstance(client, ShardedDepecheClient)
+                async with running_client(client, fake, timeout=15, guild_ready_timeout=None):
+                    assert sorted(client.shards) == [0, 1]
+                    interaction = await fake.dispatch_command("faq", {}, locale="fr")
+                    assert (await interaction.wait_callback()).type == 4
+        finally:
+            context.store.dispose()
+    assert sorted(tuple(i["shard"]) for i in fake.identifies) == [(0, 2), (1, 2)]
