@@ -405,7 +405,7 @@ async def test_sharded_client_from_settings_connects_its_shards(tmp_path: Path) 
 
     with pytest.raises(SettingsError, match="DISCORD_SHARD_COUNT"):
         make_client(DiscordSettings(shard_ids=(0,)), None)  # type: ignore[arg-type]
-    with pytest.raises(SettingsError, match="not in 0..1"):
+    with pytest.raises(SettingsError, match=r"not in 0\.\.1"):
         make_client(DiscordSettings(shard_count=2, shard_ids=(2,)), None)  # type: ignore[arg-type]
     async with FakeDiscord(shard_count=2) as fake:
         add_default_guild(fake)
