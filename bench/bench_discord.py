@@ -90,8 +90,15 @@ async def ours(n: int) -> tuple[float, int, int]:
 
     async def one(i: int, channel: int) -> None:
         delivery = Delivery(
-            id=i + 1, subscription_id=i + 1, platform="discord", workspace_id="", channel_id=str(channel),
-            lang="fr", story_slug=story.slug, digest_date=story.first_day, document=document,
+            id=i + 1,
+            subscription_id=i + 1,
+            platform="discord",
+            workspace_id="",
+            channel_id=str(channel),
+            lang="fr",
+            story_slug=story.slug,
+            digest_date=story.first_day,
+            document=document,
         )
         async with semaphore:
             await publisher.publish(delivery)
@@ -134,7 +141,9 @@ async def main() -> int:
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--channels", type=int, default=2000)
     parser.add_argument("--naive-channels", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="200 commands, 300 channels, naive on 100")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 commands, 300 channels, naive on 100"
+    )
     args = parser.parse_args()
     if args.quick:
         args.commands, args.channels, args.naive_channels = 200, 300, 100
@@ -144,24 +153,32 @@ async def main() -> int:
 
     latencies = await interaction_latency(args.commands)
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
-    print(f"interaction latency over {len(latencies)} commands: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-          f"mean {statistics.mean(latencies):.1f} ms (target p99 <= 50 ms: {'OK' if p99 <= 50 else 'MISSED'})")
+    print(
+        f"interaction latency over {len(latencies)} commands: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"mean {statistics.mean(latencies):.1f} ms (target p99 <= 50 ms: {'OK' if p99 <= 50 else 'MISSED'})"
+    )
 
     bound = args.channels / 50
     wall, hits, posted = await ours(args.channels)
     ratio = wall / bound
-    print(f"fan-out, ours: {args.channels} digests to {args.channels} channels in {wall:.1f} s; bound "
-          f"{bound:.1f} s; wall/bound {ratio:.3f} (target <= 1.10: {'OK' if ratio <= 1.10 else 'MISSED'}); "
-          f"429s {hits} ({hits / args.channels:.2%}; target < 1%); posted {posted}")
+    print(
+        f"fan-out, ours: {args.channels} digests to {args.channels} channels in {wall:.1f} s; bound "
+        f"{bound:.1f} s; wall/bound {ratio:.3f} (target <= 1.10: {'OK' if ratio <= 1.10 else 'MISSED'}); "
+        f"429s {hits} ({hits / args.channels:.2%}; target < 1%); posted {posted}"
+    )
 
     n_naive = args.naive_channels
     naive_wall, naive_hits, naive_posted = await naive(n_naive)
     scale = args.channels / n_naive
-    print(f"fan-out, naive discord.py loop: {n_naive} channels in {naive_wall:.1f} s, 429s {naive_hits} "
-          f"({naive_hits / n_naive:.1%}), posted {naive_posted}; extrapolated to {args.channels}: "
-          f"{naive_wall * scale:.1f} s, wall/bound {naive_wall * scale / bound:.3f}, ~{round(naive_hits * scale)} 429s")
-    print(f"ratios: naive wall / ours {naive_wall * scale / wall:.2f}; naive 429s / ours "
-          f"{(naive_hits * scale) / max(hits, 1):.0f}x{' (ours: 0)' if hits == 0 else ''}")
+    print(
+        f"fan-out, naive discord.py loop: {n_naive} channels in {naive_wall:.1f} s, 429s {naive_hits} "
+        f"({naive_hits / n_naive:.1%}), posted {naive_posted}; extrapolated to {args.channels}: "
+        f"{naive_wall * scale:.1f} s, wall/bound {naive_wall * scale / bound:.3f}, ~{round(naive_hits * scale)} 429s"
+    )
+    print(
+        f"ratios: naive wall / ours {naive_wall * scale / wall:.2f}; naive 429s / ours "
+        f"{(naive_hits * scale) / max(hits, 1):.0f}x{' (ours: 0)' if hits == 0 else ''}"
+    )
     ok = p99 <= 50 and ratio <= 1.10 and hits < 0.01 * args.channels and posted == args.channels
     return 0 if ok else 1
 

@@ -75,10 +75,19 @@ async def test_synced_commands_carry_french_localizations_and_admin_gating(env: 
     assert admin["name_localizations"] == {"fr": "résumé-admin"}
     assert int(admin["default_member_permissions"]) == 1 << 5  # Manage Server
     subs = {o["name"]: o for o in admin["options"]}
-    assert set(subs) == {"subscribe", "unsubscribe", "pause", "resume", "list", "status", "send-now"}
+    assert set(subs) == {
+        "subscribe",
+        "unsubscribe",
+        "pause",
+        "resume",
+        "list",
+        "status",
+        "send-now",
+    }
     assert subs["subscribe"]["name_localizations"] == {"fr": "abonner"}
     channel = next(o for o in subs["subscribe"]["options"] if o["name"] == "channel")
     assert channel["type"] == 7 and set(channel["channel_types"]) == {0, 5}
+
     # every localized name is a valid Discord name, every description fits
     def walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield node
@@ -99,15 +108,22 @@ async def test_synced_commands_carry_french_localizations_and_admin_gating(env: 
 
 
 async def test_who_answers_in_the_askers_language_ephemerally(env: Env) -> None:
-    fr = await env.fake.dispatch_command("who", {"question": "Qui a licencié Sam Altman ?"}, locale="fr", **MEMBER)
-    en = await env.fake.dispatch_command("who", {"question": "Who is Mira Murati?"}, locale="en-US", **MEMBER)
+    fr = await env.fake.dispatch_command(
+        "who", {"question": "Qui a licencié Sam Altman ?"}, locale="fr", **MEMBER
+    )
+    en = await env.fake.dispatch_command(
+        "who", {"question": "Who is Mira Murati?"}, locale="en-US", **MEMBER
+    )
     fr_data, en_data = await answer(fr), await answer(en)
     assert (await fr.wait_callback()).ephemeral and (await en.wait_callback()).ephemeral
     assert "conseil" in text_of(fr_data).lower()
     assert "Mira Murati" in text_of(en_data) and "OpenAI" in text_of(en_data)
     assert fr_data["allowed_mentions"] == {"parse": []}
     forced = await env.fake.dispatch_command(
-        "who", {"question": "Who is Mira Murati?", "language": "fr", "public": True}, locale="en-US", **MEMBER
+        "who",
+        {"question": "Who is Mira Murati?", "language": "fr", "public": True},
+        locale="en-US",
+        **MEMBER,
     )
     data = await answer(forced)
     assert not (await forced.wait_callback()).ephemeral
@@ -116,21 +132,28 @@ async def test_who_answers_in_the_askers_language_ephemerally(env: Env) -> None:
 
 async def test_who_autocomplete_offers_at_most_25_names(env: Env) -> None:
     empty = await env.fake.dispatch_autocomplete("who", {"question": ""}, "question", locale="fr")
-    typed = await env.fake.dispatch_autocomplete("who", {"question": "sa"}, "question", locale="en-US")
+    typed = await env.fake.dispatch_autocomplete(
+        "who", {"question": "sa"}, "question", locale="en-US"
+    )
     zones = await env.fake.dispatch_autocomplete(
         "digest-admin subscribe", {"timezone": "paris"}, "timezone", locale="fr", **ADMIN
     )
     blank_zone = await env.fake.dispatch_autocomplete(
         "digest-admin subscribe", {"timezone": ""}, "timezone", locale="fr", **ADMIN
     )
-    dates = await env.fake.dispatch_autocomplete("timeline", {"date": "2023-11"}, "date", locale="fr")
+    dates = await env.fake.dispatch_autocomplete(
+        "timeline", {"date": "2023-11"}, "date", locale="fr"
+    )
     for interaction in (empty, typed, zones, blank_zone, dates):
         callback = await interaction.wait_callback()
         assert callback.type == 8
         assert 1 <= len(callback.choices) <= 25
     assert (await typed.wait_callback()).choices[0]["name"] == "Sam Altman"
     assert (await zones.wait_callback()).choices[0]["value"] == "Europe/Paris"
-    assert (await dates.wait_callback()).choices[0] == {"name": "2023-11-17 · jour 1", "value": "2023-11-17"}
+    assert (await dates.wait_callback()).choices[0] == {
+        "name": "2023-11-17 · jour 1",
+        "value": "2023-11-17",
+    }
 
 
 async def test_timeline_faq_story_and_preview(env: Env) -> None:
@@ -138,13 +161,17 @@ async def test_timeline_faq_story_and_preview(env: Env) -> None:
     timeline = await fake.dispatch_command("timeline", {"date": "2023-11-17"}, locale="fr")
     faq = await fake.dispatch_command("faq", {}, locale="en-GB")
     story = await fake.dispatch_command("story", {}, locale="fr")
-    preview = await fake.dispatch_command("digest preview", {"date": "2023-11-19", "language": "en"}, locale="fr")
+    preview = await fake.dispatch_command(
+        "digest preview", {"date": "2023-11-19", "language": "en"}, locale="fr"
+    )
     empty = await fake.dispatch_command("digest preview", {"date": "2022-01-01"}, locale="fr")
     bad = await fake.dispatch_command("timeline", {"date": "demain"}, locale="fr")
 
     text = text_of(await answer(timeline))
     assert "17 novembre" in text and "20 novembre" not in text
-    assert "Frequently asked questions" in text_of(await answer(faq)) or "FAQ" in text_of(await answer(faq))
+    assert "Frequently asked questions" in text_of(await answer(faq)) or "FAQ" in text_of(
+        await answer(faq)
+    )
     first = await answer(story)  # today (18 Nov) clamps the story so far
     assert "Crise chez OpenAI" in text_of(first)
     preview_text = text_of(await answer(preview))
@@ -179,39 +206,73 @@ async def test_admin_flow_subscribe_list_status_pause_resume_send_now_unsubscrib
     fake = env.fake
     sub = await fake.dispatch_command(
         "digest-admin subscribe",
-        {"channel": ANNOUNCES_CHANNEL_ID, "language": "both", "time": "8:30", "timezone": "europe/paris"},
-        locale="fr", **ADMIN,
+        {
+            "channel": ANNOUNCES_CHANNEL_ID,
+            "language": "both",
+            "time": "8:30",
+            "timezone": "europe/paris",
+        },
+        locale="fr",
+        **ADMIN,
     )
     text = text_of(await answer(sub, followup=True))
-    assert "Abonnement créé" in text and f"<#{ANNOUNCES_CHANNEL_ID}>" in text and "08:30 Europe/Paris" in text
+    assert (
+        "Abonnement créé" in text
+        and f"<#{ANNOUNCES_CHANNEL_ID}>" in text
+        and "08:30 Europe/Paris" in text
+    )
     (row,) = subscriptions(env)
     assert (row.platform, row.channel_id, row.lang, row.configured_from, row.admin_lang) == (
-        "discord", str(ANNOUNCES_CHANNEL_ID), "both", str(GENERAL_CHANNEL_ID), "fr",
+        "discord",
+        str(ANNOUNCES_CHANNEL_ID),
+        "both",
+        str(GENERAL_CHANNEL_ID),
+        "fr",
     )
-    listing = text_of(await answer(await fake.dispatch_command("digest-admin list", {}, locale="en-US", **ADMIN), followup=True))
+    listing = text_of(
+        await answer(
+            await fake.dispatch_command("digest-admin list", {}, locale="en-US", **ADMIN),
+            followup=True,
+        )
+    )
     assert "Subscriptions" in listing and "[both] 08:30 Europe/Paris" in listing
-    paused = await fake.dispatch_command("digest-admin pause", {"channel": ANNOUNCES_CHANNEL_ID}, locale="en-US", **ADMIN)
+    paused = await fake.dispatch_command(
+        "digest-admin pause", {"channel": ANNOUNCES_CHANNEL_ID}, locale="en-US", **ADMIN
+    )
     assert "paused" in text_of(await answer(paused, followup=True))
     assert subscriptions(env)[0].active is False
-    resumed = await fake.dispatch_command("digest-admin resume", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN)
+    resumed = await fake.dispatch_command(
+        "digest-admin resume", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN
+    )
     assert "Repris" in text_of(await answer(resumed, followup=True))
     assert subscriptions(env)[0].active is True
-    sent = await fake.dispatch_command("digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN)
+    sent = await fake.dispatch_command(
+        "digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN
+    )
     sent_text = text_of(await answer(sent, followup=True))
     assert sent_text.count("publié") == 2  # fr and en
     posts = fake.messages(ANNOUNCES_CHANNEL_ID)
     assert [p["embeds"][0]["title"] for p in posts] == ["Crise chez OpenAI", "Crisis at OpenAI"]
-    status = await fake.dispatch_command("digest-admin status", {"channel": ANNOUNCES_CHANNEL_ID}, locale="en-US", **ADMIN)
+    status = await fake.dispatch_command(
+        "digest-admin status", {"channel": ANNOUNCES_CHANNEL_ID}, locale="en-US", **ADMIN
+    )
     assert "Posted: 2" in text_of(await answer(status, followup=True))
-    again = await fake.dispatch_command("digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN)
+    again = await fake.dispatch_command(
+        "digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN
+    )
     await answer(again, followup=True)
     assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 2  # today's post is never posted twice
     day = await fake.dispatch_command(
-        "digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID, "date": "2023-11-20"}, locale="fr", **ADMIN
+        "digest-admin send-now",
+        {"channel": ANNOUNCES_CHANNEL_ID, "date": "2023-11-20"},
+        locale="fr",
+        **ADMIN,
     )
     assert "2023-11-20 [fr]" in text_of(await answer(day, followup=True))
     assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 4
-    gone = await fake.dispatch_command("digest-admin unsubscribe", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN)
+    gone = await fake.dispatch_command(
+        "digest-admin unsubscribe", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN
+    )
     assert "Désabonné" in text_of(await answer(gone, followup=True))
     assert subscriptions(env) == []
     for payload in fake.requests_for("POST /channels/*/messages"):
@@ -221,18 +282,31 @@ async def test_admin_flow_subscribe_list_status_pause_resume_send_now_unsubscrib
 async def test_member_commands_follow_the_channel_subscription(env: Env) -> None:
     sub = await env.fake.dispatch_command(
         "digest-admin subscribe",
-        {"channel": GENERAL_CHANNEL_ID, "language": "fr", "time": "08:00", "timezone": "UTC", "mode": "replay", "start": "2023-11-18"},
-        locale="fr", **ADMIN,
+        {
+            "channel": GENERAL_CHANNEL_ID,
+            "language": "fr",
+            "time": "08:00",
+            "timezone": "UTC",
+            "mode": "replay",
+            "start": "2023-11-18",
+        },
+        locale="fr",
+        **ADMIN,
     )
     await answer(sub, followup=True)
     # a replay that started today is at story day 1: no spoiler of later days
-    story = await env.fake.dispatch_command("digest preview", {}, locale="fr", channel_id=GENERAL_CHANNEL_ID)
+    story = await env.fake.dispatch_command(
+        "digest preview", {}, locale="fr", channel_id=GENERAL_CHANNEL_ID
+    )
     assert "Jour 1" in text_of(await answer(story))
 
 
 async def test_admin_commands_are_refused_to_members(env: Env) -> None:
     for path, options in [
-        ("digest-admin subscribe", {"channel": GENERAL_CHANNEL_ID, "language": "fr", "time": "08:00", "timezone": "UTC"}),
+        (
+            "digest-admin subscribe",
+            {"channel": GENERAL_CHANNEL_ID, "language": "fr", "time": "08:00", "timezone": "UTC"},
+        ),
         ("digest-admin list", {}),
         ("digest-admin send-now", {"channel": GENERAL_CHANNEL_ID}),
         ("digest-admin unsubscribe", {"channel": GENERAL_CHANNEL_ID}),
@@ -251,15 +325,22 @@ async def test_errors_become_short_ephemeral_messages_and_are_logged(
 ) -> None:
     bad_zone = await env.fake.dispatch_command(
         "digest-admin subscribe",
-        {"channel": GENERAL_CHANNEL_ID, "language": "fr", "time": "08:00", "timezone": "Europe/Pariss"},
-        locale="fr", **ADMIN,
+        {
+            "channel": GENERAL_CHANNEL_ID,
+            "language": "fr",
+            "time": "08:00",
+            "timezone": "Europe/Pariss",
+        },
+        locale="fr",
+        **ADMIN,
     )
     text = text_of(await answer(bad_zone, followup=True))
     assert "Europe/Paris" in text and "Pariss" in text
     bad_time = await env.fake.dispatch_command(
         "digest-admin subscribe",
         {"channel": GENERAL_CHANNEL_ID, "language": "en", "time": "25:99", "timezone": "UTC"},
-        locale="en-US", **ADMIN,
+        locale="en-US",
+        **ADMIN,
     )
     assert "HH:MM" in text_of(await answer(bad_time, followup=True))
 
@@ -292,7 +373,9 @@ class _Running:
         self.stop: asyncio.Event | None = None
         self.env: Env | None = None
         self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(tmp_path),), daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_until_complete, args=(self._main(tmp_path),), daemon=True
+        )
         self.thread.start()
         assert self.ready.wait(30), self.error
 
@@ -324,32 +407,71 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Running]:
     bot.close()
 
 
-_hostile = st.lists(
-    st.one_of(
-        st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30),
-        st.sampled_from(["@everyone", "@here", "<@123>", "<@&456>", "<#789>", "@@everyone", "@\u200beveryone",
-                         "**", "`", "||", "\n", "Sam Altman", "Qui est ", "🦄", "\u202e", "x" * 400]),
-    ),
-    min_size=1, max_size=8,
-).map("".join).filter(lambda s: s.strip() != "")
+_hostile = (
+    st.lists(
+        st.one_of(
+            st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30),
+            st.sampled_from(
+                [
+                    "@everyone",
+                    "@here",
+                    "<@123>",
+                    "<@&456>",
+                    "<#789>",
+                    "@@everyone",
+                    "@\u200beveryone",
+                    "**",
+                    "`",
+                    "||",
+                    "\n",
+                    "Sam Altman",
+                    "Qui est ",
+                    "🦄",
+                    "\u202e",
+                    "x" * 400,
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+    .map("".join)
+    .filter(lambda s: s.strip() != "")
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(question=_hostile, command=st.sampled_from(["who", "timeline", "digest preview", "autocomplete"]), locale=st.sampled_from(["fr", "en-US", "ja"]))
-def test_hostile_options_never_crash_never_ping_and_fit(running: _Running, question: str, command: str, locale: str) -> None:
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    question=_hostile,
+    command=st.sampled_from(["who", "timeline", "digest preview", "autocomplete"]),
+    locale=st.sampled_from(["fr", "en-US", "ja"]),
+)
+def test_hostile_options_never_crash_never_ping_and_fit(
+    running: _Running, question: str, command: str, locale: str
+) -> None:
     env = running.env
     assert env is not None
 
     async def go() -> list[dict[str, Any]]:
         if command == "autocomplete":
-            interaction = await env.fake.dispatch_autocomplete("who", {"question": question}, "question", locale=locale)
+            interaction = await env.fake.dispatch_autocomplete(
+                "who", {"question": question}, "question", locale=locale
+            )
             callback = await interaction.wait_callback()
             assert callback.type == 8 and len(callback.choices) <= 25
             for choice in callback.choices:
                 assert 1 <= len(choice["name"]) <= 100 and len(choice["value"]) <= 100
             return [{"content": " ".join(c["name"] for c in callback.choices)}]
         option = {"who": "question", "timeline": "date", "digest preview": "date"}[command]
-        interaction = await env.fake.dispatch_command(command, {option: question, "public": True} if command == "who" else {option: question}, locale=locale)
+        interaction = await env.fake.dispatch_command(
+            command,
+            {option: question, "public": True} if command == "who" else {option: question},
+            locale=locale,
+        )
         callback = await interaction.wait_callback()
         assert callback.type == 4  # answered (never left hanging)
         await asyncio.sleep(0.05)
@@ -365,7 +487,9 @@ def test_hostile_options_never_crash_never_ping_and_fit(running: _Running, quest
 # -- the CLI ------------------------------------------------------------------------------------
 
 
-async def test_cli_sync_to_a_guild_and_invite_url(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_cli_sync_to_a_guild_and_invite_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.commands.discord import _application_id, invite_url, sync_commands
     from tests.discord_env import settings_for
     from tests.fakes.discord_server import (
@@ -413,7 +537,11 @@ async def test_sharded_client_from_settings_connects_its_shards(tmp_path: Path) 
         context = build_context(settings)
         try:
             with discord_pointed_at(fake):
-                client = make_client(settings.discord, Services(library=context.library, admin=context.admin), guild_ready_timeout=0.05)
+                client = make_client(
+                    settings.discord,
+                    Services(library=context.library, admin=context.admin),
+                    guild_ready_timeout=0.05,
+                )
                 assert isinstance(client, ShardedDepecheClient)
                 async with running_client(client, fake, timeout=15, guild_ready_timeout=None):
                     assert sorted(client.shards) == [0, 1]

@@ -70,7 +70,12 @@ def counts(url: str) -> tuple[int, int]:
     try:
         with store.session() as session:
             total = session.scalar(select(func.count()).select_from(Delivery)) or 0
-            sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == SENT)) or 0
+            sent = (
+                session.scalar(
+                    select(func.count()).select_from(Delivery).where(Delivery.status == SENT)
+                )
+                or 0
+            )
         return total, sent
     finally:
         store.dispose()
@@ -83,7 +88,11 @@ class Bot:
         self.log = tmp / f"bot-{time.monotonic_ns()}.log"
         self.tmp = tmp
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DEPECHE_"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("SLACK_", "DISCORD_", "DEPECHE_"))
+            },
             "DISCORD_TOKEN": fake.token,
             "DISCORD_API_URL": fake.api_url,
             "DISCORD_GATEWAY_URL": fake.ws_url,
@@ -100,7 +109,14 @@ class Bot:
     async def start(self) -> Bot:
         with self.log.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=self.tmp, env=self.env, stdout=log, stderr=log
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.tmp,
+                env=self.env,
+                stdout=log,
+                stderr=log,
             )
         return self
 
@@ -142,7 +158,9 @@ async def connected(fake: FakeDiscord, bot: Bot, timeout: float = 30) -> None:
         assert bot.process is not None
         if bot.process.returncode is not None:
             raise AssertionError("the bot exited:\n" + bot.output()[-3000:])
-        return bool(fake.commands.get(None)) and any(s.conn is not None for s in fake.sessions.values())
+        return bool(fake.commands.get(None)) and any(
+            s.conn is not None for s in fake.sessions.values()
+        )
 
     await fake.wait_until(ready, timeout=timeout, what="the bot to connect")
 
@@ -165,23 +183,40 @@ async def test_commands_in_both_languages_refusal_and_scheduled_digests(tmp_path
             general = await fake.wait_for_messages(GENERAL_CHANNEL_ID, timeout=30)
             announces = await fake.wait_for_messages(ANNOUNCES_CHANNEL_ID, timeout=30)
             assert "Jour 1" in text_of(general[0]) and "Day 1" in text_of(announces[0])
-            assert all(r.json["allowed_mentions"]["parse"] == [] for r in fake.requests_for("POST /channels/*/messages"))
-            assert all(r.json["nonce"].startswith("dpc") and r.json["enforce_nonce"] for r in fake.requests_for("POST /channels/*/messages"))
+            assert all(
+                r.json["allowed_mentions"]["parse"] == []
+                for r in fake.requests_for("POST /channels/*/messages")
+            )
+            assert all(
+                r.json["nonce"].startswith("dpc") and r.json["enforce_nonce"]
+                for r in fake.requests_for("POST /channels/*/messages")
+            )
 
-            fr = await fake.dispatch_command("who", {"question": "Qui est Sam Altman ?"}, locale="fr", user_id=MEMBER_USER_ID)
+            fr = await fake.dispatch_command(
+                "who", {"question": "Qui est Sam Altman ?"}, locale="fr", user_id=MEMBER_USER_ID
+            )
             en = await fake.dispatch_command("faq", {}, locale="en-US", user_id=MEMBER_USER_ID)
             fr_cb, en_cb = await fr.wait_callback(timeout=10), await en.wait_callback(timeout=10)
             assert fr_cb.ephemeral and "Fonctions" in text_of(fr_cb.data)
-            assert (en_cb.ephemeral and "FAQ" in text_of(en_cb.data)) or "Frequently" in text_of(en_cb.data)
+            assert (en_cb.ephemeral and "FAQ" in text_of(en_cb.data)) or "Frequently" in text_of(
+                en_cb.data
+            )
             assert fr_cb.at - fr.created_at < 3 and en_cb.at - en.created_at < 3
 
-            refused = await fake.dispatch_command("digest-admin list", {}, locale="fr", user_id=MEMBER_USER_ID)
+            refused = await fake.dispatch_command(
+                "digest-admin list", {}, locale="fr", user_id=MEMBER_USER_ID
+            )
             callback = await refused.wait_callback(timeout=10)
             assert callback.ephemeral and "Gérer le serveur" in text_of(callback.data)
-            listed = await fake.dispatch_command("digest-admin list", {}, locale="en-US", user_id=OWNER_USER_ID)
+            listed = await fake.dispatch_command(
+                "digest-admin list", {}, locale="en-US", user_id=OWNER_USER_ID
+            )
             assert (await listed.wait_callback(timeout=10)).type == 5
             assert "[fr]" in text_of(await listed.wait_followup(timeout=10))
-        assert len(fake.messages(GENERAL_CHANNEL_ID)) == 1 and len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 1
+        assert (
+            len(fake.messages(GENERAL_CHANNEL_ID)) == 1
+            and len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 1
+        )
         assert "fake-bot-token" not in bot.output()
 
 
@@ -191,14 +226,20 @@ async def test_sigkill_mid_fan_out_then_restart_posts_once_per_channel(tmp_path:
         add_default_guild(fake)
         guild = fake.add_guild(name="fan-out", channels=[{"name": f"c{i}"} for i in range(40)])
         channels = [int(c["id"]) for c in guild["channels"]]
-        await seed(db_url, {c: ("fr" if i % 2 else "en") for i, c in enumerate(channels)}, guild_id=int(guild["id"]))
+        await seed(
+            db_url,
+            {c: ("fr" if i % 2 else "en") for i, c in enumerate(channels)},
+            guild_id=int(guild["id"]),
+        )
         # a low global rate makes the fan-out last seconds: time to kill it in the middle
         slow = {"DEPECHE_DISCORD_GLOBAL_RATE": "8"}
         first = Bot(fake, tmp_path, db_url, **slow)
         await first.start()
         try:
             await fake.wait_until(
-                lambda: sum(len(fake.messages(c)) for c in channels) >= 10, timeout=40, what="ten posts"
+                lambda: sum(len(fake.messages(c)) for c in channels) >= 10,
+                timeout=40,
+                what="ten posts",
             )
         except BaseException:
             print(first.output()[-5000:])
@@ -213,7 +254,11 @@ async def test_sigkill_mid_fan_out_then_restart_posts_once_per_channel(tmp_path:
             while counts(db_url) != (len(channels), len(channels)):
                 assert time.monotonic() < deadline, second.output()[-3000:]
                 with contextlib.suppress(TimeoutError):
-                    await fake.wait_for_request("POST /channels/*/messages", count=len(fake.requests_for("POST /channels/*/messages")) + 1, timeout=0.5)
+                    await fake.wait_for_request(
+                        "POST /channels/*/messages",
+                        count=len(fake.requests_for("POST /channels/*/messages")) + 1,
+                        timeout=0.5,
+                    )
         per_channel = {c: len(fake.messages(c)) for c in channels}
         assert per_channel == dict.fromkeys(channels, 1)
         # discord.py's own start-up requests (login, gateway, commands) do not go through our

@@ -56,8 +56,12 @@ def test_every_default_story_document_fits_and_short_ones_take_one_message() -> 
 def test_a_long_document_is_split_in_order_with_numbered_titles() -> None:
     items = tuple(Item((Span(f"event number {n:03d} " + "word " * 60),)) for n in range(120))
     document = Document(
-        kind="digest", lang="en", title="A long day", subtitle="Day 1",
-        sections=(Section("Today", items),), footer="Sources: somewhere",
+        kind="digest",
+        lang="en",
+        title="A long day",
+        subtitle="Day 1",
+        sections=(Section("Today", items),),
+        footer="Sources: somewhere",
     )
     messages = render_document(document)
     assert len(messages) > 3
@@ -77,7 +81,10 @@ def test_a_huge_single_item_and_footer_are_cut_not_lost() -> None:
     word = "x" * 30
     body = " ".join(f"{word}{n}" for n in range(900))  # ~28k characters in one item
     document = Document(
-        kind="answer", lang="fr", title="T" * 400, sections=(Section("H" * 300, (Item((Span(body),)),)),),
+        kind="answer",
+        lang="fr",
+        title="T" * 400,
+        sections=(Section("H" * 300, (Item((Span(body),)),)),),
         footer="S" * 3000,
     )
     messages = render_document(document)
@@ -96,7 +103,12 @@ def test_markdown_and_mentions_are_escaped_and_links_kept_only_when_safe() -> No
         Span(" and "),
         Span("bad", url="javascript:alert(1)"),
     )
-    document = Document(kind="answer", lang="en", title="@everyone look", sections=(Section("#x", (Item(spans, label="# label"),)),))
+    document = Document(
+        kind="answer",
+        lang="en",
+        title="@everyone look",
+        sections=(Section("#x", (Item(spans, label="# label"),)),),
+    )
     (message,) = render_document(document)
     text = all_text([message])
     assert not PINGS.search(text)
@@ -117,22 +129,33 @@ def test_text_messages_split_at_lines_within_the_content_limit() -> None:
 _text = st.lists(
     st.one_of(
         st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
-        st.sampled_from(["@everyone", "@here", "<@123>", "<@&9>", "**", "\n", "# ", "> ", "😀", "`", "||"]),
+        st.sampled_from(
+            ["@everyone", "@here", "<@123>", "<@&9>", "**", "\n", "# ", "> ", "😀", "`", "||"]
+        ),
         st.just("long " * 150),
     ),
     max_size=12,
 ).map("".join)
 _span = st.builds(
-    Span, _text, st.sampled_from(["plain", "strong", "em", "quote"]),
+    Span,
+    _text,
+    st.sampled_from(["plain", "strong", "em", "quote"]),
     st.one_of(st.none(), st.just("https://example.org/x"), _text),
 )
-_item = st.builds(Item, st.lists(_span, min_size=1, max_size=4).map(tuple), st.one_of(st.none(), _text))
+_item = st.builds(
+    Item, st.lists(_span, min_size=1, max_size=4).map(tuple), st.one_of(st.none(), _text)
+)
 _section = st.builds(
     Section, _text, st.lists(_item, max_size=12).map(tuple), st.sampled_from(["list", "paragraph"])
 )
 _document = st.builds(
-    Document, st.just("digest"), st.sampled_from(["fr", "en"]), _text,
-    st.one_of(st.none(), _text), st.lists(_section, max_size=6).map(tuple), st.one_of(st.none(), _text),
+    Document,
+    st.just("digest"),
+    st.sampled_from(["fr", "en"]),
+    _text,
+    st.one_of(st.none(), _text),
+    st.lists(_section, max_size=6).map(tuple),
+    st.one_of(st.none(), _text),
 )
 
 

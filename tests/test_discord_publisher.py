@@ -37,12 +37,22 @@ def make_publisher(fake: FakeDiscord, **kwargs: object) -> DiscordPublisher:
     return DiscordPublisher(token=fake.token, api_url=fake.api_url, limiter=limiter, **kwargs)  # type: ignore[arg-type]
 
 
-def delivery(channel: int, *, id: int = 7, document: Document | None = None, attempt: int = 1) -> Delivery:
+def delivery(
+    channel: int, *, id: int = 7, document: Document | None = None, attempt: int = 1
+) -> Delivery:
     day = STORY.first_day
     return Delivery(
-        id=id, subscription_id=3, platform="discord", workspace_id=str(GUILD_ID), channel_id=str(channel),
-        lang="fr", story_slug=STORY.slug, digest_date=day,
-        document=document or compose_digest(STORY, day, "fr"), attempt=attempt, story_date=day,
+        id=id,
+        subscription_id=3,
+        platform="discord",
+        workspace_id=str(GUILD_ID),
+        channel_id=str(channel),
+        lang="fr",
+        story_slug=STORY.slug,
+        digest_date=day,
+        document=document or compose_digest(STORY, day, "fr"),
+        attempt=attempt,
+        story_date=day,
     )
 
 
@@ -52,7 +62,9 @@ def test_part_nonces_fit_discord() -> None:
     assert part_nonce("dpc" + "9" * 30, 1) != part_nonce("dpc" + "9" * 30, 2)
 
 
-async def test_publish_sends_embeds_with_nonce_enforce_nonce_and_no_mentions(fake: FakeDiscord) -> None:
+async def test_publish_sends_embeds_with_nonce_enforce_nonce_and_no_mentions(
+    fake: FakeDiscord,
+) -> None:
     publisher = make_publisher(fake)
     assert isinstance(publisher, Publisher)
     try:
@@ -86,7 +98,9 @@ async def test_find_published_after_the_nonce_window_and_partial_posts(fake: Fak
     publisher = make_publisher(fake)
     long_doc = compose_story_so_far(STORY, STORY.last_day, "en")
     try:
-        assert await publisher.find_published(delivery(GENERAL_CHANNEL_ID, document=long_doc)) is None
+        assert (
+            await publisher.find_published(delivery(GENERAL_CHANNEL_ID, document=long_doc)) is None
+        )
         # crash after the first part: the second never went out
         fake_parts = publisher.parts(delivery(GENERAL_CHANNEL_ID, document=long_doc))
         assert len(fake_parts) >= 2
@@ -117,7 +131,9 @@ async def test_find_published_after_the_nonce_window_and_partial_posts(fake: Fak
     assert found is not None and found.recovered and list(found.message_ids) == ids
 
 
-async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(fake: FakeDiscord) -> None:
+async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(
+    fake: FakeDiscord,
+) -> None:
     publisher = make_publisher(fake)
     fake.fail_next("POST /channels/*/messages", 429, retry_after=2.5)
     try:
@@ -126,7 +142,12 @@ async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(fake
         assert caught.value.retry_after == 2.5
         # the limiter now holds that channel for the retry_after
         assert publisher.limiter.reserve(f"channel:{GENERAL_CHANNEL_ID}") > 2.0
-        fake.fail_next("POST /channels/*/messages", 429, body="<html>cloudflare</html>", headers={"Retry-After": "30"})
+        fake.fail_next(
+            "POST /channels/*/messages",
+            429,
+            body="<html>cloudflare</html>",
+            headers={"Retry-After": "30"},
+        )
         with pytest.raises(TransientPublishError) as caught:
             await publisher.publish(delivery(ANNOUNCES_CHANNEL_ID))
         assert caught.value.retry_after == 30
@@ -139,10 +160,16 @@ async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(fake
         await publisher.close()
 
 
-async def test_the_proactive_limiter_keeps_a_burst_under_the_channel_limit(fake: FakeDiscord) -> None:
+async def test_the_proactive_limiter_keeps_a_burst_under_the_channel_limit(
+    fake: FakeDiscord,
+) -> None:
     publisher = make_publisher(fake)
-    publisher.limiter = RateLimiter(global_rate=48, kinds={"channel": (50.0, 5)})  # too loose on purpose
-    note = Document(kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),))
+    publisher.limiter = RateLimiter(
+        global_rate=48, kinds={"channel": (50.0, 5)}
+    )  # too loose on purpose
+    note = Document(
+        kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),)
+    )
     try:
         for n in range(5):  # the 5th answer says Remaining: 0: the channel is held until the reset
             await publisher.publish(delivery(GENERAL_CHANNEL_ID, id=100 + n, document=note))
@@ -153,8 +180,13 @@ async def test_the_proactive_limiter_keeps_a_burst_under_the_channel_limit(fake:
 
 
 @pytest.mark.parametrize(("code", "status"), [(50001, 403), (50013, 403), (10003, 404)])
-async def test_403_and_404_are_permanent_and_admins_are_told(fake: FakeDiscord, code: int, status: int) -> None:
-    publisher = make_publisher(fake, contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="fr"))
+async def test_403_and_404_are_permanent_and_admins_are_told(
+    fake: FakeDiscord, code: int, status: int
+) -> None:
+    publisher = make_publisher(
+        fake,
+        contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="fr"),
+    )
     channel = GENERAL_CHANNEL_ID if status == 403 else 4242
     if status == 403:
         fake.deny_channel(GENERAL_CHANNEL_ID, code)
@@ -170,14 +202,19 @@ async def test_403_and_404_are_permanent_and_admins_are_told(fake: FakeDiscord, 
     text = note["embeds"][0]["description"]
     assert "en pause" in text and "/résumé-admin reprendre" in text
     assert f"<#{channel}>" in text
-    assert fake.requests_for("POST /channels/*/messages")[-1].json["allowed_mentions"]["parse"] == []
+    assert (
+        fake.requests_for("POST /channels/*/messages")[-1].json["allowed_mentions"]["parse"] == []
+    )
 
 
 async def test_admins_are_told_in_the_system_channel_when_the_config_channel_is_the_broken_one(
     fake: FakeDiscord,
 ) -> None:
     fake.deny_channel(ANNOUNCES_CHANNEL_ID, 50013)
-    publisher = make_publisher(fake, contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="en"))
+    publisher = make_publisher(
+        fake,
+        contacts=lambda sid: Contact(configured_from=str(ANNOUNCES_CHANNEL_ID), admin_lang="en"),
+    )
     item = delivery(ANNOUNCES_CHANNEL_ID)
     try:
         with pytest.raises(PermanentPublishError) as caught:
@@ -192,7 +229,9 @@ async def test_admins_are_told_in_the_system_channel_when_the_config_channel_is_
 
 async def test_user_text_in_documents_cannot_ping(fake: FakeDiscord) -> None:
     doc = Document(
-        kind="answer", lang="en", title="@everyone",
+        kind="answer",
+        lang="en",
+        title="@everyone",
         sections=(Section("<@&123>", (Item((Span("hi @here <@42> @everyone"),)),)),),
     )
     publisher = make_publisher(fake)
@@ -204,17 +243,29 @@ async def test_user_text_in_documents_cannot_ping(fake: FakeDiscord) -> None:
     assert "@everyone" not in sent and "@here" not in sent and "<@" not in sent
 
 
-async def test_fan_out_through_the_worker_shape_stays_under_the_global_limit(fake: FakeDiscord) -> None:
+async def test_fan_out_through_the_worker_shape_stays_under_the_global_limit(
+    fake: FakeDiscord,
+) -> None:
     """60 channels at once through one publisher: no 429, and close to 48 req/s."""
     import asyncio
     import time
 
-    channels = [fake.add_guild(name=f"g{i}", channels=[{"name": "c"}])["channels"][0]["id"] for i in range(60)]
+    channels = [
+        fake.add_guild(name=f"g{i}", channels=[{"name": "c"}])["channels"][0]["id"]
+        for i in range(60)
+    ]
     publisher = make_publisher(fake)
-    note = Document(kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),))
+    note = Document(
+        kind="notice", lang="en", title="t", sections=(Section("", (Item((Span("x"),)),)),)
+    )
     start = time.monotonic()
     try:
-        await asyncio.gather(*(publisher.publish(delivery(int(c), id=500 + i, document=note)) for i, c in enumerate(channels)))
+        await asyncio.gather(
+            *(
+                publisher.publish(delivery(int(c), id=500 + i, document=note))
+                for i, c in enumerate(channels)
+            )
+        )
     finally:
         await publisher.close()
     wall = time.monotonic() - start

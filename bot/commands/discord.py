@@ -23,21 +23,35 @@ def bot_permissions() -> int:
 
 
 def invite_url(application_id: int | str, *, guild_id: int | str | None = None) -> str:
-    query = {"client_id": str(application_id), "scope": " ".join(SCOPES), "permissions": str(bot_permissions())}
+    query = {
+        "client_id": str(application_id),
+        "scope": " ".join(SCOPES),
+        "permissions": str(bot_permissions()),
+    }
     if guild_id:
         query.update(guild_id=str(guild_id), disable_guild_select="true")
-    return "https://discord.com/oauth2/authorize?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+    return "https://discord.com/oauth2/authorize?" + urllib.parse.urlencode(
+        query, quote_via=urllib.parse.quote
+    )
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("discord", help="Discord: sync slash commands, print the invite URL")
+    parser = subparsers.add_parser(
+        "discord", help="Discord: sync slash commands, print the invite URL"
+    )
     sub = parser.add_subparsers(dest="discord_command", metavar="ACTION")
-    sync = sub.add_parser("sync", help="register the slash commands with Discord (global, or one server)")
-    sync.add_argument("--guild", type=int, metavar="ID", help="sync to this server only (instant; for testing)")
+    sync = sub.add_parser(
+        "sync", help="register the slash commands with Discord (global, or one server)"
+    )
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="sync to this server only (instant; for testing)"
+    )
     sync.add_argument("--clear", action="store_true", help="remove the commands instead")
     sync.set_defaults(handler=_sync)
     invite = sub.add_parser("invite-url", help="print the URL that adds the bot to a server")
-    invite.add_argument("--application-id", metavar="ID", help="default: asked from Discord with DISCORD_TOKEN")
+    invite.add_argument(
+        "--application-id", metavar="ID", help="default: asked from Discord with DISCORD_TOKEN"
+    )
     invite.add_argument("--guild", metavar="ID", help="preselect this server")
     invite.set_defaults(handler=_invite)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
@@ -76,7 +90,9 @@ def _sync(args: argparse.Namespace) -> int:
     return asyncio.run(sync_commands(settings, guild_id=args.guild, clear=args.clear))
 
 
-async def sync_commands(settings: Settings, *, guild_id: int | None = None, clear: bool = False) -> int:
+async def sync_commands(
+    settings: Settings, *, guild_id: int | None = None, clear: bool = False
+) -> int:
     """Log in over REST only (no gateway), build the tree as the bot does, and sync it."""
     import discord
 
@@ -99,8 +115,12 @@ async def sync_commands(settings: Settings, *, guild_id: int | None = None, clea
             elif guild is not None:
                 client.tree.copy_global_to(guild=guild)
             synced = await client.tree.sync(guild=guild)
-        where = f"server {guild_id}" if guild_id else "all servers (global; may take a while to show)"
-        print(f"{len(synced)} command(s) synced to {where}: {', '.join('/' + c.name for c in synced) or '-'}")
+        where = (
+            f"server {guild_id}" if guild_id else "all servers (global; may take a while to show)"
+        )
+        print(
+            f"{len(synced)} command(s) synced to {where}: {', '.join('/' + c.name for c in synced) or '-'}"
+        )
         return 0
     finally:
         context.store.dispose()

@@ -39,7 +39,9 @@ class DiscordBot:
             if channel is None:
                 return False
             permissions = channel.permissions_for(guild.me)
-            return bool(permissions.view_channel and permissions.send_messages and permissions.embed_links)
+            return bool(
+                permissions.view_channel and permissions.send_messages and permissions.embed_links
+            )
         return await self.publisher.channel_visible(channel_id)
 
 
@@ -68,11 +70,16 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     token = settings.token.get_secret_value() if settings.token else ""
     configure_endpoints(settings)
     publisher = DiscordPublisher(
-        token=token, api_url=settings.api_url, limiter=discord_limiter(context.settings),
+        token=token,
+        api_url=settings.api_url,
+        limiter=discord_limiter(context.settings),
         contacts=contacts_from(context.store),
     )
     services = Services(
-        library=context.library, admin=context.admin, publisher=publisher, clock=context.runner.clock
+        library=context.library,
+        admin=context.admin,
+        publisher=publisher,
+        clock=context.runner.clock,
     )
     client = make_client(settings, services, **client_options)
     bot = DiscordBot(client=client, publisher=publisher)
@@ -87,7 +94,8 @@ async def start(context: PlatformContext) -> None:
     settings = context.settings.discord
     token = settings.token.get_secret_value() if settings.token else ""
     _log.info(
-        "Discord: connecting (REST %s, shards %s)", settings.api_url,
+        "Discord: connecting (REST %s, shards %s)",
+        settings.api_url,
         settings.shard_ids or settings.shard_count or "1",
     )
     try:

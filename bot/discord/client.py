@@ -68,9 +68,13 @@ class Services:
     admin: AdminService
     publisher: Any = None  # bot.discord.publisher.DiscordPublisher, for send-now with a date
     clock: Callable[[], dt.datetime] = utcnow
-    _cache: dict[tuple[int | None, int | None], tuple[float, SubscriptionInfo | None]] = field(default_factory=dict)
+    _cache: dict[tuple[int | None, int | None], tuple[float, SubscriptionInfo | None]] = field(
+        default_factory=dict
+    )
 
-    async def channel_subscription(self, guild_id: int | None, channel_id: int | None) -> SubscriptionInfo | None:
+    async def channel_subscription(
+        self, guild_id: int | None, channel_id: int | None
+    ) -> SubscriptionInfo | None:
         """The channel's subscription (its first, if one per language), cached for 30 s."""
         if guild_id is None or channel_id is None:
             return None
@@ -79,7 +83,9 @@ class Services:
         now = time.monotonic()
         if cached is not None and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-        infos = await self.admin.list(platform="discord", workspace_id=str(guild_id), channel_id=str(channel_id))
+        infos = await self.admin.list(
+            platform="discord", workspace_id=str(guild_id), channel_id=str(channel_id)
+        )
         found = next((info for info in infos if info.active), infos[0] if infos else None)
         if len(self._cache) > 10_000:
             self._cache.clear()
@@ -89,13 +95,17 @@ class Services:
     def forget(self) -> None:
         self._cache.clear()
 
-    async def post_story_day(self, target: Target, day: dt.date, *, key: str, actor: Actor) -> list[str]:
+    async def post_story_day(
+        self, target: Target, day: dt.date, *, key: str, actor: Actor
+    ) -> list[str]:
         """/digest-admin send-now with a date: that story day, posted at once in the channel's
         languages, outside the daily schedule (as on Slack)."""
         from bot.admin import messages as admin_messages
         from bot.discord.publisher import part_nonce
 
-        infos = await self.admin.list(platform="discord", workspace_id=target.workspace_id, channel_id=target.channel_id)
+        infos = await self.admin.list(
+            platform="discord", workspace_id=target.workspace_id, channel_id=target.channel_id
+        )
         if not infos:
             raise AdminError(admin_messages(actor.lang)("No subscription found for this channel."))
         if self.publisher is None:
@@ -106,10 +116,16 @@ class Services:
         for info in infos:
             for lang in langs_of(info.lang):
                 document = compose_digest(story, day, lang) or compose_story_so_far(  # type: ignore[arg-type]
-                    story, min(max(day, story.first_day), story.last_day), lang  # type: ignore[arg-type]
+                    story,
+                    min(max(day, story.first_day), story.last_day),
+                    lang,  # type: ignore[arg-type]
                 )
                 for embeds in render_document(document):
-                    payload = {"embeds": [e.to_dict() for e in embeds], "nonce": part_nonce(key, part), "enforce_nonce": True}
+                    payload = {
+                        "embeds": [e.to_dict() for e in embeds],
+                        "nonce": part_nonce(key, part),
+                        "enforce_nonce": True,
+                    }
                     part += 1
                     try:
                         await self.publisher.create_message(target.channel_id, payload)
@@ -197,10 +213,17 @@ class DepecheMixin:
         lang = lang_of(interaction)
         _ = ui(lang)
         command = interaction.command.qualified_name if interaction.command else "?"
-        context = (command, interaction.guild_id, interaction.channel_id, interaction.user.id if interaction.user else None)
+        context = (
+            command,
+            interaction.guild_id,
+            interaction.channel_id,
+            interaction.user.id if interaction.user else None,
+        )
         if isinstance(error, NotAnAdmin):
             title = _("Not allowed")
-            text = _("Only members with the Manage Server permission can configure the daily digest.")
+            text = _(
+                "Only members with the Manage Server permission can configure the daily digest."
+            )
             _log.info("refused /%s (guild %s, channel %s, user %s): not an admin", *context)
         elif isinstance(original, DepecheError):  # AdminError, BadOption...: already translated
             title = _("Cannot do that")
@@ -209,7 +232,11 @@ class DepecheMixin:
         elif isinstance(error, app_commands.TransformerError):
             title = _("Cannot do that")
             text = _("I could not use the value given for one of the options.")
-            _log.info("/%s (guild %s, channel %s, user %s): bad option %s", *context, type(error.value).__name__)
+            _log.info(
+                "/%s (guild %s, channel %s, user %s): bad option %s",
+                *context,
+                type(error.value).__name__,
+            )
         elif isinstance(error, app_commands.CheckFailure):
             title = _("Not allowed")
             text = _("This command cannot be used here.")
@@ -218,7 +245,8 @@ class DepecheMixin:
             title = _("Something went wrong")
             text = _("Sorry, that did not work. The problem has been logged.")
             _log.error(
-                "/%s failed (guild %s, channel %s, user %s)", *context,
+                "/%s failed (guild %s, channel %s, user %s)",
+                *context,
                 exc_info=(type(original), original, original.__traceback__),
             )
         try:
@@ -229,25 +257,52 @@ class DepecheMixin:
 
 def _comparable(payload: list[dict[str, Any]]) -> str:
     """A canonical form of a command list, for 'did it change' (keys Discord echoes back)."""
-    keys = ("name", "description", "name_localizations", "description_localizations", "options",
-            "type", "required", "choices", "autocomplete", "channel_types", "min_length", "max_length",
-            "min_value", "max_value", "value", "default_member_permissions", "contexts")
+    keys = (
+        "name",
+        "description",
+        "name_localizations",
+        "description_localizations",
+        "options",
+        "type",
+        "required",
+        "choices",
+        "autocomplete",
+        "channel_types",
+        "min_length",
+        "max_length",
+        "min_value",
+        "max_value",
+        "value",
+        "default_member_permissions",
+        "contexts",
+    )
 
     def clean(node: Any) -> Any:
         if isinstance(node, dict):
-            out = {k: clean(v) for k, v in node.items() if k in keys and v not in (None, [], {}, False)}
+            out = {
+                k: clean(v) for k, v in node.items() if k in keys and v not in (None, [], {}, False)
+            }
             return out
         if isinstance(node, list):
             return [clean(v) for v in node]
         return node
 
-    return json.dumps(sorted((clean(c) for c in payload), key=lambda c: c.get("name", "")), sort_keys=True)
+    return json.dumps(
+        sorted((clean(c) for c in payload), key=lambda c: c.get("name", "")), sort_keys=True
+    )
 
 
 class DepecheClient(DepecheMixin, discord.Client):
     """One shard: a plain `discord.Client`."""
 
-    def __init__(self, services: Services, *, sync: bool = True, extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        sync: bool = True,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         options.setdefault("max_messages", None)
@@ -259,7 +314,14 @@ class DepecheClient(DepecheMixin, discord.Client):
 class ShardedDepecheClient(DepecheMixin, discord.AutoShardedClient):
     """Several shards in one process (``DISCORD_SHARD_COUNT``, ``DISCORD_SHARD_IDS``)."""
 
-    def __init__(self, services: Services, *, sync: bool = True, extensions: tuple[str, ...] = EXTENSIONS, **options: Any) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        sync: bool = True,
+        extensions: tuple[str, ...] = EXTENSIONS,
+        **options: Any,
+    ) -> None:
         options.setdefault("intents", intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         options.setdefault("max_messages", None)
@@ -268,18 +330,24 @@ class ShardedDepecheClient(DepecheMixin, discord.AutoShardedClient):
         self._init_depeche(services, extensions=extensions, sync=sync)
 
 
-def make_client(settings: DiscordSettings, services: Services, **options: Any) -> DepecheClient | ShardedDepecheClient:
+def make_client(
+    settings: DiscordSettings, services: Services, **options: Any
+) -> DepecheClient | ShardedDepecheClient:
     """The client for these settings: sharded when a shard count or ids are configured."""
     if settings.shard_ids and not settings.shard_count:
-        raise SettingsError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total number of shards)")
+        raise SettingsError(
+            "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total number of shards)"
+        )
     if settings.shard_count and settings.shard_ids:
         bad = [i for i in settings.shard_ids if not 0 <= i < settings.shard_count]
         if bad:
             raise SettingsError(f"DISCORD_SHARD_IDS: {bad} not in 0..{settings.shard_count - 1}")
     if settings.shard_count:
         return ShardedDepecheClient(
-            services, shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids else None, **options,
+            services,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids else None,
+            **options,
         )
     return DepecheClient(services, **options)
 

@@ -66,10 +66,26 @@ MODES = [
     Choice(name=N_("replay: the story from day 1, one day at a time"), value="replay"),
 ]
 COMMON_ZONES = (
-    "Europe/Paris", "Europe/Brussels", "Europe/Zurich", "Europe/London", "America/Montreal",
-    "America/Toronto", "America/New_York", "America/Chicago", "America/Los_Angeles",
-    "Africa/Abidjan", "Africa/Dakar", "Africa/Casablanca", "Africa/Kinshasa", "Indian/Reunion",
-    "America/Martinique", "Pacific/Noumea", "Asia/Tokyo", "Asia/Singapore", "Australia/Sydney", "UTC",
+    "Europe/Paris",
+    "Europe/Brussels",
+    "Europe/Zurich",
+    "Europe/London",
+    "America/Montreal",
+    "America/Toronto",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Africa/Abidjan",
+    "Africa/Dakar",
+    "Africa/Casablanca",
+    "Africa/Kinshasa",
+    "Indian/Reunion",
+    "America/Martinique",
+    "Pacific/Noumea",
+    "Asia/Tokyo",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "UTC",
 )
 
 
@@ -99,7 +115,10 @@ def parse_day(value: str | None, lang: str) -> dt.date | None:
     except ValueError:
         _ = ui(lang)
         raise BadOption(
-            _("Invalid date %(value)s: use YYYY-MM-DD, for example 2023-11-17.", value=truncate(safe(repr(value)), 60))
+            _(
+                "Invalid date %(value)s: use YYYY-MM-DD, for example 2023-11-17.",
+                value=truncate(safe(repr(value)), 60),
+            )
         ) from None
 
 
@@ -120,9 +139,13 @@ async def reply(
         messages = messages[:MAX_REPLY_MESSAGES]
     for index, embeds in enumerate(messages):
         if index == 0 and not interaction.response.is_done():
-            await interaction.response.send_message(embeds=embeds, ephemeral=ephemeral, allowed_mentions=none)
+            await interaction.response.send_message(
+                embeds=embeds, ephemeral=ephemeral, allowed_mentions=none
+            )
         else:
-            await interaction.followup.send(embeds=embeds, ephemeral=ephemeral, allowed_mentions=none)
+            await interaction.followup.send(
+                embeds=embeds, ephemeral=ephemeral, allowed_mentions=none
+            )
 
 
 async def reply_text(
@@ -133,7 +156,10 @@ async def reply_text(
         await reply(interaction, [notice(title, text, trusted=trusted)])
         return
     pieces = text_messages(text, limit=DESCRIPTION_MAX - 100)
-    await reply(interaction, [notice(title if i == 0 else "", piece, trusted=True) for i, piece in enumerate(pieces)])
+    await reply(
+        interaction,
+        [notice(title if i == 0 else "", piece, trusted=True) for i, piece in enumerate(pieces)],
+    )
 
 
 # --------------------------------------------------------------------------- context
@@ -146,7 +172,9 @@ async def story_context(
     the channel's subscription, and the story day that is "today" for this channel (a replay
     subscription is at its own day: no spoilers)."""
     client = client_of(interaction)
-    subscription = await client.services.channel_subscription(interaction.guild_id, interaction.channel_id)
+    subscription = await client.services.channel_subscription(
+        interaction.guild_id, interaction.channel_id
+    )
     lang = lang_of(interaction)
     if slug:
         try:
@@ -154,7 +182,13 @@ async def story_context(
         except DepecheError:
             _ = ui(lang)
             known = ", ".join(client.services.library.slugs())
-            raise BadOption(_("Unknown story %(slug)s (known: %(known)s).", slug=truncate(safe(repr(slug)), 60), known=known)) from None
+            raise BadOption(
+                _(
+                    "Unknown story %(slug)s (known: %(known)s).",
+                    slug=truncate(safe(repr(slug)), 60),
+                    known=known,
+                )
+            ) from None
     elif subscription is not None:
         story = client.services.library.get(subscription.story_slug)
     else:
@@ -175,7 +209,12 @@ async def story_choices(interaction: discord.Interaction[Any], current: str) -> 
     for story in client_of(interaction).services.library:
         title = story.meta.title(lang)
         if wanted in story.slug.casefold() or wanted in title.casefold():
-            out.append(Choice(name=truncate(f"{title} ({story.slug})", CHOICE_NAME_MAX), value=story.slug[:100]))
+            out.append(
+                Choice(
+                    name=truncate(f"{title} ({story.slug})", CHOICE_NAME_MAX),
+                    value=story.slug[:100],
+                )
+            )
     return out[:CHOICES_MAX]
 
 
@@ -195,7 +234,9 @@ async def day_choices(interaction: discord.Interaction[Any], current: str) -> li
         iso = day.isoformat()
         if wanted and not iso.startswith(wanted) and wanted not in iso:
             continue
-        out.append(Choice(name=_("%(date)s · day %(n)s", date=iso, n=story.day_number(day)), value=iso))
+        out.append(
+            Choice(name=_("%(date)s · day %(n)s", date=iso, n=story.day_number(day)), value=iso)
+        )
     return out[:CHOICES_MAX]
 
 
@@ -205,7 +246,10 @@ async def day_choices(interaction: discord.Interaction[Any], current: str) -> li
 def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
     """Fresh command objects for one tree (tests build several clients in one process)."""
 
-    @app_commands.command(name=N_("who"), description=N_("Who is who in the story: ask about a person or an organisation"))
+    @app_commands.command(
+        name=N_("who"),
+        description=N_("Who is who in the story: ask about a person or an organisation"),
+    )
     @app_commands.describe(
         question=N_("A name or a question, e.g. Who fired Sam Altman?"),
         language=N_("Language of the answer (default: your Discord language)"),
@@ -226,7 +270,9 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         await reply(interaction, render_document(answer.document), ephemeral=not public)
 
     @who.autocomplete("question")
-    async def who_question(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+    async def who_question(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[Choice[str]]:
         lang = lang_of(interaction, getattr(interaction.namespace, "language", None))
         slug = getattr(interaction.namespace, "story", None)
         library = client_of(interaction).services.library
@@ -243,7 +289,9 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
 
     who.autocomplete("story")(story_choices)
 
-    @app_commands.command(name=N_("timeline"), description=N_("The story's timeline, up to today or a given date"))
+    @app_commands.command(
+        name=N_("timeline"), description=N_("The story's timeline, up to today or a given date")
+    )
     @app_commands.describe(
         date=N_("Last day to show (YYYY-MM-DD)"),
         language=N_("Language of the answer (default: your Discord language)"),
@@ -267,7 +315,9 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
     timeline.autocomplete("date")(day_choices)
     timeline.autocomplete("story")(story_choices)
 
-    @app_commands.command(name=N_("faq"), description=N_("Frequently asked questions about the story"))
+    @app_commands.command(
+        name=N_("faq"), description=N_("Frequently asked questions about the story")
+    )
     @app_commands.describe(
         language=N_("Language of the answer (default: your Discord language)"),
         story=N_("Which story (default: the one this channel follows)"),
@@ -337,7 +387,10 @@ class DigestGroup(app_commands.Group):
             await reply_text(
                 interaction,
                 chosen.meta.title(lang),
-                _("No digest for %(date)s: nothing happened in the story that day.", date=day.isoformat()),
+                _(
+                    "No digest for %(date)s: nothing happened in the story that day.",
+                    date=day.isoformat(),
+                ),
             )
             return
         await reply(interaction, render_document(document))
@@ -378,13 +431,18 @@ class AdminGroup(app_commands.Group):
     @staticmethod
     def actor(interaction: discord.Interaction[Any]) -> Actor:
         return Actor(
-            user_id=str(interaction.user.id), via="chat",
+            user_id=str(interaction.user.id),
+            via="chat",
             where=str(interaction.channel_id) if interaction.channel_id else None,
             lang=lang_of(interaction),
         )
 
     @staticmethod
-    def target(interaction: discord.Interaction[Any], channel: discord.abc.Snowflake, language: str | None = None) -> Target:
+    def target(
+        interaction: discord.Interaction[Any],
+        channel: discord.abc.Snowflake,
+        language: str | None = None,
+    ) -> Target:
         return Target(PLATFORM, str(interaction.guild_id), str(channel.id), language)
 
     @staticmethod
@@ -398,7 +456,10 @@ class AdminGroup(app_commands.Group):
 
     # commands --------------------------------------------------------------
 
-    @app_commands.command(name=N_("subscribe"), description=N_("Post the daily digest in a channel (or change its settings)"))
+    @app_commands.command(
+        name=N_("subscribe"),
+        description=N_("Post the daily digest in a channel (or change its settings)"),
+    )
     @app_commands.describe(
         channel=N_("Where to post"),
         language=N_("Language of the posts"),
@@ -425,8 +486,14 @@ class AdminGroup(app_commands.Group):
         await self.defer(interaction)
         client = client_of(interaction)
         spec = SubscriptionSpec(
-            platform=PLATFORM, workspace_id=str(interaction.guild_id), channel_id=str(channel.id),
-            lang=language, post_time=str(time), timezone=str(timezone), mode=mode, start_date=start_day,
+            platform=PLATFORM,
+            workspace_id=str(interaction.guild_id),
+            channel_id=str(channel.id),
+            lang=language,
+            post_time=str(time),
+            timezone=str(timezone),
+            mode=mode,
+            start_date=start_day,
             story_slug=story or None,
         )
         info, created = await client.services.admin.subscribe(spec, actor)
@@ -438,62 +505,101 @@ class AdminGroup(app_commands.Group):
     subscribe.autocomplete("story")(story_choices)
 
     @subscribe.autocomplete("timezone")
-    async def timezone_choices(self, interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:
+    async def timezone_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[Choice[str]]:
         return [Choice(name=zone, value=zone) for zone in timezones(current)]
 
-    @app_commands.command(name=N_("unsubscribe"), description=N_("Stop posting the digest in a channel"))
-    @app_commands.describe(channel=N_("The channel"), language=N_("Only this language (default: all)"))
+    @app_commands.command(
+        name=N_("unsubscribe"), description=N_("Stop posting the digest in a channel")
+    )
+    @app_commands.describe(
+        channel=N_("The channel"), language=N_("Only this language (default: all)")
+    )
     @app_commands.choices(language=SUBSCRIPTION_LANGUAGES)
     async def unsubscribe(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel, language: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
+        language: str | None = None,
     ) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
-        infos = await client.services.admin.unsubscribe(self.target(interaction, channel, language), actor)
+        infos = await client.services.admin.unsubscribe(
+            self.target(interaction, channel, language), actor
+        )
         client.services.forget()
         _ = ui(actor.lang)
-        await reply_text(interaction, _("Unsubscribed"), self.lines(infos, actor.lang), trusted=True)
+        await reply_text(
+            interaction, _("Unsubscribed"), self.lines(infos, actor.lang), trusted=True
+        )
 
     @app_commands.command(name=N_("pause"), description=N_("Pause the digest in a channel"))
-    @app_commands.describe(channel=N_("The channel"), language=N_("Only this language (default: all)"))
+    @app_commands.describe(
+        channel=N_("The channel"), language=N_("Only this language (default: all)")
+    )
     @app_commands.choices(language=SUBSCRIPTION_LANGUAGES)
     async def pause(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel, language: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
+        language: str | None = None,
     ) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
-        infos = await client.services.admin.pause(self.target(interaction, channel, language), actor)
+        infos = await client.services.admin.pause(
+            self.target(interaction, channel, language), actor
+        )
         _ = ui(actor.lang)
         await reply_text(interaction, _("Paused"), self.lines(infos, actor.lang), trusted=True)
 
     @app_commands.command(name=N_("resume"), description=N_("Resume the digest in a channel"))
-    @app_commands.describe(channel=N_("The channel"), language=N_("Only this language (default: all)"))
+    @app_commands.describe(
+        channel=N_("The channel"), language=N_("Only this language (default: all)")
+    )
     @app_commands.choices(language=SUBSCRIPTION_LANGUAGES)
     async def resume(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel, language: str | None = None
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
+        language: str | None = None,
     ) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
-        infos = await client.services.admin.resume(self.target(interaction, channel, language), actor)
+        infos = await client.services.admin.resume(
+            self.target(interaction, channel, language), actor
+        )
         _ = ui(actor.lang)
         await reply_text(interaction, _("Resumed"), self.lines(infos, actor.lang), trusted=True)
 
-    @app_commands.command(name=N_("list"), description=N_("The digest subscriptions of this server"))
+    @app_commands.command(
+        name=N_("list"), description=N_("The digest subscriptions of this server")
+    )
     async def list(self, interaction: discord.Interaction[Any]) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
         _ = ui(actor.lang)
-        infos = await client.services.admin.list(platform=PLATFORM, workspace_id=str(interaction.guild_id))
-        text = self.lines(infos, actor.lang) if infos else _("No subscriptions in this server yet: use /digest-admin subscribe.")
+        infos = await client.services.admin.list(
+            platform=PLATFORM, workspace_id=str(interaction.guild_id)
+        )
+        text = (
+            self.lines(infos, actor.lang)
+            if infos
+            else _("No subscriptions in this server yet: use /digest-admin subscribe.")
+        )
         await reply_text(interaction, _("Subscriptions"), text, trusted=True)
 
-    @app_commands.command(name=N_("status"), description=N_("Recent posts and problems of a channel's digest"))
+    @app_commands.command(
+        name=N_("status"), description=N_("Recent posts and problems of a channel's digest")
+    )
     @app_commands.describe(channel=N_("The channel"))
-    async def status(self, interaction: discord.Interaction[Any], channel: discord.TextChannel) -> None:
+    async def status(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
+    ) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
@@ -502,13 +608,17 @@ class AdminGroup(app_commands.Group):
         _ = ui(actor.lang)
         await reply_text(interaction, _("Status of %(channel)s", channel=f"#{channel.name}"), text)
 
-    @app_commands.command(name=N_("send-now"), description=N_("Post today's digest now (or a given story day)"))
+    @app_commands.command(
+        name=N_("send-now"), description=N_("Post today's digest now (or a given story day)")
+    )
     @app_commands.describe(
         channel=N_("The channel"),
         date=N_("A story day to post at once (YYYY-MM-DD); default: today's digest"),
     )
     async def send_now(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel,
+        self,
+        interaction: discord.Interaction[Any],
+        channel: discord.TextChannel,
         date: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         actor = self.actor(interaction)
@@ -518,14 +628,22 @@ class AdminGroup(app_commands.Group):
         _ = ui(actor.lang)
         target = self.target(interaction, channel)
         if day is not None:
-            posted = await client.services.post_story_day(target, day, key=f"sn{interaction.id}", actor=actor)
+            posted = await client.services.post_story_day(
+                target, day, key=f"sn{interaction.id}", actor=actor
+            )
             await reply_text(interaction, _("Posted"), "\n".join(posted))
             return
         deliveries = await client.services.admin.send_now(target, actor)
         lines = []
         for delivery in deliveries:
-            error = f" — {delivery.last_error}" if delivery.last_error and delivery.status != "sent" else ""
-            lines.append(f"{delivery.digest_date.isoformat()} [{delivery.lang}] {_(delivery.status)}{error}")
+            error = (
+                f" — {delivery.last_error}"
+                if delivery.last_error and delivery.status != "sent"
+                else ""
+            )
+            lines.append(
+                f"{delivery.digest_date.isoformat()} [{delivery.lang}] {_(delivery.status)}{error}"
+            )
         await reply_text(interaction, _("Send now"), safe("\n".join(lines)))
 
     send_now.autocomplete("date")(day_choices)
@@ -544,7 +662,11 @@ def timezones(current: str) -> list[str]:
     if not wanted:
         return list(COMMON_ZONES)[:CHOICES_MAX]
     zones = _zones()
-    starts = [z for z in zones if z.casefold().startswith(wanted) or z.casefold().split("/")[-1].startswith(wanted)]
+    starts = [
+        z
+        for z in zones
+        if z.casefold().startswith(wanted) or z.casefold().split("/")[-1].startswith(wanted)
+    ]
     contains = [z for z in zones if wanted in z.casefold() and z not in starts]
     out = list(dict.fromkeys(starts + contains))
     if len(out) < CHOICES_MAX:

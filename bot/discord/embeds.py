@@ -247,7 +247,9 @@ def render_document(document: Document, *, color: int = COLOR) -> Messages:
     return messages
 
 
-def notice(title: str, text: str = "", *, color: int = COLOR, trusted: bool = False) -> list[discord.Embed]:
+def notice(
+    title: str, text: str = "", *, color: int = COLOR, trusted: bool = False
+) -> list[discord.Embed]:
     """A one-embed message for short replies (confirmations, refusals, lists), within limits.
     ``trusted`` text (written by us, e.g. with a ``<#channel>`` link) keeps its markup; mass
     mentions are defused in any case."""

@@ -65,7 +65,9 @@ def part_nonce(key: str, index: int) -> str:
 
 def fingerprint(embeds: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
     """What identifies one of our messages in a channel's history (titles and descriptions)."""
-    return tuple(((e.get("title") or "").strip(), (e.get("description") or "").strip()) for e in embeds)
+    return tuple(
+        ((e.get("title") or "").strip(), (e.get("description") or "").strip()) for e in embeds
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,9 @@ def _catalog(lang: str) -> Catalog:
 class DiscordAPIError(Exception):
     """A non-2xx answer from Discord: ``status``, Discord's JSON ``code`` and ``message``."""
 
-    def __init__(self, status: int, code: int, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, status: int, code: int, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"Discord {status} {message} ({code})")
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
@@ -95,7 +99,11 @@ class DiscordREST:
     """A small REST client: token auth, base URL from settings, JSON in and out."""
 
     def __init__(
-        self, *, token: str, api_url: str = DEFAULT_API_URL, session: aiohttp.ClientSession | None = None,
+        self,
+        *,
+        token: str,
+        api_url: str = DEFAULT_API_URL,
+        session: aiohttp.ClientSession | None = None,
         timeout: float = 20.0,
     ) -> None:
         self.api_url = api_url.rstrip("/")
@@ -144,7 +152,9 @@ class DiscordREST:
                     retry_after = float(response.headers.get("Retry-After") or 60)
                     body = {"message": "global rate limit (Cloudflare)", "global": True}
             code = int(body.get("code", 0)) if isinstance(body, dict) else 0
-            message = str(body.get("message", "")) if isinstance(body, dict) else response.reason or ""
+            message = (
+                str(body.get("message", "")) if isinstance(body, dict) else response.reason or ""
+            )
             if response.status == 429 and isinstance(body, dict) and body.get("global"):
                 message = "global rate limit"
             raise DiscordAPIError(response.status, code, message, retry_after)
@@ -181,7 +191,9 @@ class DiscordPublisher:
 
     # ------------------------------------------------------------------ low level
 
-    async def _call(self, method: str, path: str, *, channel_id: str | None = None, **kwargs: Any) -> Any:
+    async def _call(
+        self, method: str, path: str, *, channel_id: str | None = None, **kwargs: Any
+    ) -> Any:
         """One request through the limiter (message creation also takes the channel's bucket)."""
         key = f"channel:{channel_id}" if channel_id is not None else None
         await self.limiter.acquire(key)
@@ -211,7 +223,9 @@ class DiscordPublisher:
         except DiscordAPIError as error:
             raise self._publish_error(error, channel_id) from None
         except (aiohttp.ClientError, TimeoutError) as error:
-            raise TransientPublishError(f"network error talking to Discord: {type(error).__name__}") from None
+            raise TransientPublishError(
+                f"network error talking to Discord: {type(error).__name__}"
+            ) from None
         if not isinstance(body, dict) or "id" not in body:
             raise TransientPublishError("Discord answered without a message")
         return body
@@ -219,7 +233,9 @@ class DiscordPublisher:
     @staticmethod
     def _publish_error(error: DiscordAPIError, channel_id: str) -> Exception:
         if error.status == 429:
-            return TransientPublishError(f"Discord rate limit ({error.message})", retry_after=error.retry_after)
+            return TransientPublishError(
+                f"Discord rate limit ({error.message})", retry_after=error.retry_after
+            )
         if error.status == 403:
             what = "Missing Permissions" if error.code == MISSING_PERMISSIONS else "Missing Access"
             return PermanentPublishError(
@@ -248,14 +264,20 @@ class DiscordPublisher:
 
     @staticmethod
     def parts(delivery: Delivery) -> list[list[dict[str, Any]]]:
-        return [[embed.to_dict() for embed in message] for message in render_document(delivery.document)]
+        return [
+            [embed.to_dict() for embed in message] for message in render_document(delivery.document)
+        ]
 
-    async def _existing(self, delivery: Delivery, parts: list[list[dict[str, Any]]]) -> dict[int, str]:
+    async def _existing(
+        self, delivery: Delivery, parts: list[list[dict[str, Any]]]
+    ) -> dict[int, str]:
         """Part index -> id of our messages already in the channel (by nonce or by content)."""
         me = await self.bot_user_id()
         try:
             history = await self._call(
-                "GET", f"/channels/{delivery.channel_id}/messages", params={"limit": self.history_limit}
+                "GET",
+                f"/channels/{delivery.channel_id}/messages",
+                params={"limit": self.history_limit},
             )
         except (DiscordAPIError, aiohttp.ClientError, TimeoutError):
             return {}
@@ -310,11 +332,14 @@ class DiscordPublisher:
         _status, code = self._failures.pop(delivery.id, (0, 0))
         channel = f"<#{delivery.channel_id}>"
         if code == MISSING_ACCESS:
-            why = _("I cannot see the channel %(channel)s any more (Missing Access).", channel=channel)
+            why = _(
+                "I cannot see the channel %(channel)s any more (Missing Access).", channel=channel
+            )
         elif code == MISSING_PERMISSIONS:
             why = _(
                 "I am not allowed to post in %(channel)s (Missing Permissions): I need View Channel, "
-                "Send Messages and Embed Links there.", channel=channel,
+                "Send Messages and Embed Links there.",
+                channel=channel,
             )
         elif code == UNKNOWN_CHANNEL:
             why = _("The channel %(channel)s does not exist any more.", channel=channel)
@@ -336,15 +361,25 @@ class DiscordPublisher:
         if system:
             candidates.append(system)
         for channel_id in dict.fromkeys(c for c in candidates if c != delivery.channel_id):
-            payload = {"embeds": embeds, "nonce": part_nonce(delivery.idempotency_key, 99), "enforce_nonce": True}
+            payload = {
+                "embeds": embeds,
+                "nonce": part_nonce(delivery.idempotency_key, 99),
+                "enforce_nonce": True,
+            }
             try:
                 await self.create_message(channel_id, payload)
-                _log.info("admins of subscription %d told in channel %s", delivery.subscription_id, channel_id)
+                _log.info(
+                    "admins of subscription %d told in channel %s",
+                    delivery.subscription_id,
+                    channel_id,
+                )
                 return
             except (PermanentPublishError, TransientPublishError) as error:
                 _log.info("could not tell admins in channel %s: %s", channel_id, error)
         _log.warning(
-            "subscription %d paused (%s) and no channel to tell its admins", delivery.subscription_id, reason
+            "subscription %d paused (%s) and no channel to tell its admins",
+            delivery.subscription_id,
+            reason,
         )
 
     async def _system_channel(self, guild_id: str) -> str | None:
@@ -374,7 +409,11 @@ async def post_messages(
     """Post rendered messages in order (ad-hoc posts outside the outbox), nonce ``key.i``."""
     ids = []
     for index, embeds in enumerate(messages):
-        payload = {"embeds": [e.to_dict() for e in embeds], "nonce": part_nonce(key, index), "enforce_nonce": True}
+        payload = {
+            "embeds": [e.to_dict() for e in embeds],
+            "nonce": part_nonce(key, index),
+            "enforce_nonce": True,
+        }
         ids.append(str((await publisher.create_message(channel_id, payload))["id"]))
         await asyncio.sleep(0)
     return ids
