@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.store import PENDING, SKIPPED, Store, Subscription
+from bot.store import PENDING, SKIPPED, Store
 from digests.errors import DepecheError
 from digests.story import Story, StoryLibrary
 
@@ -97,6 +97,27 @@ def _unambiguous(local: dt.datetime) -> bool:
     )
 
 
+_ONE_DAY = dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=65536)
+def _steady_offset(tz: str, day: dt.date) -> dt.timedelta | None:
+    """The UTC offset of ``tz`` from ``day`` 00:00 to ``day + 2`` 00:00 (local) when it does
+    not change in between, else None. Sampled every 3 hours (offset changes are months apart;
+    a change and its reversal within 3 hours does not exist), both folds at the start."""
+    zone = zone_of(tz)
+    start = dt.datetime.combine(day, dt.time(0, 0), tzinfo=zone)
+    offset = start.utcoffset()
+    if offset is None or start.replace(fold=1).utcoffset() != offset:
+        return None
+    start_utc = start.astimezone(dt.UTC)
+    for hours in range(3, 49, 3):
+        moment = (start_utc + dt.timedelta(hours=hours)).astimezone(zone)
+        if moment.utcoffset() != offset:
+            return None
+    return offset
+
+
 def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     """First post time strictly after ``after`` (aware), in UTC.
 
@@ -110,6 +131,12 @@ def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     hour, minute = _hour_minute(post_time)
     zone = zone_of(tz)
     day = after.astimezone(zone).date()
+    offset = _steady_offset(tz, day)
+    if offset is not None:  # no change of UTC offset today or tomorrow: plain arithmetic
+        fire = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.UTC) - offset
+        if fire <= after:
+            fire += _ONE_DAY
+        return fire
     for candidate_day in (day, day + dt.timedelta(days=1)):
         local = dt.datetime.combine(candidate_day, dt.time(hour, minute), tzinfo=zone)
         if not _unambiguous(local):
@@ -182,6 +209,10 @@ _OUTBOX_COLUMNS = (
     "subscription_id", "platform", "digest_date", "story_date", "lang", "scheduled_for",
     "status", "late", "attempts", "last_error", "next_attempt_at", "created_at",
 )  # fmt: skip
+_OUTBOX_KEY = "subscription_id, digest_date, lang"
+_TICK_LOCK = 724_002  # PostgreSQL advisory lock id: one tick at a time across instances
+# A subscription's language -> the languages of its posts.
+_LANG_ROWS = (("fr", "fr"), ("en", "en"), ("both", "fr"), ("both", "en"))
 
 
 def _raw(dialect: str, value: Any) -> Any:
@@ -190,12 +221,179 @@ def _raw(dialect: str, value: Any) -> Any:
     if dialect != "sqlite":
         return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+def _from_raw_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):  # SQLite
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    assert isinstance(value, dt.datetime)
+    return value.astimezone(dt.UTC)
+
+
+def _from_raw_date(value: Any) -> dt.date | None:
+    if isinstance(value, str):  # SQLite
+        return dt.date.fromisoformat(value)
+    return value  # type: ignore[no-any-return]
+
+
+class _TickSQL:
+    """The tick's statements for one dialect (plain SQL: they run once per chunk)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.sqlite = dialect == "sqlite"
+        mark = "?" if self.sqlite else "%s"
+        active = "s.active = 1" if self.sqlite else "s.active IS TRUE"
+        due = f"{active} AND s.next_run_at <= {mark}"
+        # SQLite: the chunk's bound is implied by the plans (made in this same serialised
+        # transaction); leaving it out lets the planner look subscriptions up by equality on
+        # (active, next_run_at) for each plan, instead of a range scan per plan.
+        matched = active if self.sqlite else due
+        group_columns = "s.story_slug, s.post_time, s.timezone, s.mode, s.start_date, s.next_run_at"
+        # The `batch_size`-th due next_run_at: the chunk takes every subscription up to it.
+        self.boundary = (
+            f"SELECT s.next_run_at FROM subscriptions s WHERE {due} "
+            f"ORDER BY s.next_run_at LIMIT 1 OFFSET {mark}"
+        )
+        self.groups = (
+            f"SELECT {group_columns}, count(*), "
+            "sum(CASE WHEN s.lang = 'both' THEN 2 ELSE 1 END) "
+            f"FROM subscriptions s WHERE {due} GROUP BY {group_columns}"
+        )
+        start = (
+            "coalesce(s.start_date, '')"
+            if self.sqlite
+            else "coalesce(s.start_date, DATE '0001-01-01')"
+        )
+        self.match = (
+            "s.next_run_at = p.next_run_at AND s.timezone = p.timezone "
+            "AND s.post_time = p.post_time AND s.story_slug = p.story_slug AND s.mode = p.mode "
+            f"AND {start} = p.start_key AND {matched}"
+        )
+        langs = " UNION ALL ".join(
+            f"SELECT '{a}' AS sub_lang, '{b}' AS lang" for a, b in _LANG_ROWS
+        )
+        self.langs = f"({langs}) l"
+        columns = ", ".join(_OUTBOX_COLUMNS)
+        values = (
+            "{sub}.id, {sub}.platform, t.digest_date, t.story_date, l.lang, t.scheduled_for, "
+            f"t.status, t.late, 0, t.last_error, {mark}, {mark}"
+        )
+        if self.sqlite:
+            # Serialised writers (BEGIN IMMEDIATE): enqueue, then advance the same rows.
+            self.enqueue = (
+                f"INSERT INTO deliveries ({columns}) "
+                f"SELECT {values.format(sub='s')} "
+                "FROM subscriptions s CROSS JOIN temp.tick_plan p "
+                f"CROSS JOIN temp.tick_slot t CROSS JOIN {self.langs} "
+                f"WHERE {self.match} AND s.next_run_at <= ? "
+                "AND t.plan_id = p.plan_id AND l.sub_lang = s.lang "
+                "ORDER BY s.id "
+                f"ON CONFLICT ({_OUTBOX_KEY}) DO NOTHING"
+            )
+            self.advance = (
+                "UPDATE subscriptions AS s SET next_run_at = p.new_next_run_at "
+                f"FROM temp.tick_plan p WHERE {self.match} AND s.next_run_at <= ?"
+            )  # (the range: scan the due rows only, and find each one's plan by its key)
+        else:
+            # One statement: exactly the subscriptions advanced are enqueued.
+            self.enqueue = (
+                "WITH advanced AS ("
+                "UPDATE subscriptions AS s SET next_run_at = p.new_next_run_at "
+                f"FROM tick_plan p WHERE {self.match} "
+                "RETURNING s.id, s.platform, s.lang, p.plan_id) "
+                f"INSERT INTO deliveries ({columns}) "
+                f"SELECT {values.format(sub='a')} "
+                "FROM advanced a JOIN tick_slot t ON t.plan_id = a.plan_id "
+                f"JOIN {self.langs} ON l.sub_lang = a.lang "
+                f"ON CONFLICT ({_OUTBOX_KEY}) DO NOTHING"
+            )
+            self.advance = ""
+
+    @classmethod
+    @lru_cache(maxsize=4)
+    def of(cls, dialect: str) -> _TickSQL:
+        return cls(dialect)
+
+    def start_key(self, start: Any) -> Any:
+        if start is not None:
+            return start
+        return "" if self.sqlite else dt.date(1, 1, 1)
+
+    def lock(self, connection: Connection) -> None:
+        if not self.sqlite:
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_TICK_LOCK,))
+
+    def upload(
+        self,
+        connection: Connection,
+        plans: list[tuple[Any, ...]],
+        slots: list[tuple[Any, ...]],
+    ) -> None:
+        plan_columns = (
+            "plan_id, story_slug, post_time, timezone, mode, start_key, next_run_at, "
+            "new_next_run_at"
+        )
+        slot_columns = "plan_id, digest_date, story_date, scheduled_for, status, late, last_error"
+        if self.sqlite:
+            for statement in (
+                "CREATE TEMP TABLE IF NOT EXISTS tick_plan (plan_id INTEGER PRIMARY KEY, "
+                "story_slug VARCHAR, post_time VARCHAR, timezone VARCHAR, mode VARCHAR, "
+                "start_key VARCHAR, next_run_at DATETIME, new_next_run_at DATETIME)",
+                "CREATE TEMP TABLE IF NOT EXISTS tick_slot (plan_id INTEGER, digest_date DATE, "
+                "story_date DATE, scheduled_for DATETIME, status VARCHAR, late BOOLEAN, "
+                "last_error TEXT)",
+                "CREATE INDEX IF NOT EXISTS temp.tick_plan_key "
+                "ON tick_plan (next_run_at, timezone, post_time)",
+                "CREATE INDEX IF NOT EXISTS temp.tick_slot_plan ON tick_slot (plan_id)",
+                "DELETE FROM temp.tick_plan",
+                "DELETE FROM temp.tick_slot",
+            ):
+                connection.exec_driver_sql(statement)
+            connection.exec_driver_sql(
+                f"INSERT INTO temp.tick_plan VALUES ({', '.join('?' * 8)})", plans
+            )
+            if slots:
+                connection.exec_driver_sql(
+                    f"INSERT INTO temp.tick_slot VALUES ({', '.join('?' * 7)})", slots
+                )
+            return
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE tick_plan (plan_id integer, story_slug text, post_time text, "
+            "timezone text, mode text, start_key date, next_run_at timestamptz, "
+            "new_next_run_at timestamptz) ON COMMIT DROP"
+        )
+        connection.exec_driver_sql(
+            "CREATE TEMP TABLE tick_slot (plan_id integer, digest_date date, story_date date, "
+            "scheduled_for timestamptz, status text, late boolean, last_error text) "
+            "ON COMMIT DROP"
+        )
+        cursor = connection.connection.cursor()
+        try:
+            for table, columns, rows in (
+                ("tick_plan", plan_columns, plans),
+                ("tick_slot", slot_columns, slots),
+            ):
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        finally:
+            cursor.close()
+        connection.exec_driver_sql("ANALYZE tick_plan")
+        connection.exec_driver_sql("ANALYZE tick_slot")
+
+    def apply(self, connection: Connection, *, limit: Any, now: Any) -> None:
+        if self.sqlite:
+            connection.exec_driver_sql(self.enqueue, (now, now, limit))
+            connection.exec_driver_sql(self.advance, (limit,))
+        else:
+            connection.exec_driver_sql(self.enqueue, (limit, now, now))
 
 
 def tick(
@@ -205,75 +403,73 @@ def tick(
     *,
     grace: dt.timedelta = dt.timedelta(hours=6),
     no_news_line: bool = False,
-    batch_size: int = 5000,
+    batch_size: int = 20_000,
 ) -> TickResult:
     """Turn every subscription due at ``now`` into outbox rows and advance its ``next_run_at``.
 
-    Safe to run concurrently from several processes: PostgreSQL hands each due subscription to
-    one of them (``FOR UPDATE SKIP LOCKED``), SQLite serialises writers (``BEGIN IMMEDIATE``),
-    and the outbox's unique key makes any double enqueue a no-op anyway
-    (``INSERT ... ON CONFLICT DO NOTHING``, the same SQL on both).
+    The work is done per *schedule*, not per subscription: due subscriptions are grouped in SQL
+    by what decides their posts (story, post time, time zone, mode, replay start, next run);
+    each group's slots (late/skipped, story day) and next run are planned once in Python and
+    uploaded to a temporary table; the outbox rows and the new ``next_run_at`` then come from
+    two set-based statements joining that table to ``subscriptions``. No subscription row
+    travels through Python, so a catch-up of 100,000 subscriptions stays well under a second.
+    Groups are handled in chunks of about ``batch_size`` subscriptions (by ``next_run_at``, so
+    a group never straddles two chunks), one transaction each.
+
+    Safe to run concurrently from several processes: ticks are serialised (SQLite:
+    ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), the statements only
+    touch subscriptions still matching their planned schedule (a subscription changed or
+    advanced meanwhile is left alone), and the outbox's unique key makes any double enqueue a
+    no-op anyway (``INSERT ... ON CONFLICT DO NOTHING``).
     """
+    sql = _TickSQL.of(store.dialect)
+    raw_now = _raw(store.dialect, now)
+    plans: dict[tuple[Any, ...], _Plan] = {}
     total = TickResult()
-    table = Subscription.__table__
-    dialect = store.dialect
-    mark = "?" if dialect == "sqlite" else "%s"
-    insert_sql = (
-        f"INSERT INTO deliveries ({', '.join(_OUTBOX_COLUMNS)}) "
-        f"VALUES ({', '.join([mark] * len(_OUTBOX_COLUMNS))}) "
-        "ON CONFLICT (subscription_id, digest_date, lang) DO NOTHING"
-    )
-    update_sql = f"UPDATE subscriptions SET next_run_at = {mark} WHERE id = {mark}"
-    plans: dict[tuple[Any, ...], _Plan] = {}  # subscriptions with the same schedule share a plan
     while True:
-        result = TickResult()
-        with store.session() as session, session.begin():
-            query = (
-                select(
-                    table.c.id,
-                    table.c.story_slug,
-                    table.c.platform,
-                    table.c.lang,
-                    table.c.post_time,
-                    table.c.timezone,
-                    table.c.mode,
-                    table.c.start_date,
-                    table.c.next_run_at,
-                )
-                .where(table.c.active.is_(True), table.c.next_run_at <= now)
-                .order_by(table.c.next_run_at)
-                .limit(batch_size)
-            )
-            if dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = session.execute(query).all()
-            if not rows:
+        with store.engine.begin() as connection:
+            sql.lock(connection)
+            bound = connection.exec_driver_sql(sql.boundary, (raw_now, max(batch_size, 1) - 1))
+            limit = bound.scalar()
+            if limit is None:
+                limit = raw_now
+            groups = connection.exec_driver_sql(sql.groups, (limit,)).all()
+            if not groups:
                 break
-            outbox: list[tuple[Any, ...]] = []
-            advances: list[tuple[Any, Any]] = []
-            for row in rows:
-                key = (
-                    row.story_slug,
-                    row.lang,
-                    row.post_time,
-                    row.timezone,
-                    row.mode,
-                    row.start_date,
-                    row.next_run_at,
-                )
+            result = TickResult()
+            plan_rows: list[tuple[Any, ...]] = []
+            slot_rows: list[tuple[Any, ...]] = []
+            for plan_id, (
+                slug,
+                post_time,
+                tz,
+                mode,
+                start,
+                next_run,
+                count,
+                lang_rows,
+            ) in enumerate(groups):
+                key = (slug, post_time, tz, mode, start, next_run)
                 plan = plans.get(key)
                 if plan is None:
-                    plan = plans[key] = _plan(row, library, now, grace, no_news_line, dialect)
-                result.due += 1
-                result += plan.counts
-                outbox.extend((row.id, row.platform, *template) for template in plan.templates)
-                advances.append((_raw(dialect, plan.next_run), row.id))
-            connection = session.connection()
-            if outbox:
-                connection.exec_driver_sql(insert_sql, outbox)
-            connection.exec_driver_sql(update_sql, advances)
+                    plan = plans[key] = _plan(
+                        sql.dialect, slug, post_time, tz, mode, start, next_run,
+                        library, now, grace, no_news_line,
+                    )  # fmt: skip
+                result.due += count
+                result.enqueued += plan.enqueued * lang_rows
+                result.late += plan.late * lang_rows
+                result.skipped += plan.skipped * lang_rows
+                result.finished += count if plan.finished else 0
+                plan_rows.append(
+                    (plan_id, slug, post_time, tz, mode, sql.start_key(start), next_run,
+                     plan.next_run)
+                )  # fmt: skip
+                slot_rows.extend((plan_id, *slot) for slot in plan.slots)
+            sql.upload(connection, plan_rows, slot_rows)
+            sql.apply(connection, limit=limit, now=raw_now)
         total += result
-        if len(rows) < batch_size:
+        if len(groups) == 0 or limit == raw_now:
             break
     if total.due:
         _log.info(
@@ -288,42 +484,49 @@ def tick(
 
 @dataclass
 class _Plan:
-    templates: list[tuple[Any, ...]]  # outbox rows, less subscription_id and platform
-    next_run: dt.datetime | None
-    counts: TickResult
+    """What a tick does to every subscription of one schedule group (per language row)."""
+
+    slots: list[tuple[Any, ...]]  # digest_date, story_date, scheduled_for, status, late, error
+    next_run: Any  # raw new next_run_at (None: a finished replay)
+    enqueued: int = 0
+    late: int = 0
+    skipped: int = 0
+    finished: bool = False
 
 
 def _plan(
-    row: Any,
+    dialect: str,
+    story_slug: str,
+    post_time: str,
+    tz: str,
+    mode: str,
+    raw_start: Any,
+    raw_next_run: Any,
     library: StoryLibrary,
     now: dt.datetime,
     grace: dt.timedelta,
     no_news_line: bool,
-    dialect: str,
 ) -> _Plan:
-    result = TickResult()
-    templates: list[tuple[Any, ...]] = []
+    plan = _Plan([], None)
     try:
-        story: Story | None = library.get(row.story_slug)
+        story: Story | None = library.get(story_slug)
     except DepecheError:
         story = None  # the worker fails it permanently and pauses the subscription, visibly
-    zone = zone_of(row.timezone)
-    slot: dt.datetime = row.next_run_at
+    start_date = _from_raw_date(raw_start)
+    zone = zone_of(tz)
+    slot = _from_raw_datetime(raw_next_run)
     slots = 0
-    raw_now = _raw(dialect, now)
     while slot <= now:
         slots += 1
         if slots > MAX_CATCH_UP_SLOTS:  # down for more than a year: jump near `now`
-            slot = next_fire(row.post_time, row.timezone, now - grace - dt.timedelta(days=2))
+            slot = next_fire(post_time, tz, now - grace - dt.timedelta(days=2))
             slots = 0
             continue
         local_day = slot.astimezone(zone).date()
-        story_day = (
-            story_date_for(row.mode, local_day, row.start_date, story) if story else local_day
-        )
-        if story is not None and row.mode == "replay" and story_day > story.last_day:
-            result.finished += 1
-            return _Plan(templates, None, result)  # the replay is over; nothing more to post
+        story_day = story_date_for(mode, local_day, start_date, story) if story else local_day
+        if story is not None and mode == "replay" and story_day > story.last_day:
+            plan.finished = True
+            return plan  # the replay is over; nothing more to post (next_run_at -> NULL)
         has_news = story is None or bool(story.events_on(story_day))
         if has_news or no_news_line:
             missed_by = now - slot
@@ -334,28 +537,24 @@ def _plan(
                 if skipped
                 else None
             )
-            for lang in langs_of(row.lang):
-                templates.append(
-                    (
-                        _raw(dialect, local_day),
-                        _raw(dialect, story_day),
-                        lang,
-                        _raw(dialect, slot),
-                        SKIPPED if skipped else PENDING,
-                        _raw(dialect, late),
-                        0,
-                        error,
-                        raw_now,
-                        raw_now,
-                    )
+            plan.slots.append(
+                (
+                    _raw(dialect, local_day),
+                    _raw(dialect, story_day),
+                    _raw(dialect, slot),
+                    SKIPPED if skipped else PENDING,
+                    _raw(dialect, late),
+                    error,
                 )
-                if skipped:
-                    result.skipped += 1
-                else:
-                    result.enqueued += 1
-                    result.late += late
-        slot = next_fire(row.post_time, row.timezone, slot)
-    return _Plan(templates, slot, result)
+            )
+            if skipped:
+                plan.skipped += 1
+            else:
+                plan.enqueued += 1
+                plan.late += late
+        slot = next_fire(post_time, tz, slot)
+    plan.next_run = _raw(dialect, slot)
+    return plan
 
 
 def _hours(delta: dt.timedelta) -> str:
