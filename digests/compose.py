@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import replace
 
 from digests.documents import Document, Item, Section, Span
 from digests.formatting import (
@@ -17,6 +18,7 @@ from digests.formatting import (
 )
 from digests.i18n import Messages
 from digests.story import ContextFact, Event, Lang, Person, Role, Source, Story, StoryDate
+from digests.typography import french_spacing
 
 # How many earlier days the one-line "previously" reminder mentions.
 PREVIOUSLY_DAYS = 3
@@ -33,34 +35,51 @@ def compose_digest(story: Story, day: dt.date, lang: Lang) -> Document | None:
         Section(_("Today"), tuple(_event_item(story, event, lang) for event in events)),
         Section(_("Who's who"), tuple(_who_items(story, events, day, lang))),
     ]
+    analysis = [
+        fact for fact in story.context if fact.as_of is not None and fact.as_of.first == day
+    ]
+    if analysis:
+        sections.append(
+            Section(_("Analysis"), tuple(_context_item(fact, lang) for fact in analysis))
+        )
     previously = _previously_item(story, day, lang)
     if previously is not None:
         sections.append(Section(_("Previously"), (previously,), kind="paragraph"))
-    return Document(
-        kind="digest",
-        lang=lang,
-        title=story.meta.title(lang),
-        subtitle=_("Day %(n)s — %(date)s", date=format_day(day, lang), n=story.day_number(day)),
-        sections=tuple(section for section in sections if section.items),
-        footer=_sources_line(story, events, lang),
-        story_slug=story.slug,
-        date=day.isoformat(),
-        meta={"day_number": story.day_number(day), "event_ids": [event.id for event in events]},
+    return _finish(
+        Document(
+            kind="digest",
+            lang=lang,
+            title=story.meta.title(lang),
+            subtitle=_("Day %(n)s — %(date)s", date=format_day(day, lang), n=story.day_number(day)),
+            sections=tuple(section for section in sections if section.items),
+            footer=_sources_line(story, events, lang),
+            story_slug=story.slug,
+            date=day.isoformat(),
+            meta={"day_number": story.day_number(day), "event_ids": [event.id for event in events]},
+        )
     )
 
 
 def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
-    """Everything up to and including ``day``: for newcomers and late subscribers."""
+    """Everything known up to and including ``day``, for newcomers and late subscribers.
+
+    Nothing from later days leaks in: the story's summary (written from its end) and its
+    scenarios only appear once the story has reached its last day, and background analysis only
+    from the day the source makes it.
+    """
     _ = Messages(lang)
     events = story.events_until(day)
-    sections: list[Section] = [
-        Section(_("In short"), (Item((Span(story.meta.summary(lang)),)),), kind="paragraph"),
-    ]
-    if story.context:
+    sections: list[Section] = []
+    if day >= story.last_day:
         sections.append(
-            Section(_("Background"), tuple(_context_item(fact, lang) for fact in story.context))
+            Section(_("In short"), (Item((Span(story.meta.summary(lang)),)),), kind="paragraph")
         )
     if events:
+        background = [fact for fact in story.context if fact.known_on(day)]
+        if background:
+            sections.append(
+                Section(_("Background"), tuple(_context_item(fact, lang) for fact in background))
+            )
         sections.append(
             Section(
                 _("Timeline"),
@@ -74,24 +93,8 @@ def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
             )
         )
     else:
-        sections.append(
-            Section(
-                _("Timeline"),
-                (
-                    Item(
-                        (
-                            Span(
-                                _(
-                                    "The story starts on %(date)s.",
-                                    date=format_long(story.first_day, lang),
-                                )
-                            ),
-                        )
-                    ),
-                ),
-                kind="paragraph",
-            )
-        )
+        start = _("The story starts on %(date)s.", date=format_long(story.first_day, lang))
+        sections.append(Section(_("Timeline"), (Item((Span(start),)),), kind="paragraph"))
     if story.scenarios and day >= story.last_day:
         sections.append(
             Section(
@@ -104,16 +107,18 @@ def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
         )
     footer_parts = [_sources_line(story, events, lang)]
     footer_parts += [_("Note: %(text)s", text=note(lang)) for note in story.meta.notes]
-    return Document(
-        kind="so_far",
-        lang=lang,
-        title=story.meta.title(lang),
-        subtitle=_("The story so far, as of %(date)s", date=format_long(day, lang)),
-        sections=tuple(sections),
-        footer="\n".join(part for part in footer_parts if part),
-        story_slug=story.slug,
-        date=day.isoformat(),
-        meta={"event_ids": [event.id for event in events]},
+    return _finish(
+        Document(
+            kind="so_far",
+            lang=lang,
+            title=story.meta.title(lang),
+            subtitle=_("The story so far, as of %(date)s", date=format_long(day, lang)),
+            sections=tuple(sections),
+            footer="\n".join(part for part in footer_parts if part),
+            story_slug=story.slug,
+            date=day.isoformat(),
+            meta={"event_ids": [event.id for event in events]},
+        )
     )
 
 
@@ -125,14 +130,16 @@ def compose_timeline(story: Story, lang: Lang, until: dt.date | None = None) -> 
         Item((Span(event.headline(lang)),), label=_capitalise(format_story_date(event.date, lang)))
         for event in events
     )
-    return Document(
-        kind="timeline",
-        lang=lang,
-        title=story.meta.title(lang),
-        sections=(Section(_("Timeline"), items),),
-        footer=_sources_line(story, events, lang),
-        story_slug=story.slug,
-        date=until.isoformat() if until else None,
+    return _finish(
+        Document(
+            kind="timeline",
+            lang=lang,
+            title=story.meta.title(lang),
+            sections=(Section(_("Timeline"), items),),
+            footer=_sources_line(story, events, lang),
+            story_slug=story.slug,
+            date=until.isoformat() if until else None,
+        )
     )
 
 
@@ -142,17 +149,47 @@ def compose_faq(story: Story, lang: Lang) -> Document:
         Item((Span(entry.question(lang), "strong"), Span("\n" + entry.answer(lang))))
         for entry in story.faq
     )
-    return Document(
-        kind="faq",
-        lang=lang,
-        title=story.meta.title(lang),
-        sections=(Section(_("Frequently asked questions"), items),) if items else (),
-        footer=_sources_line(story, (), lang),
-        story_slug=story.slug,
+    return _finish(
+        Document(
+            kind="faq",
+            lang=lang,
+            title=story.meta.title(lang),
+            sections=(Section(_("Frequently asked questions"), items),) if items else (),
+            footer=_sources_line(story, (), lang),
+            story_slug=story.slug,
+        )
     )
 
 
 # --------------------------------------------------------------------------- pieces
+
+
+def _finish(document: Document) -> Document:
+    """Last pass over a French document: unbreakable spaces where French typography wants them,
+    in story text and UI strings alike."""
+    if document.lang != "fr":
+        return document
+    fix = french_spacing
+    return replace(
+        document,
+        title=fix(document.title),
+        subtitle=fix(document.subtitle) if document.subtitle else document.subtitle,
+        sections=tuple(
+            Section(
+                fix(section.heading),
+                tuple(
+                    Item(
+                        tuple(replace(span, text=fix(span.text)) for span in item.spans),
+                        label=fix(item.label) if item.label else item.label,
+                    )
+                    for item in section.items
+                ),
+                kind=section.kind,
+            )
+            for section in document.sections
+        ),
+        footer=fix(document.footer) if document.footer else document.footer,
+    )
 
 
 def _capitalise(text: str) -> str:

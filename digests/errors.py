@@ -21,7 +21,8 @@ class StoryIssue:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         field = f" {self.path}:" if self.path else ""
-        return f"{where}:{field} {self.message}"
+        prefix = f"{where}:{field}" if where else field.strip()
+        return f"{prefix} {self.message}" if prefix else self.message
 
 
 class StoryError(DepecheError):

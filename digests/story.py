@@ -260,6 +260,12 @@ class ContextFact(_Model):
     organisations: tuple[Identifier, ...] = ()
     quote: NonEmpty
     amount_usd: float | None = None
+    # When the source's analysis becomes known: shown from that day on (in that day's digest as
+    # analysis, in the story so far after it). None: background true from the story's start.
+    as_of: OptionalStoryDate = None
+
+    def known_on(self, day: dt.date) -> bool:
+        return self.as_of is None or self.as_of.first <= day
 
 
 class StoryMeta(_Model):

@@ -111,3 +111,27 @@ def test_markdown_escapes_story_text() -> None:
         sections=(Section("S", (Item((Span("a *b* _c_ [x](y)"),)),)),),
     )
     assert "a \\*b\\* \\_c\\_ \\[x\\](y)" in render_markdown(document)
+
+
+def test_story_so_far_never_reveals_later_days() -> None:
+    day1 = render_text(compose_story_so_far(STORY, NOV, "en"))
+    assert "In short" not in day1  # the summary is written from the story's end
+    assert "GPT-5" in day1  # the valuation background is known from the start...
+    assert "point the finger at" not in day1  # ...the article's analysis only from its date
+    before = render_text(compose_story_so_far(STORY, NOV - dt.timedelta(days=1), "fr"))
+    assert "L'histoire commence le 17 novembre 2023." in before
+    assert "Chronologie\nL'histoire commence" in before and "•" not in before
+
+
+def test_daily_digest_carries_the_analysis_on_its_day() -> None:
+    day4 = compose_digest(STORY, dt.date(2023, 11, 20), "fr")
+    assert day4 is not None
+    assert "Décryptage" in [section.heading for section in day4.sections]
+    day1 = compose_digest(STORY, NOV, "fr")
+    assert day1 is not None and "Décryptage" not in [section.heading for section in day1.sections]
+
+
+def test_french_documents_use_unbreakable_spaces() -> None:
+    text = render_text(compose_digest(STORY, dt.date(2023, 11, 20), "fr"))  # type: ignore[arg-type]
+    assert "95\u202f% des salariés" in text
+    assert " :" not in text and "« " not in text and " »" not in text and " ;" not in text

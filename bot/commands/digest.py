@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if document is None:
             days = ", ".join(d.isoformat() for d in story.days)
             raise BadArgument(
-                f"no events on {format_long(day, args.lang)} in '{story.slug}' (days with events: {days}); "
+                f"no events on {format_long(day, 'en')} in '{story.slug}' (days with events: {days}); "
                 "use --so-far for the story up to that date"
             )
     if args.format == "json":
