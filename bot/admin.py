@@ -18,6 +18,7 @@ says which file to edit.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import inspect
 import logging
@@ -33,7 +34,17 @@ from sqlalchemy import delete, desc, func, select
 
 from bot.publishing import PublisherRegistry
 from bot.schedule import first_run, format_post_time, langs_of, story_date_for, utcnow
-from bot.store import FAILED, PENDING, SENT, SKIPPED, Delivery, Store, Subscription
+from bot.store import (
+    FAILED,
+    MANUAL,
+    PENDING,
+    SCHEDULED,
+    SENT,
+    SKIPPED,
+    Delivery,
+    Store,
+    Subscription,
+)
 from digests.documents import Document
 from digests.errors import DepecheError
 from digests.i18n import Messages
@@ -101,6 +112,10 @@ class SubscriptionNotFound(AdminError):
 
 class UnknownStory(AdminError):
     code = "unknown_story"
+
+
+class UnknownStoryDate(AdminError):
+    code = "unknown_story_date"
 
 
 # --------------------------------------------------------------------------- values
@@ -636,19 +651,48 @@ class AdminService:
             documents.append(document)
         return documents
 
-    async def send_now(self, ref: Ref, actor: Actor) -> list[DeliveryInfo]:
-        """Post today's digest now (it counts as today's post: it is never posted twice)."""
+    async def send_now(
+        self, ref: Ref, actor: Actor, day: dt.date | None = None
+    ) -> builtins.list[DeliveryInfo]:
+        """Post a digest now, through the outbox (rate limiting, retries, idempotent publish).
+
+        Without ``day``: today's digest, as today's scheduled post — it is never posted twice
+        (when today's post is already enqueued or sent, its delivery is returned).
+
+        With ``day`` (a story date): that day's digest, as a *manual* delivery (``kind``
+        ``manual``), which never collides with the scheduled post. Manual deliveries are unique
+        per subscription, language, story date and local day of the send: the same date sent
+        again the same day is posted once (its delivery is returned); another date, or the same
+        date on another day, posts again. A date without story events is refused.
+        """
         from bot.schedule import _insert
 
         now = self.clock()
-        ids: list[int] = []
+        ids: builtins.list[int] = []
+        kind = SCHEDULED if day is None else MANUAL
         with self.store.session() as session, session.begin():
             for row in self._rows(session, ref, actor.lang):
                 if actor.via == "chat":
                     self._refuse_file_managed(row, actor)
                 story = self.library.get(row.story_slug)
                 local_day = now.astimezone(ZoneInfo(row.timezone)).date()
-                story_day = story_date_for(row.mode, local_day, row.start_date, story)
+                if day is None:
+                    story_day = story_date_for(row.mode, local_day, row.start_date, story)
+                    key = ["subscription_id", "digest_date", "lang"]
+                else:
+                    if not story.events_on(day):
+                        raise UnknownStoryDate(
+                            messages(actor.lang)(
+                                "No story events on %(date)s: the story runs from %(first)s "
+                                "to %(last)s.",
+                                date=day.isoformat(),
+                                first=story.first_day.isoformat(),
+                                last=story.last_day.isoformat(),
+                            ),
+                            date=day,
+                        )
+                    story_day = day
+                    key = ["subscription_id", "digest_date", "story_date", "lang"]
                 for lang in langs_of(row.lang):
                     session.execute(
                         _insert(self.store.dialect)(Delivery.__table__)
@@ -658,6 +702,7 @@ class AdminService:
                             digest_date=local_day,
                             story_date=story_day,
                             lang=lang,
+                            kind=kind,
                             scheduled_for=now,
                             status=PENDING,
                             late=False,
@@ -666,18 +711,18 @@ class AdminService:
                             created_at=now,
                         )
                         .on_conflict_do_nothing(
-                            index_elements=["subscription_id", "digest_date", "lang"]
+                            index_elements=key, index_where=Delivery.kind == kind
                         )
                     )
-                    ids.append(
-                        session.scalars(
-                            select(Delivery.id).where(
-                                Delivery.subscription_id == row.id,
-                                Delivery.digest_date == local_day,
-                                Delivery.lang == lang,
-                            )
-                        ).one()
+                    query = select(Delivery.id).where(
+                        Delivery.subscription_id == row.id,
+                        Delivery.digest_date == local_day,
+                        Delivery.lang == lang,
+                        Delivery.kind == kind,
                     )
+                    if day is not None:
+                        query = query.where(Delivery.story_date == story_day)
+                    ids.append(session.scalars(query).one())
         if self.worker is not None:
             await self.worker.run_until_idle(now)
         with self.store.session() as session:

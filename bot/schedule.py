@@ -209,7 +209,9 @@ _OUTBOX_COLUMNS = (
     "subscription_id", "platform", "digest_date", "story_date", "lang", "scheduled_for",
     "status", "late", "attempts", "last_error", "next_attempt_at", "created_at",
 )  # fmt: skip
-_OUTBOX_KEY = "subscription_id, digest_date, lang"
+# The conflict target: the partial unique index of scheduled posts (uq_deliveries_scheduled);
+# `kind` takes its default, 'scheduled'.
+_OUTBOX_CONFLICT = "(subscription_id, digest_date, lang) WHERE kind = 'scheduled'"
 _TICK_LOCK = 724_002  # PostgreSQL advisory lock id: one tick at a time across instances
 # A subscription's language -> the languages of its posts.
 _LANG_ROWS = (("fr", "fr"), ("en", "en"), ("both", "fr"), ("both", "en"))
@@ -295,7 +297,7 @@ class _TickSQL:
                 f"WHERE {self.match} AND s.next_run_at <= ? "
                 "AND t.plan_id = p.plan_id AND l.sub_lang = s.lang "
                 "ORDER BY s.id "
-                f"ON CONFLICT ({_OUTBOX_KEY}) DO NOTHING"
+                f"ON CONFLICT {_OUTBOX_CONFLICT} DO NOTHING"
             )
             self.advance = (
                 "UPDATE subscriptions AS s SET next_run_at = p.new_next_run_at "
@@ -312,7 +314,7 @@ class _TickSQL:
                 f"SELECT {values.format(sub='a')} "
                 "FROM advanced a JOIN tick_slot t ON t.plan_id = a.plan_id "
                 f"JOIN {self.langs} ON l.sub_lang = a.lang "
-                f"ON CONFLICT ({_OUTBOX_KEY}) DO NOTHING"
+                f"ON CONFLICT {_OUTBOX_CONFLICT} DO NOTHING"
             )
             self.advance = ""
 

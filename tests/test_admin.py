@@ -17,6 +17,7 @@ from bot.admin import (
     Target,
     UnknownChannel,
     UnknownStory,
+    UnknownStoryDate,
     UnknownTimezone,
     describe,
     format_status,
@@ -143,6 +144,51 @@ async def test_send_now_posts_once(admin):
     assert admin.ledger.count("calls") == 2  # type: ignore[attr-defined]
 
 
+async def test_send_now_with_a_story_date_is_a_manual_delivery(admin):
+    info, _ = await admin.subscribe(spec(lang="both"), CHAT_EN)
+    today = await admin.send_now(info.id, CHAT_EN)  # today's post: story day 2023-11-17
+    dated = await admin.send_now(info.id, CHAT_EN, dt.date(2023, 11, 17))  # same story day
+    # A manual send never collides with the scheduled post, even for the same story day.
+    assert [(d.lang, d.status, d.story_date) for d in dated] == [
+        ("fr", "sent", dt.date(2023, 11, 17)),
+        ("en", "sent", dt.date(2023, 11, 17)),
+    ]
+    assert not {d.id for d in dated} & {d.id for d in today}
+    # Repeated the same local day: posted once (the same deliveries come back).
+    again = await admin.send_now(info.id, CHAT_EN, dt.date(2023, 11, 17))
+    assert [d.id for d in again] == [d.id for d in dated]
+    other = await admin.send_now(info.id, CHAT_EN, dt.date(2023, 11, 19))
+    assert [(d.story_date, d.digest_date) for d in other] == [
+        (dt.date(2023, 11, 19), dt.date(2023, 11, 17))
+    ] * 2
+    posts = admin.ledger.posts()  # type: ignore[attr-defined]
+    assert len(posts) == 6
+    # Today's scheduled post is the one send-now made: the tick at 08:00 adds nothing.
+    from sqlalchemy import func, select
+
+    from bot.schedule import tick
+    from bot.store import Delivery
+
+    tick(admin.store, LIB, NOW + dt.timedelta(hours=3))
+    with admin.store.session() as session:
+        kinds = session.execute(
+            select(Delivery.kind, func.count()).group_by(Delivery.kind).order_by(Delivery.kind)
+        ).all()
+    assert [tuple(k) for k in kinds] == [("manual", 4), ("scheduled", 2)]
+
+
+async def test_send_now_refuses_a_date_without_story_events(admin):
+    info, _ = await admin.subscribe(spec(), CHAT_EN)
+    with pytest.raises(UnknownStoryDate) as error:
+        await admin.send_now(info.id, CHAT_FR, dt.date(2024, 1, 1))
+    assert str(error.value) == (
+        "Aucun événement de l’histoire le 2024-01-01 : l’histoire va du 2023-11-17 au 2023-11-20."
+    )
+    with pytest.raises(UnknownStoryDate, match="No story events on 2023-11-16"):
+        await admin.send_now(info.id, CHAT_EN, dt.date(2023, 11, 16))
+    assert admin.ledger.count("calls") == 0  # type: ignore[attr-defined]
+
+
 async def test_file_managed_subscriptions(admin, tmp_path):
     path = tmp_path / "subscriptions.toml"
     path.write_text(
@@ -188,7 +234,12 @@ def test_example_subscriptions_file_is_valid(store):
 def cli_env(tmp_path, monkeypatch):
     """A fresh machine: no config directory, no .env, no token, SQLite in tmp_path."""
     monkeypatch.chdir(tmp_path)
-    for name in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "DEPECHE_CONFIG", "DEPECHE_SUBSCRIPTIONS_FILE"):
+    for name in (
+        "DISCORD_TOKEN",
+        "SLACK_BOT_TOKEN",
+        "DEPECHE_CONFIG",
+        "DEPECHE_SUBSCRIPTIONS_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     return tmp_path
@@ -210,7 +261,18 @@ def test_run_once_on_a_fresh_machine_prints_day_one_on_the_console(cli_env, caps
 def test_subscriptions_cli(cli_env, capsys):
     from bot.cli import main
 
-    add = ["subscriptions", "add", "--platform", "discord", "--workspace", "G", "--channel", "C1", "--lang", "fr"]
+    add = [
+        "subscriptions",
+        "add",
+        "--platform",
+        "discord",
+        "--workspace",
+        "G",
+        "--channel",
+        "C1",
+        "--lang",
+        "fr",
+    ]
     assert main([*add, "--time", "08:00", "--tz", "Europe/Paris"]) == 0
     assert "created: #1 discord:G/C1 [fr] 08:00 Europe/Paris" in capsys.readouterr().out
     assert main([*add, "--time", "09:15", "--tz", "Europe/Paris"]) == 0
@@ -222,7 +284,21 @@ def test_subscriptions_cli(cli_env, capsys):
     assert "paused (holidays)" in capsys.readouterr().out
     assert main(["subscriptions", "status"]) == 0
     assert "Posted: 0, pending: 0, failed: 0, skipped: 0." in capsys.readouterr().out
-    assert main(["subscriptions", "resume", "--platform", "discord", "--workspace", "G", "--channel", "C1"]) == 0
+    assert (
+        main(
+            [
+                "subscriptions",
+                "resume",
+                "--platform",
+                "discord",
+                "--workspace",
+                "G",
+                "--channel",
+                "C1",
+            ]
+        )
+        == 0
+    )
     assert main(["subscriptions", "remove", "--id", "1"]) == 0
     assert main(["subscriptions", "remove", "--id", "1"]) == 2
     assert main(["subscriptions", "remove"]) == 2
@@ -234,7 +310,10 @@ def test_subscriptions_cli(cli_env, capsys):
 def test_simulate_prints_each_day_of_the_story(cli_env, capsys):
     from bot.cli import main
 
-    assert main(["simulate", "--from", "2023-11-17", "--days", "5", "--lang", "en", "--step", "60"]) == 0
+    assert (
+        main(["simulate", "--from", "2023-11-17", "--days", "5", "--lang", "en", "--step", "60"])
+        == 0
+    )
     out = capsys.readouterr().out
     for n in range(1, 5):
         assert f"Day {n} —" in out

@@ -16,7 +16,7 @@ NOW = dt.datetime(2023, 11, 17, 6, 0, tzinfo=dt.UTC)
 
 
 def test_migrations_create_the_schema_and_are_idempotent(store):
-    assert current(store.engine) == "0001"
+    assert current(store.engine) == "0002"
     upgrade(store.engine)  # again: nothing to do
     tables = set(inspect(store.engine).get_table_names())
     assert {"subscriptions", "deliveries", "console_posts", "alembic_version"} <= tables
@@ -86,7 +86,7 @@ def test_deleting_a_subscription_deletes_its_deliveries(store):
 
 def test_db_upgrade_command(db_url, capsys):
     assert main(["db", "upgrade", "--database-url", db_url]) == 0
-    assert "revision 0001" in capsys.readouterr().out
+    assert "revision 0002" in capsys.readouterr().out
     assert main(["db", "upgrade", "--database-url", db_url]) == 0
     assert "already up to date" in capsys.readouterr().out
 
@@ -102,3 +102,52 @@ def test_sqlite_uses_wal(tmp_path):
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     store.dispose()
+
+
+def test_migration_0002_keeps_deliveries_as_scheduled_and_adds_manual_sends(db_url):
+    from sqlalchemy import text
+
+    from bot.store import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO subscriptions (id, story_slug, platform, workspace_id, channel_id,"
+                    " lang, post_time, timezone, mode, active, managed_by, admin_lang,"
+                    " created_at, updated_at) VALUES (1, 's', 'console', '', 'c', 'fr', '08:00',"
+                    " 'UTC', 'live', TRUE, 'chat', 'en', :now, :now)"
+                ),
+                {"now": NOW},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO deliveries (subscription_id, platform, digest_date, lang,"
+                    " scheduled_for, status, late, attempts, next_attempt_at, created_at)"
+                    " VALUES (1, 'console', :day, 'fr', :now, 'sent', FALSE, 1, :now, :now)"
+                ),
+                {"now": NOW, "day": NOW.date()},
+            )
+        upgrade(engine)
+        assert current(engine) == "0002"
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT kind FROM deliveries")).scalars().all() == [
+                "scheduled"
+            ]
+        indexes = {index["name"] for index in inspect(engine).get_indexes("deliveries")}
+        assert {"uq_deliveries_scheduled", "uq_deliveries_manual"} <= indexes
+        upgrade_row = {
+            "subscription_id": 1, "platform": "console", "digest_date": NOW.date(),
+            "story_date": NOW.date(), "lang": "fr", "scheduled_for": NOW, "status": "pending",
+            "late": False, "attempts": 0, "next_attempt_at": NOW, "created_at": NOW,
+        }  # fmt: skip
+        with engine.begin() as connection:  # a manual send of the same day: no collision
+            connection.execute(Delivery.__table__.insert(), [dict(upgrade_row, kind="manual")])
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(Delivery.__table__.insert(), [dict(upgrade_row, kind="manual")])
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            connection.execute(Delivery.__table__.insert(), [upgrade_row])  # scheduled twice
+    finally:
+        engine.dispose()

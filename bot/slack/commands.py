@@ -393,10 +393,9 @@ class SlackCommands:
     async def send_now(
         self, request: Request, target: Target, args: DigestArgs
     ) -> list[SlackMessage]:
+        """Today's digest, or the given story date's (a manual delivery), through the outbox."""
         m = messages(request.lang)
-        if args.date is not None:
-            return await self._send_date(request, target, args.date)
-        deliveries = await self.admin.send_now(target, request.actor)
+        deliveries = await self.admin.send_now(target, request.actor, args.date)
         lines = []
         for delivery in deliveries:
             status = m(delivery.status)
@@ -405,44 +404,11 @@ class SlackCommands:
                 if delivery.last_error and delivery.status != "sent"
                 else ""
             )
-            lines.append(f"{delivery.digest_date.isoformat()} [{delivery.lang}] {status}{error}")
+            day = delivery.story_date if args.date is not None else delivery.digest_date
+            lines.append(
+                f"{(day or delivery.digest_date).isoformat()} [{delivery.lang}] {status}{error}"
+            )
         return [text_message(m("Send now:") + "\n" + "\n".join(lines))]
-
-    async def _send_date(
-        self, request: Request, target: Target, day: dt.date
-    ) -> list[SlackMessage]:
-        """A given story date, posted at once in the channel (outside the daily schedule)."""
-        m = messages(request.lang)
-        infos = await self.admin.list(
-            platform=PLATFORM, workspace_id=target.workspace_id, channel_id=target.channel_id
-        )
-        if not infos:
-            raise Usage(m("No subscription found for this channel."))
-        story = self.library.get(infos[0].story_slug)
-        from bot.schedule import langs_of
-
-        client = self.clients.for_team(target.workspace_id)
-        posted = []
-        for info in infos:
-            for lang in langs_of(info.lang):
-                document = compose_digest(story, day, lang) or compose_story_so_far(  # type: ignore[arg-type]
-                    story,
-                    min(max(day, story.first_day), story.last_day),
-                    lang,  # type: ignore[arg-type]
-                )
-                for message in render_reply(document):
-                    try:
-                        await client.chat_postMessage(
-                            channel=target.channel_id,
-                            text=message.text,
-                            blocks=message.blocks,
-                            unfurl_links=False,
-                        )
-                    except SlackApiError as error:
-                        code = str(error.response.get("error") or "")
-                        raise Usage(m("Slack refused the post: %(error)s", error=code)) from None
-                posted.append(f"{day.isoformat()} [{lang}]")
-        return [text_message(m("Posted: %(what)s", what=", ".join(posted)))]
 
     # ------------------------------------------------------------------ the modal
 

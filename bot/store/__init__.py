@@ -3,7 +3,9 @@
 from bot.store.engine import Store, make_engine, normalise_url
 from bot.store.models import (
     FAILED,
+    MANUAL,
     PENDING,
+    SCHEDULED,
     SENDING,
     SENT,
     SKIPPED,
@@ -15,7 +17,9 @@ from bot.store.models import (
 
 __all__ = [
     "FAILED",
+    "MANUAL",
     "PENDING",
+    "SCHEDULED",
     "SENDING",
     "SENT",
     "SKIPPED",

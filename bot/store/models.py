@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -63,6 +64,8 @@ class Base(DeclarativeBase):
 # Status values of a delivery.
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
+# Kinds of delivery: the day's scheduled post, or an admin's send-now of a given story date.
+SCHEDULED, MANUAL = "scheduled", "manual"
 
 
 class Subscription(Base):
@@ -100,7 +103,27 @@ class Subscription(Base):
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("subscription_id", "digest_date", "lang", name="uq_deliveries_once"),
+        # The day's scheduled post, once per local day and language (the tick's ON CONFLICT).
+        Index(
+            "uq_deliveries_scheduled",
+            "subscription_id",
+            "digest_date",
+            "lang",
+            unique=True,
+            sqlite_where=text("kind = 'scheduled'"),
+            postgresql_where=text("kind = 'scheduled'"),
+        ),
+        # An admin's send-now of a story date, once per local day, story date and language.
+        Index(
+            "uq_deliveries_manual",
+            "subscription_id",
+            "digest_date",
+            "story_date",
+            "lang",
+            unique=True,
+            sqlite_where=text("kind = 'manual'"),
+            postgresql_where=text("kind = 'manual'"),
+        ),
         Index("ix_deliveries_claim", "status", "next_attempt_at"),
     )
 
@@ -112,6 +135,7 @@ class Delivery(Base):
     digest_date: Mapped[dt.date] = mapped_column(Date)  # the subscriber's local day of the post
     story_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # story day covered
     lang: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(9), default=SCHEDULED, server_default=SCHEDULED)
     scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(8), default=PENDING)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
