@@ -396,7 +396,7 @@ class AdminService:
                 )
             )
 
-    def _rows(self, session: Any, ref: Ref, lang: str) -> list[Subscription]:
+    def _rows(self, session: Any, ref: Ref, lang: str) -> builtins.list[Subscription]:
         if isinstance(ref, int):
             rows = [row] if (row := session.get(Subscription, ref)) is not None else []
         else:
@@ -474,7 +474,9 @@ class AdminService:
         )
         return info, created
 
-    async def update(self, ref: Ref, actor: Actor, **changes: Any) -> list[SubscriptionInfo]:
+    async def update(
+        self, ref: Ref, actor: Actor, **changes: Any
+    ) -> builtins.list[SubscriptionInfo]:
         """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
         ``story_slug``) of existing subscriptions."""
         with self.store.session() as session:
@@ -501,7 +503,7 @@ class AdminService:
             out.append(info)
         return out
 
-    async def unsubscribe(self, ref: Ref, actor: Actor) -> list[SubscriptionInfo]:
+    async def unsubscribe(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
             for row in rows:
@@ -512,7 +514,7 @@ class AdminService:
 
     async def pause(
         self, ref: Ref, actor: Actor, reason: str | None = None
-    ) -> list[SubscriptionInfo]:
+    ) -> builtins.list[SubscriptionInfo]:
         m = messages(actor.lang)
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
@@ -524,7 +526,7 @@ class AdminService:
                 row.updated_at = self.clock()
             return [SubscriptionInfo.of(row) for row in rows]
 
-    async def resume(self, ref: Ref, actor: Actor) -> list[SubscriptionInfo]:
+    async def resume(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
         """Reactivate; the next post is the next scheduled time (missed days are not caught up)."""
         now = self.clock()
         with self.store.session() as session, session.begin():
@@ -553,7 +555,7 @@ class AdminService:
         platform: str | None = None,
         workspace_id: str | None = None,
         channel_id: str | None = None,
-    ) -> list[SubscriptionInfo]:
+    ) -> builtins.list[SubscriptionInfo]:
         query = select(Subscription).order_by(
             Subscription.platform,
             Subscription.workspace_id,
@@ -569,7 +571,9 @@ class AdminService:
         with self.store.session() as session:
             return [SubscriptionInfo.of(row) for row in session.scalars(query)]
 
-    async def status(self, ref: Ref, actor: Actor = CLI, *, recent: int = 10) -> list[StatusReport]:
+    async def status(
+        self, ref: Ref, actor: Actor = CLI, *, recent: int = 10
+    ) -> builtins.list[StatusReport]:
         reports = []
         with self.store.session() as session:
             for row in self._rows(session, ref, actor.lang):
@@ -615,7 +619,7 @@ class AdminService:
 
     async def preview(
         self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None
-    ) -> list[Document]:
+    ) -> builtins.list[Document]:
         """The documents the subscription would post on local ``day`` (default today)."""
         from digests.compose import compose_digest, compose_story_so_far
 
@@ -646,8 +650,10 @@ class AdminService:
             document = compose_digest(story, story_day, one)  # type: ignore[arg-type]
             if document is None:
                 document = compose_story_so_far(
-                    story, min(max(story_day, story.first_day), story.last_day), one
-                )  # type: ignore[arg-type]
+                    story,
+                    min(max(story_day, story.first_day), story.last_day),
+                    one,  # type: ignore[arg-type]
+                )
             documents.append(document)
         return documents
 
@@ -748,7 +754,7 @@ class AdminService:
 
     # -------------------------------------------------------------- the file
 
-    async def apply_file(self, path: str | Path) -> list[SubscriptionInfo]:
+    async def apply_file(self, path: str | Path) -> builtins.list[SubscriptionInfo]:
         """Apply ``config/subscriptions.toml`` idempotently (``managed_by="file"``); file-managed
         subscriptions no longer in the file are removed. A missing file changes nothing."""
         path = Path(path)
@@ -759,7 +765,7 @@ class AdminService:
         except (OSError, tomllib.TOMLDecodeError) as error:
             raise InvalidValue(f"{path}: {error}") from None
         actor = Actor(via="file", where=f"file:{path}", lang="en")
-        applied: list[SubscriptionInfo] = []
+        applied: builtins.list[SubscriptionInfo] = []
         for index, entry in enumerate(data.get("subscription", [])):
             try:
                 spec = spec_from_mapping(entry)

@@ -24,9 +24,9 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import CursorResult, bindparam, select, text, update
 
 from bot.publishing import (
     Delivery,
@@ -316,12 +316,12 @@ class DeliveryWorker:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-        return bool(done.rowcount)
+        return bool(cast(CursorResult[Any], done).rowcount)
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         base = self.settings.backoff_base_seconds * 2 ** (attempts - 1)
         delay = min(self.settings.backoff_max_seconds, base) * self.rng.uniform(0.5, 1.0)  # jitter
-        return max(delay, retry_after or 0.0)
+        return float(max(delay, retry_after or 0.0))
 
     def _transient(self, item: Claimed, reason: str, retry_after: float | None) -> str:
         if item.attempts >= self.settings.max_attempts:

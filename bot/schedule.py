@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -36,7 +36,7 @@ from digests.errors import DepecheError
 from digests.story import Story, StoryLibrary
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
     from bot.delivery import DeliveryWorker, WorkResult
 
@@ -85,7 +85,7 @@ def cron_next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     """First post time strictly after ``after``, by APScheduler's `CronTrigger` (the reference)."""
     hour, minute = _hour_minute(post_time)
     fire = _trigger(hour, minute, tz).get_next_fire_time(None, after + dt.timedelta(microseconds=1))
-    assert fire is not None
+    assert isinstance(fire, dt.datetime)
     return fire.astimezone(dt.UTC)
 
 
@@ -598,7 +598,7 @@ class Runner:
     def start(self, tick_seconds: float) -> AsyncIOScheduler:
         """Start an `AsyncIOScheduler` (in the running loop) ticking every ``tick_seconds``."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
-        from apscheduler.triggers.interval import IntervalTrigger
+        from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
         scheduler.add_job(

@@ -307,3 +307,20 @@ async def test_concurrent_acquires_are_spread_at_the_rate():
     # any one-second window holds at most 50 requests
     starts.sort()
     assert max(sum(1 for t in starts if s <= t < s + 1) for s in starts) <= 50
+
+
+async def test_console_publisher_lets_the_terminal_wrap(store):
+    """No hard line breaks at the console's width (rich would break even at no-break spaces)."""
+    from digests.compose import compose_digest
+    from digests.render import render_text
+
+    add_subscriptions(store, now=START, platform="console", workspace_id="", lang="fr")
+    tick(store, LIB, DUE)
+    out = io.StringIO()
+    registry = PublisherRegistry()
+    registry.register(ConsolePublisher(store, console=Console(file=out, width=30)))
+    worker = DeliveryWorker(store, LIB, registry, clock=lambda: DUE)
+    assert (await worker.run_until_idle(DUE)).sent == 1
+    expected = render_text(compose_digest(LIB.get(LIB.default_slug), dt.date(2023, 11, 17), "fr"))
+    long_lines = [line for line in expected.splitlines() if len(line) > 30]
+    assert long_lines and all(line in out.getvalue().splitlines() for line in long_lines)

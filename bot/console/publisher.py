@@ -27,7 +27,9 @@ class ConsolePublisher:
 
     def __init__(self, store: Store, *, console: Console | None = None) -> None:
         self.store = store
-        self.console = console or Console(highlight=False, soft_wrap=False)
+        # Soft wrapping: rich inserts no line breaks of its own (it would break at the width of
+        # the terminal, even at no-break spaces: "novembre\n: OpenAI"); the terminal wraps.
+        self.console = console or Console(highlight=False, soft_wrap=True)
 
     def _message_id(self, delivery: Delivery) -> str:
         return f"console-{delivery.id}"
@@ -52,7 +54,7 @@ class ConsolePublisher:
                 style="cyan",
             )
         )
-        self.console.print(render_text(document), markup=False, highlight=False)
+        self.console.print(render_text(document), markup=False, highlight=False, soft_wrap=True)
         self.console.print()
         insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
         with self.store.session() as session, session.begin():
