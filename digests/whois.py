@@ -20,7 +20,9 @@ Public API: `WhoIndex.build(story)`, `index.answer(question, lang, today=None) -
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
+import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -36,6 +38,8 @@ from digests.i18n import Messages
 from digests.story import Event, Lang, Organisation, Person, Role, Story, StoryDate
 from digests.textnorm import (
     MAX_INPUT,
+    clean,
+    fold,
     neutralise,
     normalise,
     starts_with_vowel,
@@ -166,6 +170,9 @@ class _Query:
     evidence: dict[int, list[_Evidence]] = field(default_factory=dict)
     explained: list[bool] = field(default_factory=list)
     fuzzy_hit: list[bool] = field(default_factory=list)
+    spans: list[tuple[int, int]] | None = None  # each token's place in `text` (as typed)
+    bad_date: str | None = None  # a date that does not exist ("31 February"), as typed
+    nominal: set[int] = field(default_factory=set)  # predicate positions used as nouns
 
     def has(self, marker: str) -> bool:
         return marker in self.markers
@@ -228,6 +235,98 @@ def _cased_tokens(text: str) -> list[str]:
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).replace("ß", "ss")
     return [t for t in _CASED_SPLIT.split(stripped) if t]
+
+
+_SUFFIXES = (
+    "ements",
+    "ement",
+    "ations",
+    "ation",
+    "edly",
+    "ings",
+    "ing",
+    "ies",
+    "ied",
+    "ers",
+    "ees",
+    "ent",
+    "er",
+    "ee",
+    "es",
+    "ed",
+    "ly",
+    "s",
+)
+_NEGATION_PREFIXES = ("dis", "des")
+_NOMINAL_BEFORE = {
+    "the", "a", "an", "his", "her", "their", "its", "s", "la", "le", "sa", "son", "leur", "l",
+    "des", "de", "du", "d", "aux", "au", "une", "un", "les", "ses", "this", "that", "cette",
+    "being",
+}  # fmt: skip
+_LOCATIVE = {"at", "chez", "in", "inside", "within", "a"}
+_ATTRIBUTION = re.compile(
+    r"\b(?:according to|selon|report to|attribue a|attributes to|information a)(?: \w+){0,2} $"
+)
+_ATTRIBUTION_AFTER = re.compile(r"^ (?:says|said|reports|reported|dit|rapporte|affirme)\b")
+_GRACE_DAYS = 31  # how far before its first day a story still describes the situation
+
+
+def _stem(token: str) -> str:
+    """A crude bilingual stem: one common suffix off, then a final "e" (fired/firing/fire)."""
+    for suffix in _SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            token = token[: -len(suffix)]
+            break
+    if token.endswith("e") and len(token) > 3:
+        token = token[:-1]
+    if token.endswith("y") and len(token) > 3:
+        token = token[:-1] + "i"  # reunify / reunified
+    return token
+
+
+def _features(token: str) -> list[tuple[str, float]]:
+    """Comparison features of a word: its stem, a negation-less stem, a 4-letter prefix."""
+    stem = _stem(token)
+    out = [("s:" + stem, 1.0)]
+    for prefix in _NEGATION_PREFIXES:
+        if stem.startswith(prefix) and len(stem) - len(prefix) >= 5:
+            out.append(("s:" + stem[len(prefix) :], 0.8))
+    if len(token) >= 5:
+        out.append(("p:" + token[:4], 0.5))
+    return out
+
+
+def _token_spans(text: str) -> list[tuple[int, int]]:
+    """Where each token of `normalise(text)` lies in ``text`` (to quote the user as typed)."""
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for index, char in enumerate(text):
+        folded = fold(char)
+        word = bool(folded) and all(c.isascii() and c.isalnum() for c in folded)
+        if word and start is None:
+            start = index
+        elif not word and start is not None and folded != "":
+            spans.append((start, index))
+            start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
+_FR_TIGHT = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$|[»”)])")
+_FR_COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)")
+_FR_OPEN = re.compile(r"«[ \u00a0\u202f]*")
+_FR_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
+
+
+def _typography(text: str, lang: Lang) -> str:
+    """French spacing: a narrow no-break space before ; ! ? and inside « », no-break before :."""
+    if lang != "fr" or not text:
+        return text
+    text = _FR_TIGHT.sub("\u202f\\1", text)
+    text = _FR_COLON.sub("\u00a0:", text)
+    text = _FR_OPEN.sub("«\u202f", text)
+    return _FR_CLOSE.sub("\u202f»", text)
 
 
 def _fuzzy_cutoff(length: int) -> float:
@@ -494,7 +593,181 @@ class WhoIndex:
         people = [e for e in self.entities if e.kind == "person"]
         self._top_person = max(people, key=lambda e: e.weight) if people else None
         self._top_org = max(orgs, key=lambda e: e.weight) if orgs else None
+        self._build_texts()
         self._build_suggest()
+
+    # ------------------------------------------------------------------ texts (TF-IDF)
+
+    def _build_texts(self) -> None:
+        """Every text of the story as a bag of word features, with who it is about.
+
+        A document lists candidates with a weight (the doer of a fact 1.0, a person only present
+        0.7...) and, apart, the sources it is attributed to ("according to Bloomberg").
+        """
+        story = self.story
+        docs: list[tuple[list[str], dict[str, float], dict[str, float]]] = []
+        self._doc_of_event: dict[str, int] = {}
+
+        def both(text: Any) -> list[str]:
+            return [text.fr, text.en] if text is not None else []
+
+        self._doc_show: list[tuple[str, Any]] = []  # (kind, story object) to show a document
+
+        def add(
+            texts: list[str],
+            who: dict[str, float],
+            sources: dict[str, float],
+            show: tuple[str, Any],
+        ) -> int:
+            docs.append((texts, who, sources))
+            self._doc_show.append(show)
+            return len(docs) - 1
+
+        names = {
+            e.id: [n for n in {normalise(e.name), normalise(e.display("fr"))} if n]
+            for e in self.entities
+        }
+        for event in story.timeline:
+            texts = [*both(event.headline), *both(event.text), *both(event.note), event.quote]
+            who: dict[str, float] = {}
+            for entity_id in event.organisations:
+                who[entity_id] = 0.6
+            for entity_id in event.people:
+                who[entity_id] = 0.7
+            for fact in event.facts:
+                if fact.predicate in _PASSIVE_FACTS:
+                    doer, undergoer = fact.by, fact.subject
+                else:
+                    doer, undergoer = fact.subject or fact.by, fact.object
+                speech = fact.predicate in _SPEECH
+                if undergoer:
+                    who[undergoer] = max(who.get(undergoer, 0.0), 0.8)
+                if doer:
+                    who[doer] = max(who.get(doer, 0.0), 1.1 if speech else 1.0)
+            sources: dict[str, float] = {}
+            joined = [normalise(t) for t in texts]
+            for entity_id in who:
+                for name in names.get(entity_id, []):
+                    for text in joined:
+                        for hit in re.finditer(rf"\b{re.escape(name)}\b", text):
+                            if _ATTRIBUTION.search(text[: hit.start()]) or _ATTRIBUTION_AFTER.match(
+                                text[hit.end() :]
+                            ):
+                                sources[entity_id] = 1.2
+            self._doc_of_event[event.id] = add(texts, who, sources, ("event", event))
+        for quote in story.quotes:
+            texts = [*both(quote.text), *both(quote.context)]
+            if quote.original:
+                texts.append(quote.original)
+            add(
+                texts,
+                {quote.person: 1.1},
+                {quote.person: 1.1},
+                ("quote", quote),
+            )
+        for ctx in story.context:
+            who = dict.fromkeys(ctx.organisations, 0.6)
+            who.update(dict.fromkeys(ctx.people, 0.8))
+            add(
+                [*both(ctx.text), ctx.quote],
+                who,
+                {},
+                ("context", ctx),
+            )
+        for person in story.people:
+            add(both(person.bio), {person.id: 0.9}, {}, ("bio", person))
+            for relation in person.relations:
+                if relation.text is not None:
+                    add(
+                        both(relation.text),
+                        {person.id: 1.0, relation.person: 0.5},
+                        {},
+                        ("relation", relation),
+                    )
+        for org in story.organisations:
+            add(
+                both(org.description),
+                {org.id: 0.9},
+                {},
+                ("org", org),
+            )
+        self._docs = [(who, sources) for _, who, sources in docs]
+        postings: dict[str, list[tuple[int, float]]] = {}
+        vocab: set[str] = set()
+        for number, (texts, _, _) in enumerate(docs):
+            features: dict[str, float] = {}
+            for text in texts:
+                for token in normalise(text).split():
+                    vocab.add(token)
+                    if token in lex.TEXT_STOPWORDS:
+                        continue
+                    for feature, weight in _features(token):
+                        features[feature] = max(features.get(feature, 0.0), weight)
+            for feature, weight in features.items():
+                postings.setdefault(feature, []).append((number, weight))
+        total = max(1, len(docs))
+        self._postings = postings
+        self._idf = {f: math.log((total + 1) / (len(p) + 0.5)) + 1.0 for f, p in postings.items()}
+        self._idf_unseen = math.log((total + 1) / 0.5) + 1.0
+        name_tokens = {t for phrase in self._phrases for t in phrase.split()}
+        self._text_vocab = {t for t in vocab if len(t) >= 4 and t not in name_tokens}
+
+    def _similarities(
+        self, q: _Query, positions: Iterable[int], named: set[int]
+    ) -> dict[int, float]:
+        """TF-IDF overlap of the question's words (at ``positions``) with every document."""
+        weights: dict[str, float] = {}
+        for position in positions:
+            token = q.tokens[position]
+            if token in lex.TEXT_STOPWORDS or (len(token) < 3 and not token.isdigit()):
+                continue
+            scale = 0.5 if position in named else 1.0
+            for feature, weight in _features(token):
+                weights[feature] = max(weights.get(feature, 0.0), weight * scale)
+        total = sum(w * self._idf.get(f, self._idf_unseen) for f, w in weights.items())
+        if total <= 0:
+            return {}
+        scores: dict[int, float] = {}
+        for feature, weight in weights.items():
+            posting = self._postings.get(feature)
+            if not posting or len(posting) > 3000:
+                continue
+            gain = weight * self._idf[feature]
+            for number, doc_weight in posting:
+                scores[number] = scores.get(number, 0.0) + gain * doc_weight
+        return {number: score / total for number, score in scores.items()}
+
+    def _retrieve(
+        self,
+        q: _Query,
+        accepted: list[tuple[_Entity, float, int]],
+        report: bool,
+        skip: set[int] = frozenset(),  # type: ignore[assignment]
+    ) -> list[tuple[str, float, int]]:
+        """Entities the question's words point at through the story's texts: (id, score, doc).
+
+        Entities the question names are context, never the answer.
+        """
+        named_ids = {e.id for e, _, _ in accepted}
+        named_positions: set[int] = set()
+        for entity, _, _ in accepted:
+            for ev in q.evidence.get(entity.index, []):
+                named_positions.update(range(ev.start, ev.end))
+        positions = [i for i in range(len(q.tokens)) if i not in skip]
+        sims = self._similarities(q, positions, named_positions)
+        best: dict[str, tuple[float, int]] = {}
+        for number, sim in sims.items():
+            who, sources = self._docs[number]
+            for entity_id, weight in who.items():
+                if entity_id in named_ids or entity_id not in self.by_id:
+                    continue
+                if report and entity_id in sources:
+                    weight = max(weight, sources[entity_id])
+                score = sim * weight
+                if score > best.get(entity_id, (0.0, -1))[0]:
+                    best[entity_id] = (score, number)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -self.by_id[kv[0]].weight))
+        return [(entity_id, score, number) for entity_id, (score, number) in ranked]
 
     def _add_entity(self, entity: _Entity) -> None:
         self.entities.append(entity)
@@ -666,15 +939,58 @@ class WhoIndex:
         q = _Query(text, tokens, cased, mixed)
         q.explained = [False] * len(tokens)
         q.fuzzy_hit = [False] * len(tokens)
+        spans = _token_spans(text)
+        q.spans = spans if len(spans) == len(normalise(text).split()) else None
         self._parse_date(q)
         self._tag_phrases(q)
+        self._separable(q)
         self._fuzzy(q)
+        # "who is considering ...": "is" + -ing is a progressive, not a passive.
+        if "passive" in q.markers:
+            q.markers["passive"] = [
+                p
+                for p in q.markers["passive"]
+                if not (p + 1 < len(tokens) and tokens[p + 1].endswith("ing"))
+            ]
+            if not q.markers["passive"]:
+                del q.markers["passive"]
+        # A predicate after an article or a possessive is a noun ("the board's resignation").
+        for position, _pred, noun in q.preds:
+            if noun or (position > 0 and tokens[position - 1] in _NOMINAL_BEFORE):
+                q.nominal.add(position)
         # "Who is on OpenAI's board?", "qui siège au CA ?": membership of a board is a role.
         if not any(not weak for _, _, weak in q.roles) and "board-member" in self._role_holders:
             board = [i for i, t in enumerate(tokens) if t in _BOARD_WORDS and q.explained[i]]
             if board and any(t in _MEMBER_WORDS for t in tokens):
                 q.roles.append((board[0], "board-member", False))
         return q
+
+    def _separable(self, q: _Query) -> None:
+        """Verbs whose particle follows the object ("pushed Altman out"), and "work ... with"."""
+        toks = q.tokens
+        tagged = {p for p, _, _ in q.preds}
+        for i, token in enumerate(toks):
+            if i in tagged:
+                continue
+            for verb, rest, pred in lex.SEPARABLE:
+                if verb != token:
+                    continue
+                for j in range(i + 2, min(i + 6, len(toks) - len(rest) + 1)):
+                    if tuple(toks[j : j + len(rest)]) == rest and all(q.explained[i + 1 : j]):
+                        q.preds.append((i, pred, False))
+                        for position in (i, *range(j, j + len(rest))):
+                            q.explained[position] = True
+                        tagged.add(i)
+                        break
+                if i in tagged:
+                    break
+        if not any(pred == "works_with" for _, pred, _ in q.preds) and any(
+            t in lex.WITH_WORDS for t in toks
+        ):
+            verb_at = next((i for i, t in enumerate(toks) if t in lex.WORK_VERBS), None)
+            if verb_at is not None:
+                q.preds.append((verb_at, "works_with", False))
+                q.explained[verb_at] = True
 
     def _capitalised(self, q: _Query, position: int) -> bool:
         """Does this token look like a proper name in the original question?"""
@@ -690,11 +1006,14 @@ class WhoIndex:
         found: tuple[int, int, dt.date] | None = None  # start, end, day
         offset = 0
         offset_span: tuple[int, int] | None = None
+        bad: list[tuple[int, int]] = []  # spans of dates that do not exist
+        at = [0, 0]  # the span `make` is asked about
 
         def make(year: int | None, month: int, day: int) -> dt.date | None:
             try:
                 candidate = dt.date(year or first_day.year, month, day)
             except ValueError:
+                bad.append((at[0], at[1]))
                 return None
             if year is None and (candidate - first_day).days > 200:
                 candidate = candidate.replace(year=candidate.year - 1)
@@ -742,17 +1061,18 @@ class WhoIndex:
             if offset_span is not None and offset_span[0] == i:
                 i = offset_span[1]
                 continue
+            at[0], at[1] = i, min(n, i + (3 if i + 2 < n and toks[i + 2].isdigit() else 2))
+            if tok.isdigit() and 31 < int(tok) < 100 and nxt in lex.MONTHS:
+                bad.append((i, i + 2))  # "le 32 novembre"
+            if tok in lex.MONTHS and nxt.isdigit() and 31 < int(nxt) < 100:
+                bad.append((i, i + 2))  # "November 32"
             if (
                 _YEAR_TOKEN.match(tok)
                 and i + 2 < n
                 and toks[i + 1].isdigit()
                 and toks[i + 2].isdigit()
             ):
-                day = (
-                    make(int(tok), int(toks[i + 1]), int(toks[i + 2]))
-                    if int(toks[i + 1]) <= 12
-                    else None
-                )
+                day = make(int(tok), int(toks[i + 1]), int(toks[i + 2]))
                 if day:
                     found = (i, i + 3, day)
                     break
@@ -817,10 +1137,24 @@ class WhoIndex:
                     found = (i, i + 1, day)
                     break
             i += 1
+        if found is None and bad:
+            start, end = bad[0]
+            if q.spans is not None and end <= len(q.spans):
+                q.bad_date = neutralise(q.text[q.spans[start][0] : q.spans[end - 1][1]])[:40]
+            else:
+                q.bad_date = " ".join(toks[start:end])
+            return
         if found is None and offset_span is None:
             for position, token in enumerate(toks):
                 if _YEAR_TOKEN.match(token) and not q.explained[position]:
                     year = int(token)
+                    month = lex.MONTHS.get(toks[position - 1]) if position > 0 else None
+                    if month is not None:  # "in October 2023": that month's last day
+                        after = dt.date(year + month // 12, month % 12 + 1, 1)
+                        last_of_month = after - dt.timedelta(days=1)
+                        if last_of_month < first_day or dt.date(year, month, 1) > story.last_day:
+                            found = (position - 1, position + 1, last_of_month)
+                            break
                     if year < first_day.year:
                         found = (position, position + 1, dt.date(year, 12, 31))
                     elif year == first_day.year:
@@ -958,7 +1292,8 @@ class WhoIndex:
             return False
         if q.mixed_case and q.cased is not None:
             return q.cased[position][:1].isupper() and (position > 0 or len(token) >= 3)
-        return len(token) >= 3
+        # No case to go by: a word the story's own texts use ("reunite") is not a name.
+        return len(token) >= 3 and token not in self._text_vocab
 
     def _resolve(
         self, q: _Query
@@ -1066,6 +1401,9 @@ class WhoIndex:
         )
 
     def _span_text(self, q: _Query, start: int, end: int) -> str:
+        if q.spans is not None and end <= len(q.spans):
+            typed = q.text[q.spans[start][0] : q.spans[end - 1][1]]
+            return neutralise(typed)[:80]
         words = q.cased if q.cased is not None else q.tokens
         text = " ".join(words[start:end])
         if q.cased is None or not q.mixed_case:
@@ -1089,9 +1427,11 @@ class WhoIndex:
 
     def _answer(self, question: str, lang: Lang, today: dt.date | None) -> WhoAnswer:
         q = self._parse(question)
-        echo = neutralise(q.text)[:300]
+        echo = neutralise(clean(question[: MAX_INPUT * 4]))[:300]  # as typed, mentions defused
         if not q.tokens:
             return self._usage(echo, lang)
+        if q.bad_date is not None:
+            return self._bad_date(echo, lang, q.bad_date)
         accepted, rejected, unknown = self._resolve(q)
         now = today if today is not None else self.story.last_day
         if any(score >= 0.9 for _, score, _ in accepted):
@@ -1100,13 +1440,102 @@ class WhoIndex:
             unknown = [u for u in unknown if u[1] != 1]
         if unknown:
             return self._not_found(echo, lang, unknown[0][0], rejected, accepted)
-        persons = [a for a in accepted if a[0].kind == "person"]
-        orgs = [a for a in accepted if a[0].kind == "organisation"]
         as_of = now
         if q.date is not None:
             as_of = q.date.day + dt.timedelta(
                 days={"on": 0, "before": -1, "after": 1}[q.date.relation]
             )
+        # Outside the story's days: before (beyond a short margin) nothing is known; after its
+        # last day, the answer is given as of that last day, and says so.
+        first, last = self.story.first_day, self.story.last_day
+        coverage: str | None = None
+        if as_of < first - dt.timedelta(days=_GRACE_DAYS):
+            coverage = "before"
+        elif as_of > last:
+            coverage = "after"
+            as_of = last
+        elif as_of < first:
+            coverage = "early"
+        result = self._dispatch(echo, lang, q, accepted, rejected, as_of, coverage)
+        if coverage in ("after", "early") and result.found:
+            m = Messages(lang, domain="whois")
+            note = (
+                m(
+                    "The story ends on %(last)s: this answer is as of that day.",
+                    last=format_long(last, lang),
+                )
+                if coverage == "after"
+                else m(
+                    "The story begins on %(first)s: it only tells the situation as it stood then.",
+                    first=format_long(first, lang),
+                )
+            )
+            result = self._with_note(result, note)
+        return result
+
+    def _with_note(self, result: WhoAnswer, note: str) -> WhoAnswer:
+        doc = result.document
+        m = Messages(result.lang, domain="whois")
+        section = Section(
+            neutralise(m("Note")),
+            (Item((Span(neutralise(_typography(note, result.lang))),)),),
+            "paragraph",
+        )
+        doc = dataclasses.replace(doc, sections=(section, *doc.sections))
+        return WhoAnswer(
+            result.question,
+            result.lang,
+            result.found,
+            result.matches,
+            doc,
+            result.suggestions,
+            result.intent,
+        )
+
+    def _dispatch(
+        self,
+        echo: str,
+        lang: Lang,
+        q: _Query,
+        accepted: list[tuple[_Entity, float, int]],
+        rejected: list[_Entity],
+        as_of: dt.date,
+        coverage: str | None,
+    ) -> WhoAnswer:
+        persons = [a for a in accepted if a[0].kind == "person"]
+        orgs = [a for a in accepted if a[0].kind == "organisation"]
+        subject_first = self._subject_first(q)
+
+        # 0. "Who said/reported that ...": the source of the matching text.
+        if subject_first == "report" and coverage != "before":
+            found = self._retrieve(q, accepted, report=True)
+            if found and found[0][1] >= 0.3:
+                return self._text_answer(echo, lang, q, found, accepted, as_of)
+        # 0b. "boss of <person>": who recruited them, or the head of their organisation.
+        boss = self._boss_question(q, accepted)
+        if boss is not None:
+            return self._boss_answer(echo, lang, q, boss, accepted, as_of, coverage)
+        # 0c. A verb the vocabulary does not know ("disapproved", "wants to reunite"), the
+        # known words being nouns or names: the story's texts decide.
+        content = [
+            i for i in range(len(q.tokens)) if not q.explained[i] and self._content_word(q, i)
+        ]
+        specific_role = any(not weak for _, _, weak in q.roles)
+        if (
+            content
+            and subject_first not in ("identity", "none")
+            and not specific_role
+            and (
+                all(p in q.nominal for p, _, _ in q.preds)
+                or content[0] == self._verb_slot(q)  # the unknown word is the main verb
+            )
+            and coverage != "before"
+        ):
+            found = self._retrieve(q, accepted, report=False)
+            if found and found[0][1] >= 0.35:
+                return self._text_answer(echo, lang, q, found, accepted, as_of)
+        if coverage == "before" and (q.roles or q.preds) and not (q.preds and q.date is None):
+            return self._not_covered(echo, lang, as_of, accepted)
 
         # 1. Events and relations.
         if q.preds:
@@ -1161,6 +1590,234 @@ class WhoIndex:
                 echo, lang, self._span_text(q, weak[0], weak[0] + 1), rejected, accepted
             )
         return self._not_found(echo, lang, None, rejected, accepted)
+
+    # question shapes ---------------------------------------------------------------
+
+    _WH = frozenset({"who", "qui", "whom", "and", "et", "so", "alors", "then", "donc"})
+    _AUX = frozenset({"a", "has", "had", "did", "have", "ont", "avait", "just", "also", "then"})
+    _COPULA = frozenset({"is", "was", "are", "were", "s", "est", "etait", "c", "sont"})
+
+    _LEAD = frozenset({"avec", "with", "par", "by", "pour", "for", "de", "a"})
+
+    def _verb_slot(self, q: _Query) -> int:
+        """The position of the main verb of a "who ..." question (after auxiliaries)."""
+        toks = q.tokens
+        i = 0
+        while i < len(toks) and (toks[i] in self._WH or toks[i] in self._LEAD):
+            i += 1
+        while i < len(toks) and (toks[i] in self._AUX or toks[i] in ("does", "do")):
+            i += 1
+        return i
+
+    def _subject_first(self, q: _Query) -> str:
+        """What follows "who": a report verb ("who said that..."), a copula ("who is"), other;
+        "none" when the question does not ask "who" at all ("Did Mira approve ...?")."""
+        toks = q.tokens
+        if not any(t in ("who", "qui", "whom") for t in toks[:3]):
+            return "none"
+        i = 0
+        while i < len(toks) and (toks[i] in self._WH or toks[i] in self._LEAD):
+            i += 1
+        if i < len(toks) and toks[i] in self._COPULA:
+            nxt = toks[i + 1] if i + 1 < len(toks) else ""
+            return "other" if nxt.endswith("ing") else "identity"
+        while i < len(toks) and toks[i] in self._AUX:
+            i += 1
+        if i < len(toks) and toks[i] in lex.REPORT_VERBS and len(toks) - i >= 3:
+            return "report"
+        return "other"
+
+    def _content_word(self, q: _Query, position: int) -> bool:
+        token = q.tokens[position]
+        if token in lex.STOPWORDS or token in lex.TEXT_STOPWORDS:
+            return False
+        if len(token) < 3 or not token.isalpha():
+            return False
+        return not (q.mixed_case and q.cased is not None and q.cased[position][:1].isupper())
+
+    def _doc_text(self, number: int, lang: Lang) -> tuple[str, StoryDate | None]:
+        kind, obj = self._doc_show[number]
+        if kind == "event":
+            return obj.headline(lang), obj.date
+        if kind == "quote":
+            return f"“{obj.text(lang)}”", obj.date
+        if kind == "context":
+            return self._context_text(obj, lang), None
+        if kind == "bio":
+            return obj.bio(lang), None
+        if kind == "relation":
+            return (obj.text(lang) if obj.text else ""), obj.date
+        return obj.description(lang), None
+
+    def _text_answer(
+        self,
+        echo: str,
+        lang: Lang,
+        q: _Query,
+        found: list[tuple[str, float, int]],
+        accepted: list[tuple[_Entity, float, int]],
+        as_of: dt.date,
+    ) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        best = found[0][1]
+        kept = [f for f in found if f[1] >= best * 0.8][:3]
+        items = []
+        for entity_id, _score, number in kept:
+            body, date = self._doc_text(number, lang)
+            label = self._when(date, lang, m) if date is not None else None
+            name = self.by_id[entity_id].display(lang)
+            items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
+        top = self.by_id[kept[0][0]]
+        sections, subtitle = self._entity_sections(top, lang, as_of)
+        sections.insert(0, Section(m("Answer"), tuple(items)))
+        scale = min(1.0, 0.6 + best)
+        matches = [
+            self._match(self.by_id[entity_id], scale * score / best, lang)
+            for entity_id, score, _ in found[:5]
+        ]
+        doc = self._document(
+            lang,
+            top.display(lang),
+            sections,
+            subtitle,
+            {"found": True, "intent": "event", "question": echo},
+        )
+        return WhoAnswer(
+            echo, lang, True, tuple(self._others(accepted, matches, lang)[:8]), doc, (), "event"
+        )
+
+    def _boss_question(
+        self, q: _Query, accepted: list[tuple[_Entity, float, int]]
+    ) -> _Entity | None:
+        """The person in "the boss of <person>" / "<person>'s boss", if the question says that."""
+        toks = q.tokens
+        bosses = [i for i, t in enumerate(toks) if t in lex.BOSS_WORDS]
+        if not bosses or any(not weak for _, key, weak in q.roles if key != "ceo"):
+            return None
+        between_ok = {"of", "de", "d", "the", "la", "le", "l", "du", "s"}
+        for entity, _score, start in accepted:
+            if entity.kind != "person":
+                continue
+            end = max(
+                (ev.end for ev in q.evidence.get(entity.index, []) if ev.start == start),
+                default=start + 1,
+            )
+            for b in bosses:
+                if (
+                    start > b
+                    and all(t in between_ok for t in toks[b + 1 : start])
+                    and start - b <= 3
+                ):
+                    return entity
+                if end <= b and toks[end:b] == ["s"]:
+                    return entity
+        return None
+
+    def _boss_of(
+        self, person: _Entity, as_of: dt.date
+    ) -> tuple[_Entity, str, Role | None, dt.date] | None:
+        """(boss, how, the boss's role, as of): the recruiter, else the head of their organisation."""
+        for triple in self._triples.get("recruited", []):
+            if triple.undergoer == person.id and triple.doer in self.by_id:
+                return self.by_id[triple.doer], "recruited", None, as_of
+        assert person.person is not None
+        roles = [r for r in person.person.roles if not r.planned and r.key != "ceo"]
+        held = [r for r in roles if r.held_on(as_of)]
+        ended = sorted(
+            (r for r in roles if r.until is not None and r.until.first <= as_of),
+            key=lambda r: r.until.first if r.until else dt.date.min,
+            reverse=True,
+        )
+        for role in [*held, *ended]:
+            day = as_of if role in held else role.until.first - dt.timedelta(days=1)  # type: ignore[union-attr]
+            heads = [
+                (e, r)
+                for e, r in self._holders_by_key_org.get(("ceo", role.organisation), [])
+                if e is not person and not r.planned and r.held_on(day)
+            ]
+            if heads:
+                return heads[0][0], "head", heads[0][1], day
+        return None
+
+    def _boss_answer(
+        self,
+        echo: str,
+        lang: Lang,
+        q: _Query,
+        person: _Entity,
+        accepted: list[tuple[_Entity, float, int]],
+        as_of: dt.date,
+        coverage: str | None,
+    ) -> WhoAnswer:
+        found = self._boss_of(person, as_of) if coverage != "before" else None
+        if found is None:
+            return self._no_data(echo, lang, accepted)
+        m = Messages(lang, domain="whois")
+        boss, how, role, day = found
+        if how == "recruited":
+            sentence = m("%(doer)s recruited %(undergoer)s.", doer=boss.name, undergoer=person.name)
+        else:
+            assert role is not None
+            org = self.by_id.get(role.organisation or "")
+            sentence = m(
+                "On %(date)s, %(name)s worked at %(org)s, headed by %(boss)s (%(title)s).",
+                date=format_long(day, lang),
+                name=person.name,
+                org=org.display(lang) if org else "?",
+                boss=boss.name,
+                title=role.title(lang),
+            )
+        sections, subtitle = self._entity_sections(boss, lang, as_of)
+        sections.insert(0, Section(m("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
+        matches = [self._match(boss, 0.9, lang), self._match(person, 0.5, lang)]
+        doc = self._document(
+            lang,
+            boss.display(lang),
+            sections,
+            subtitle,
+            {"found": True, "intent": "relation", "question": echo},
+        )
+        return WhoAnswer(echo, lang, True, tuple(matches), doc, (), "relation")
+
+    def _not_covered(
+        self, echo: str, lang: Lang, day: dt.date, accepted: list[tuple[_Entity, float, int]]
+    ) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        text = m(
+            "The story does not cover %(date)s: it runs from %(first)s to %(last)s.",
+            date=format_long(day, lang),
+            first=format_long(self.story.first_day, lang),
+            last=format_long(self.story.last_day, lang),
+        )
+        sections = [Section(m("Answer"), (Item((Span(text),)),), "paragraph")]
+        doc = self._document(
+            lang,
+            m("Outside the story's dates"),
+            sections,
+            None,
+            {"found": False, "intent": "unknown", "question": echo},
+        )
+        return WhoAnswer(echo, lang, False, (), doc, (), "unknown")
+
+    def _bad_date(self, echo: str, lang: Lang, typed: str) -> WhoAnswer:
+        m = Messages(lang, domain="whois")
+        text = m("“%(date)s” is not a valid date.", date=typed)
+        hint = m(
+            "Write a date that exists, for example %(example)s.",
+            example=format_long(self.story.first_day, lang),
+        )
+        sections = [
+            Section(m("Answer"), (Item((Span(text),)),), "paragraph"),
+            Section(m("How to ask"), (Item((Span(hint),)),), "paragraph"),
+        ]
+        doc = self._document(
+            lang,
+            m("Invalid date"),
+            sections,
+            None,
+            {"found": False, "intent": "unknown", "question": echo},
+        )
+        return WhoAnswer(echo, lang, False, (), doc, (), "unknown")
 
     # predicate questions ---------------------------------------------------------
 
@@ -1244,6 +1901,8 @@ class WhoIndex:
                 and entity.kind == "organisation"
             ):
                 side = "context"  # "who got fired from OpenAI": OpenAI is where, not who
+            if entity.kind == "organisation" and start > 0 and q.tokens[start - 1] in _LOCATIVE:
+                side = "context"  # "work with at Microsoft": where, not who
             constraints.append((entity, side))
         specific = {key for _, key, weak in q.roles if not weak}
         transitive = pred in _TRANSITIVE
@@ -1304,6 +1963,9 @@ class WhoIndex:
                     if related and (entity.kind == "organisation" or not strict):
                         score *= 0.7
                         continue
+                    if wanted == "context" and event is None:
+                        score *= 0.7  # a relation has no place to check it against
+                        continue
                     ok = False
                     break
                 if ok:
@@ -1316,7 +1978,16 @@ class WhoIndex:
         if not results and transitive and not constraints:
             results = run(True, "doer" if answer_side == "undergoer" else "undergoer")
         far = dt.date.max
-        results.sort(key=lambda r: (-r[2], r[1].date.first if r[1].date else far))
+        # Ties (several subjects of "declared"...) go to the event whose text best matches.
+        sims = self._similarities(q, range(len(q.tokens)), set()) if len(results) > 1 else {}
+
+        def overlap(triple: _Triple) -> float:
+            number = self._doc_of_event.get(triple.event.id) if triple.event else None
+            return round(sims.get(number, 0.0), 3) if number is not None else 0.0
+
+        results.sort(
+            key=lambda r: (-round(r[2], 3), -overlap(r[1]), r[1].date.first if r[1].date else far)
+        )
         seen: set[str] = set()
         unique: list[tuple[str, _Triple, float]] = []
         for target, triple, score in results:
@@ -1500,7 +2171,7 @@ class WhoIndex:
             if lang == "fr":
                 title = f"{title} {self._of(org.display(lang), lang)}"
             else:
-                title = m("%(title)s at %(org)s", title=title, org=org.display(lang))
+                title = m("%(title)s of %(org)s", title=title, org=org.display(lang))
         if role.planned:
             title = m("%(title)s (announced)", title=title)
         return title
@@ -1517,13 +2188,17 @@ class WhoIndex:
         meta: dict[str, Any],
     ) -> Document:
         m = Messages(lang, domain="whois")
+
+        def fix(text: str) -> str:
+            return neutralise(_typography(text, lang))
+
         safe_sections = tuple(
             Section(
-                neutralise(s.heading),
+                fix(s.heading),
                 tuple(
                     Item(
-                        tuple(Span(neutralise(sp.text), sp.emphasis, sp.url) for sp in it.spans),
-                        neutralise(it.label) if it.label else None,
+                        tuple(Span(fix(sp.text), sp.emphasis, sp.url) for sp in it.spans),
+                        fix(it.label) if it.label else None,
                     )
                     for it in s.items
                 ),
@@ -1535,10 +2210,10 @@ class WhoIndex:
         return Document(
             kind="answer",
             lang=lang,
-            title=neutralise(title),
-            subtitle=neutralise(subtitle) if subtitle else None,
+            title=fix(title),
+            subtitle=fix(subtitle) if subtitle else None,
             sections=safe_sections,
-            footer=neutralise(self._footer(lang, m)),
+            footer=fix(self._footer(lang, m)),
             story_slug=self.story.slug,
             meta=meta,
         )
@@ -1559,9 +2234,7 @@ class WhoIndex:
         subtitle: str | None = None
         if entity.person is not None:
             person = entity.person
-            current = [r for r in person.roles if r.held_on(as_of) and not r.planned]
-            if current:
-                subtitle = "; ".join(self._role_label(r, lang, m) for r in current)
+            subtitle = self._headline(person, lang, as_of, m) or None
             if no_event:
                 sections.append(
                     Section(
@@ -1642,12 +2315,79 @@ class WhoIndex:
                 ),
             )
         )
-        related = [
-            self._relation_item(t, entity, lang, m)
-            for t in self._relations_of.get(entity.id, [])[:16]
-        ]
-        sections.append(Section(m("Related people"), tuple(dict.fromkeys(related))[:8]))
+        related: dict[str, Item] = {}  # one line per other person, even if seen from both sides
+        for triple in self._relations_of.get(entity.id, []):
+            if triple.predicate == "preceded":
+                continue  # the mirror of "replaced"
+            other = triple.undergoer if triple.doer == entity.id else triple.doer
+            if other and other != entity.id and other not in related:
+                related[other] = self._related_item(triple, entity, other, lang, m)
+        sections.append(Section(m("Related people"), tuple(related.values())[:8]))
         return sections, subtitle
+
+    def _headline(self, person: Person, lang: Lang, as_of: dt.date, m: Messages) -> str:
+        """A person's roles as of a day, the main one first: dated roles held, then roles that
+        ended (with the day), then timeless ones, then announced ones."""
+        dated: list[str] = []
+        ended: list[str] = []
+        timeless: list[str] = []
+        planned: list[str] = []
+        for role in person.roles:
+            label = self._role_label(role, lang, m)
+            if role.planned:
+                planned.append(label)
+            elif role.held_on(as_of):
+                (dated if role.since or role.until else timeless).append(label)
+            elif role.until is not None and role.until.first <= as_of:
+                ended.append(
+                    m(
+                        "former %(title)s (%(until)s)",
+                        title=self._role_label(role, lang, m),
+                        until=self._role_range(role.model_copy(update={"since": None}), lang, m),
+                    )
+                )
+        return "; ".join([*dated, *ended, *timeless, *planned])
+
+    def _related_item(
+        self, triple: _Triple, entity: _Entity, other: str, lang: Lang, m: Messages
+    ) -> Item:
+        """ "Mira Murati — replaced Sam Altman (interim CEO, November 17, 2023)": a verb phrase
+        whose subject is the person named in the label."""
+        doer = self.story.name_of(triple.doer) if triple.doer else "?"
+        undergoer = self.story.name_of(triple.undergoer) if triple.undergoer else "?"
+        if triple.doer == other:
+            phrase = {
+                "recruited": m("recruited %(name)s", name=undergoer),
+                "replaced": m("replaced %(name)s", name=undergoer),
+                "works_with": m("works with %(name)s", name=undergoer),
+                "cofounded_with": m("co-founded a company with %(name)s", name=undergoer),
+            }.get(triple.predicate)
+        else:
+            phrase = {
+                "recruited": m("was recruited by %(name)s", name=doer),
+                "replaced": m("was replaced by %(name)s", name=doer),
+                "works_with": m("works with %(name)s", name=doer),
+                "cofounded_with": m("co-founded a company with %(name)s", name=doer),
+            }.get(triple.predicate)
+        if phrase is None:
+            phrase = m("is linked to %(name)s", name=entity.display(lang))
+        details = []
+        doer_entity = self.by_id.get(triple.doer or "")
+        if (
+            triple.predicate == "replaced"
+            and triple.date is not None
+            and doer_entity is not None
+            and doer_entity.person is not None
+        ):
+            for role in doer_entity.person.roles:
+                if role.since is not None and role.since.first == triple.date.first:
+                    details.append(role.title(lang))
+                    break
+        if triple.date is not None:
+            details.append(self._when(triple.date, lang, m))
+        if details:
+            phrase += " (" + ", ".join(details) + ")"
+        return Item((Span(phrase),), self.story.name_of(other))
 
     def _relation_item(self, triple: _Triple, entity: _Entity, lang: Lang, m: Messages) -> Item:
         doer = self.story.name_of(triple.doer) if triple.doer else "?"

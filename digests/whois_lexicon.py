@@ -273,4 +273,62 @@ STOPWORDS = set(
         "ingenieurs|salarie|salaries|employe|employes|cadre|cadres|adjoint|adjointe|"
         "porte parole|investisseur|investisseurs|actionnaires|question|demande"
     )
+    + _words(
+        # Honorifics are not part of a name ("Mr. Altman", "Mme Murati").
+        "mr|mrs|ms|mx|dr|mister|missus|sir|madam|monsieur|madame|mademoiselle|mme|mmes|mlle|mm|"
+        "docteur|doctor|prof|professor|professeur"
+    )
+)
+
+# Function words ignored when a question is compared with the story's texts (`WhoIndex` uses
+# a TF-IDF overlap; content words such as "reunite" or "poursuites" decide).
+TEXT_STOPWORDS = set(
+    _words(
+        "a|an|the|of|to|in|on|at|for|from|with|by|about|and|or|but|as|is|are|was|were|be|been|"
+        "being|do|does|did|have|has|had|it|its|this|that|these|those|who|whom|whose|what|which|"
+        "when|where|why|how|s|t|d|ll|re|ve|m|i|me|my|you|your|he|him|his|she|her|they|them|their|"
+        "we|our|will|would|could|should|can|may|might|must|not|no|so|than|then|there|tell|"
+        "le|la|les|l|un|une|des|de|du|d|au|aux|en|et|ou|que|qu|qui|quoi|dont|est|sont|etait|ete|"
+        "etre|a|ai|ont|avait|c|ce|cet|cette|ces|il|elle|ils|elles|on|je|j|tu|se|s|sa|son|ses|"
+        "leur|leurs|y|ne|n|pas|par|pour|avec|sur|dans|chez|va|vont|t|lui"
+    )
+)
+# Speech and report verbs: "who said/reported that ..." asks for the source of what follows.
+REPORT_VERBS = set(
+    _words(
+        "said|says|say|reported|reports|report|reportedly|claimed|claims|claim|told|tells|tweeted|"
+        "tweets|posted|posts|announced|announces|declared|declares|stated|states|revealed|reveals|"
+        "explained|explains|wrote|writes|warned|warns|admitted|admits|"
+        "dit|a dit|declare|affirme|rapporte|annonce|explique|tweete|ecrit|revele|assure|"
+        "raconte|avoue|estime|pretend|indique|selon"
+    )
+)
+# Verbs whose particle may come after the object: "pushed Altman out", "poussé Altman vers
+# la sortie". (first word, rest, predicate)
+SEPARABLE: list[tuple[str, tuple[str, ...], str]] = [
+    (verb, tuple(rest.split()), pred)
+    for pred, pairs in {
+        "fired": "pushed:out|push:out|pushes:out|kicked:out|kick:out|forced:out|force:out|"
+        "threw:out|throw:out|let:go|pousse:vers la sortie|pousser:vers la sortie|"
+        "poussee:vers la sortie|mis:a la porte|mettre:a la porte|mise:a la porte|"
+        "jete:dehors|fichu:dehors",
+        "resigned": "stepped:down|step:down",
+        "appointed": "brought:in|put:in charge|mis:a la tete|place:a la tete|placee:a la tete",
+    }.items()
+    for verb, rest in (pair.split(":") for pair in _words(pairs))
+]
+# "work with", discontinuous: "who will X work with", "avec qui X va-t-il travailler".
+WORK_VERBS = set(
+    _words(
+        "work|works|working|worked|collaborate|collaborates|travailler|travaille|travaillera|"
+        "travaillent|bosser|bosse|collaborer|collabore|collaborera|cooperer"
+    )
+)
+WITH_WORDS = {"with", "avec", "alongside"}
+# "boss of <person>": a head word followed by a person's name (or "<person>'s boss").
+BOSS_WORDS = set(
+    _words(
+        "boss|patron|patronne|superior|superieur|superieure|manager|supervisor|chef|cheffe|"
+        "n 1|supervisor|employer|employeur"
+    )
 )

@@ -120,7 +120,7 @@ def test_role_answer_in_english_and_roles_with_approximate_dates(index: WhoIndex
     text = answer.text
     assert text.splitlines()[0] == "Mira Murati"
     assert "On November 18, 2023, the interim CEO of OpenAI was Mira Murati." in text
-    assert "from November 17, 2023 until around November 20, 2023 — interim CEO at OpenAI" in text
+    assert "from November 17, 2023 until around November 20, 2023 — interim CEO of OpenAI" in text
     fr = index.answer("qui était PDG d'OpenAI le 18 novembre 2023 ?", "fr").text
     assert "du 17 novembre 2023 jusque vers le 20 novembre 2023" in fr
 
@@ -129,7 +129,7 @@ def test_identity_answer_has_roles_bio_events_and_related_people(index: WhoIndex
     answer = index.answer("Who is Ilya Sutskever?", "en")
     headings = [s.heading for s in answer.document.sections]
     assert headings == ["Roles", "Who they are", "Key events", "Related people"]
-    assert "Sam Altman recruited Ilya Sutskever." in answer.text
+    assert "Sam Altman — recruited Ilya Sutskever" in answer.text
     fr = index.answer("Qui est Ilya Sutskever ?", "fr")
     assert [s.heading for s in fr.document.sections] == [
         "Fonctions",
@@ -137,7 +137,7 @@ def test_identity_answer_has_roles_bio_events_and_related_people(index: WhoIndex
         "Événements clés",
         "Personnes liées",
     ]
-    assert "Sam Altman a recruté Ilya Sutskever." in fr.text
+    assert "Sam Altman — a recruté Ilya Sutskever" in fr.text
 
 
 def test_planned_role_and_last_holder_sentences(index: WhoIndex) -> None:
