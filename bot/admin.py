@@ -22,6 +22,7 @@ import builtins
 import datetime as dt
 import inspect
 import logging
+import re
 import tomllib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -291,6 +292,65 @@ def check_time(value: str, lang: str = "en") -> str:
         ) from None
 
 
+_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,30}")
+_SLACK_TEAM = re.compile(r"[TE][A-Z0-9]{2,30}")
+_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f-\x9f]{1,100}")
+
+
+def _quoted(value: str, limit: int = 40) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def check_target(
+    platform: str,
+    workspace_id: str,
+    channel_id: str,
+    *,
+    names: tuple[str, str] = ("--workspace", "--channel"),
+) -> None:
+    """Ids typed by an operator (CLI, subscriptions file) must look like the platform's ids:
+    Discord snowflakes (numbers), Slack team/channel ids (T.../C..., G..., D...), printable
+    console names. Chat commands get ids from the platform and skip this. Raises
+    `InvalidValue` (English: operators' tools) naming the option or key; values are quoted with
+    control characters escaped and cut when long."""
+    workspace_name, channel_name = names
+    if platform == "discord":
+        for name, value, what in (
+            (workspace_name, workspace_id, "the server (guild) id"),
+            (channel_name, channel_id, "the channel id"),
+        ):
+            if not value:
+                raise InvalidValue(f"discord needs {name}: {what}, a number")
+            if not (value.isascii() and value.isdigit() and len(value) <= 20):
+                raise InvalidValue(
+                    f"{name} {_quoted(value)} is not a Discord id ({what}: a number such as "
+                    "123456789012345678)"
+                )
+    elif platform == "slack":
+        if not workspace_id:
+            raise InvalidValue(f"slack needs {workspace_name}: the team id (T0123ABCD)")
+        if not _SLACK_TEAM.fullmatch(workspace_id):
+            raise InvalidValue(
+                f"{workspace_name} {_quoted(workspace_id)} is not a Slack team id (like T0123ABCD)"
+            )
+        if not channel_id:
+            raise InvalidValue(f"slack needs {channel_name}: the channel id (C0123ABCD)")
+        if not _SLACK_CHANNEL.fullmatch(channel_id):
+            raise InvalidValue(
+                f"{channel_name} {_quoted(channel_id)} is not a Slack channel id (C..., G... or "
+                "D... followed by letters and digits, like C0123ABCD; not a name)"
+            )
+    else:
+        if workspace_id and not _PRINTABLE.fullmatch(workspace_id):
+            raise InvalidValue(
+                f"{workspace_name} {_quoted(workspace_id)}: use up to 100 printable characters"
+            )
+        if not _PRINTABLE.fullmatch(channel_id):
+            raise InvalidValue(
+                f"{channel_name} {_quoted(channel_id)}: use 1 to 100 printable characters"
+            )
+
+
 # --------------------------------------------------------------------------- the service
 
 
@@ -409,6 +469,8 @@ class AdminService:
                 query = query.where(Subscription.lang == ref.lang)
             rows = list(session.scalars(query.order_by(Subscription.id)))
         if not rows:
+            if isinstance(ref, int):
+                raise SubscriptionNotFound(messages(lang)("No subscription #%(id)s.", id=ref))
             raise SubscriptionNotFound(messages(lang)("No subscription found for this channel."))
         return rows
 
@@ -754,9 +816,47 @@ class AdminService:
 
     # -------------------------------------------------------------- the file
 
+    def _check_file_start(self, spec: SubscriptionSpec) -> None:
+        """A replay ``start`` in the file must be today or later, as on the CLI — unless this
+        very start was already applied (the replay is under way: restarting the bot must not
+        fail). ``start`` in live mode is refused: it would be ignored."""
+        if spec.start_date is None:
+            return
+        if spec.mode != "replay":
+            raise InvalidValue('start only applies to mode = "replay"')
+        try:
+            tz = ZoneInfo(check_timezone(spec.timezone))
+        except AdminError:
+            return  # subscribe() reports the time zone
+        today = self.clock().astimezone(tz).date()
+        if spec.start_date >= today:
+            return
+        with self.store.session() as session:
+            applied = session.scalars(
+                select(Subscription.start_date).where(
+                    Subscription.platform == spec.platform,
+                    Subscription.workspace_id == spec.workspace_id,
+                    Subscription.channel_id == spec.channel_id,
+                    Subscription.lang == spec.lang,
+                    Subscription.managed_by == "file",
+                    Subscription.mode == "replay",
+                )
+            ).one_or_none()
+        if applied != spec.start_date:
+            raise ReplayStartInPast(
+                f"replay start {spec.start_date.isoformat()} is in the past (today is "
+                f"{today.isoformat()} in {spec.timezone}): choose today or a later day"
+            )
+
     async def apply_file(self, path: str | Path) -> builtins.list[SubscriptionInfo]:
         """Apply ``config/subscriptions.toml`` idempotently (``managed_by="file"``); file-managed
-        subscriptions no longer in the file are removed. A missing file changes nothing."""
+        subscriptions no longer in the file are removed. A missing file changes nothing.
+
+        Entries are checked as on the CLI (`check_target`: real platform ids; a replay start not
+        in the past). A past start is accepted only when that entry was already applied with
+        this start (the replay is under way), so a restart never fails on it. Errors name the
+        file and the entry: ``config/subscriptions.toml: subscription[1] (discord:1/2 [fr]): ...``.
+        """
         path = Path(path)
         if not path.is_file():
             return []
@@ -769,9 +869,18 @@ class AdminService:
         for index, entry in enumerate(data.get("subscription", [])):
             try:
                 spec = spec_from_mapping(entry)
+                check_target(
+                    spec.platform,
+                    spec.workspace_id,
+                    spec.channel_id,
+                    names=("workspace", "channel"),
+                )
+                self._check_file_start(spec)
                 info, _ = await self.subscribe(spec, actor)
             except (AdminError, KeyError, TypeError, ValueError) as error:
-                raise InvalidValue(f"{path}: subscription[{index}]: {error}") from None
+                raise InvalidValue(
+                    f"{path}: subscription[{index}]{_entry_label(entry)}: {error}"
+                ) from None
             applied.append(info)
         keep = {info.id for info in applied}
         with self.store.session() as session, session.begin():
@@ -781,6 +890,14 @@ class AdminService:
                     _log.info("subscription %d removed from %s: deleting it", row.id, path)
                     session.delete(row)
         return applied
+
+
+def _entry_label(entry: Any) -> str:
+    if not isinstance(entry, dict) or "platform" not in entry or "channel" not in entry:
+        return ""
+    workspace = f"{entry.get('workspace')}/" if entry.get("workspace") else ""
+    label = f"{entry['platform']}:{workspace}{entry['channel']} [{entry.get('lang', 'fr')}]"
+    return f" ({_quoted(label, 80)[1:-1]})"
 
 
 def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -32,12 +33,28 @@ COMMAND_MODULES = (
 
 _log = logging.getLogger("depeche")
 
+MESSAGE_MAX = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean_message(text: str, limit: int = MESSAGE_MAX) -> str:
+    """An error message safe to print on one line: control characters (ANSI escapes, new
+    lines, NUL...) shown as ``\\xNN`` instead of being sent to the terminal, and no longer than
+    ``limit`` characters (values quoted from the command line may be huge)."""
+    text = _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad arguments already; make the message one clear line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(EXIT_BAD_INPUT, f"depeche: error: {message} (see '{self.prog} --help')\n")
+        self.exit(
+            EXIT_BAD_INPUT,
+            f"depeche: error: {clean_message(message)} (see '{self.prog} --help')\n",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,8 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or EXIT_OK)
     except DepecheError as error:
-        print(f"depeche: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(f"depeche: error: {clean_message(str(error))}", file=sys.stderr)
+        return int(getattr(error, "exit_code", EXIT_BAD_INPUT))
     except KeyboardInterrupt:
         print("depeche: interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,8 @@ A platform is a package (``bot.discord``, ``bot.slack``) exposing::
 
 then run its client (gateway, Socket Mode or HTTP server on ``context.options.port``) until
 cancelled: `run` cancels every platform task at shutdown (Ctrl-C / SIGTERM). A failing
-``start`` is logged and the other platforms keep running. Platform options from the command
+``start`` is logged (one line for expected failures, see `describe_failure`) and the other
+platforms keep running; when no platform is left, `run` stops with exit code 1. Platform options from the command
 line are in ``context.options`` (``slack_mode``: "socket"/"http", ``port``).
 """
 
@@ -93,6 +94,66 @@ def build_context(
     return PlatformContext(
         settings, store, library, publishers, worker, admin, runner, options or argparse.Namespace()
     )
+
+
+_AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+
+
+def describe_failure(
+    name: str, error: BaseException, settings: Settings | None = None
+) -> str | None:
+    """One line for an expected platform failure (bad token, network, configuration), or None
+    for anything else (a bug: log it with its traceback). Never contains a token."""
+    from digests.errors import DepecheError
+
+    label = {"discord": "Discord", "slack": "Slack"}.get(name, name)
+    url = ""
+    if settings is not None:
+        url = settings.discord.api_url if name == "discord" else settings.slack.api_url
+    if isinstance(error, DepecheError):
+        return f"{label}: {error}"
+    import aiohttp
+    import discord
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(error, discord.LoginFailure):
+        return (
+            f"{label}: DISCORD_TOKEN was refused (401 Unauthorized): check the bot token "
+            "(Developer Portal > Bot > Reset Token)"
+        )
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        return f"{label}: {error}"
+    if isinstance(error, discord.GatewayNotFound):
+        return f"{label}: cannot reach the Discord gateway"
+    if isinstance(error, discord.HTTPException):
+        return f"{label}: {url or 'the API'} answered {error.status} {error.text or ''}".rstrip()
+    if isinstance(error, SlackApiError):
+        code = str(error.response.get("error") or "error") if error.response else "error"
+        api_url = str(getattr(error.response, "api_url", "") or "")
+        if code in _AUTH_ERRORS:
+            token = "SLACK_APP_TOKEN" if "apps.connections" in api_url else "SLACK_BOT_TOKEN"
+            return f"{label}: {token} was refused ({code}): check the token"
+        return f"{label}: the Slack API answered {code}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        reason = _os_reason(error.os_error) if error.os_error else str(error)
+        return f"{label}: cannot reach {url or error.host} ({reason.lower()})"
+    if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError):
+        return f"{label}: cannot reach {url or 'the API'} ({type(error).__name__}: {error})"[:300]
+    if isinstance(error, OSError):
+        return f"{label}: {_os_reason(error)}"
+    return None
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if error.strerror:
+        return error.strerror.lower()
+    if error.errno:
+        import os
+
+        return os.strerror(error.errno).lower()
+    return str(error)
 
 
 def load_platform(name: str) -> PlatformModule:

@@ -592,6 +592,8 @@ class Runner:
     async def _job(self) -> None:
         try:
             await self.step()
+        except asyncio.CancelledError:  # shutdown while a tick runs: it is retried at next start
+            _log.debug("tick cancelled by shutdown")
         except Exception:  # keep the scheduler alive; the next tick retries
             _log.exception("tick failed")
 

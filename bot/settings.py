@@ -7,6 +7,12 @@ they are kept as ``SecretStr`` so they never show up in logs, reprs or error mes
 
 Every validation problem becomes a `SettingsError` whose message names the setting as the
 operator wrote it (``DEPECHE_GRACE_HOURS`` or ``schedule.grace_hours in config/settings.toml``).
+
+The default settings file ``config/settings.toml`` is looked up **relative to the current
+directory** and may be absent (built-in defaults apply); a file named by ``DEPECHE_CONFIG`` must
+exist. Settings that only make sense together are checked at load too (`check_platforms`): a
+Slack bot token in Socket Mode needs ``SLACK_APP_TOKEN``, HTTP mode needs
+``SLACK_SIGNING_SECRET``, ``DISCORD_SHARD_IDS`` needs ``DISCORD_SHARD_COUNT``.
 """
 
 from __future__ import annotations
@@ -39,6 +45,18 @@ class ScheduleSettings(_Section):
         False  # live mode, day without events: post a short line instead of nothing
     )
     default_timezone: str = ""  # used by `depeche run` for its console subscription; "" = system
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        from bot.admin import UnknownTimezone, check_timezone
+
+        try:
+            return check_timezone(value)
+        except UnknownTimezone as error:
+            raise ValueError(str(error)) from None
 
 
 class DeliverySettings(_Section):
@@ -171,14 +189,57 @@ SECRETS = {
 }
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, *, named_by: str | None = None) -> dict[str, Any]:
+    """The settings file; a missing file is fine unless ``named_by`` (a variable) named it."""
+    where = f"{named_by}: {path}" if named_by else str(path)
     try:
         with path.open("rb") as file:
             return tomllib.load(file)
     except FileNotFoundError:
+        if named_by:
+            raise SettingsError(f"{where}: no such settings file") from None
         return {}
+    except IsADirectoryError:
+        raise SettingsError(f"{where}: is a directory, not a settings file") from None
+    except OSError as error:
+        raise SettingsError(
+            f"{where}: cannot read the settings file ({error.strerror or error})"
+        ) from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{where}: not valid TOML (not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
+        raise SettingsError(f"{where}: not valid TOML: {error}") from None
+
+
+def check_platforms(settings: Settings, *, slack_mode: str | None = None) -> None:
+    """Settings that only make sense together; ``slack_mode`` overrides ``slack.mode`` (the
+    `depeche run --slack-mode` option). Raises `SettingsError` naming the variables."""
+    discord = settings.discord
+    if discord.shard_ids is not None and not discord.shard_count:
+        raise SettingsError(
+            "DISCORD_SHARD_IDS is set without DISCORD_SHARD_COUNT (the total number of shards)"
+        )
+    if discord.shard_ids and discord.shard_count:
+        bad = [i for i in discord.shard_ids if not 0 <= i < discord.shard_count]
+        if bad:
+            raise SettingsError(
+                f"DISCORD_SHARD_IDS: {', '.join(map(str, bad))} not in "
+                f"0..{discord.shard_count - 1} (DISCORD_SHARD_COUNT={discord.shard_count})"
+            )
+    slack = settings.slack
+    if not slack.enabled:
+        return
+    mode = slack_mode or slack.mode
+    if mode == "socket" and not (slack.app_token and slack.app_token.get_secret_value()):
+        raise SettingsError(
+            "SLACK_APP_TOKEN is not set: Slack Socket Mode (SLACK_MODE=socket, the default) "
+            "needs an app-level token (xapp-...); or use SLACK_MODE=http with SLACK_SIGNING_SECRET"
+        )
+    if mode == "http" and not (slack.signing_secret and slack.signing_secret.get_secret_value()):
+        raise SettingsError(
+            "SLACK_SIGNING_SECRET is not set: Slack HTTP mode (SLACK_MODE=http) needs the app's "
+            "signing secret to verify requests"
+        )
 
 
 def _dotenv(path: Path) -> dict[str, str]:
@@ -199,8 +260,9 @@ def load_settings(
     if dotenv_file is not None:
         for key, value in _dotenv(Path(dotenv_file)).items():
             env.setdefault(key, value)  # a real environment variable always wins
+    named_by = None if config_file or not env.get("DEPECHE_CONFIG") else "DEPECHE_CONFIG"
     path = Path(config_file or env.get("DEPECHE_CONFIG") or DEFAULT_CONFIG_FILE)
-    data = _read_toml(path)
+    data = _read_toml(path, named_by=named_by)
 
     origins: dict[tuple[str, ...], str] = {}
 
@@ -230,7 +292,7 @@ def load_settings(
             node[target[-1]] = env[variable]
             origins[target] = variable
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as error:
         problems = []
         for item in error.errors():
@@ -242,5 +304,9 @@ def load_settings(
             shown = "" if loc in SECRETS else f" (got {item.get('input')!r})"
             if item["type"] == "extra_forbidden" or isinstance(item.get("input"), dict):
                 shown = ""
+            if loc == ("schedule", "default_timezone"):
+                shown = ""  # our own messages quote the value already
             problems.append(f"{where}: {message}{shown}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    check_platforms(settings)
+    return settings

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -192,16 +193,18 @@ async def test_send_now_refuses_a_date_without_story_events(admin):
 async def test_file_managed_subscriptions(admin, tmp_path):
     path = tmp_path / "subscriptions.toml"
     path.write_text(
-        '[[subscription]]\nplatform = "discord"\nworkspace = "G"\nchannel = "C1"\nlang = "fr"\n'
+        '[[subscription]]\nplatform = "discord"\nworkspace = "111"\nchannel = "222"\nlang = "fr"\n'
         'time = "09:00"\ntz = "Europe/Paris"\n\n'
-        '[[subscription]]\nplatform = "slack"\nworkspace = "T"\nchannel = "C2"\nlang = "both"\n'
-        'mode = "replay"\nstart = 2023-11-01\n'
+        '[[subscription]]\nplatform = "slack"\nworkspace = "T0AB"\nchannel = "C2AB"\nlang = "both"\n'
+        'mode = "replay"\nstart = 2023-12-01\n'
     )
     applied = await admin.apply_file(path)
     assert [a.managed_by for a in applied] == ["file", "file"]
     assert [a.id for a in await admin.apply_file(path)] == [a.id for a in applied]  # idempotent
     with pytest.raises(FileManaged) as error:
-        await admin.subscribe(spec(post_time="10:00"), CHAT_FR)
+        await admin.subscribe(
+            spec(workspace_id="111", channel_id="222", post_time="10:00"), CHAT_FR
+        )
     assert str(error.value) == (
         f"Cet abonnement est géré par le fichier de configuration {path} : modifiez-le là, puis redémarrez le bot."
     )
@@ -211,11 +214,15 @@ async def test_file_managed_subscriptions(admin, tmp_path):
         0
     ].active  # operators may pause
     assert "managed by" in describe((await admin.list(platform="discord"))[0])
-    path.write_text('[[subscription]]\nplatform = "discord"\nworkspace = "G"\nchannel = "C1"\n')
+    path.write_text('[[subscription]]\nplatform = "discord"\nworkspace = "111"\nchannel = "222"\n')
     await admin.apply_file(path)
-    assert [(i.platform, i.channel_id) for i in await admin.list()] == [("discord", "C1")]
-    path.write_text('[[subscription]]\nplatform = "discord"\nchannel = "C1"\ntz = "Paris/Europe"\n')
-    with pytest.raises(InvalidValue, match=r"subscription\[0\]: Unknown time zone"):
+    assert [(i.platform, i.channel_id) for i in await admin.list()] == [("discord", "222")]
+    path.write_text(
+        '[[subscription]]\nplatform = "discord"\nworkspace = "111"\nchannel = "222"\ntz = "Paris/Europe"\n'
+    )
+    with pytest.raises(
+        InvalidValue, match=r"subscription\[0\] \(discord:111/222 \[fr\]\): Unknown time zone"
+    ):
         await admin.apply_file(path)
 
 
@@ -225,6 +232,23 @@ def test_example_subscriptions_file_is_valid(store):
     service = AdminService(store, LIB, clock=lambda: NOW)
     applied = asyncio.run(service.apply_file("config/subscriptions.example.toml"))
     assert applied and all(a.managed_by == "file" for a in applied)
+    # copied as is, it creates no Discord/Slack subscription with made-up ids ...
+    assert {a.platform for a in applied} == {"console"}
+
+
+def test_example_subscriptions_file_commented_examples_are_valid(store, tmp_path):
+    """... and its commented Discord/Slack examples are valid once uncommented."""
+    import asyncio
+    import re
+
+    text = Path("config/subscriptions.example.toml").read_text(encoding="utf-8")
+    examples = text.split("# Examples for Discord and Slack", 1)[1].split("\n", 1)[1]
+    uncommented = re.sub(r"^# ?", "", examples, flags=re.M)
+    path = tmp_path / "subscriptions.toml"
+    path.write_text(uncommented, encoding="utf-8")
+    service = AdminService(store, LIB, clock=lambda: NOW)
+    applied = asyncio.run(service.apply_file(path))
+    assert sorted(a.platform for a in applied) == ["discord", "slack"]
 
 
 # ---------------------------------------------------------------- the operators' CLI
@@ -267,16 +291,16 @@ def test_subscriptions_cli(cli_env, capsys):
         "--platform",
         "discord",
         "--workspace",
-        "G",
+        "111",
         "--channel",
-        "C1",
+        "222",
         "--lang",
         "fr",
     ]
     assert main([*add, "--time", "08:00", "--tz", "Europe/Paris"]) == 0
-    assert "created: #1 discord:G/C1 [fr] 08:00 Europe/Paris" in capsys.readouterr().out
+    assert "created: #1 discord:111/222 [fr] 08:00 Europe/Paris" in capsys.readouterr().out
     assert main([*add, "--time", "09:15", "--tz", "Europe/Paris"]) == 0
-    assert "updated: #1 discord:G/C1 [fr] 09:15" in capsys.readouterr().out
+    assert "updated: #1 discord:111/222 [fr] 09:15" in capsys.readouterr().out
     assert main([*add, "--tz", "Europe/Pari"]) == 2
     assert "Did you mean: Europe/Paris" in capsys.readouterr().err
     assert main([*add, "--mode", "replay", "--start", "2001-01-01"]) == 2
@@ -292,9 +316,9 @@ def test_subscriptions_cli(cli_env, capsys):
                 "--platform",
                 "discord",
                 "--workspace",
-                "G",
+                "111",
                 "--channel",
-                "C1",
+                "222",
             ]
         )
         == 0
@@ -317,4 +341,4 @@ def test_simulate_prints_each_day_of_the_story(cli_env, capsys):
     out = capsys.readouterr().out
     for n in range(1, 5):
         assert f"Day {n} —" in out
-    assert "Simulated 5 day(s) from 2023-11-17 at 08:00 Europe/Paris: 4 post(s)." in out
+    assert "Simulated 5 days from 2023-11-17 at 08:00 Europe/Paris: 4 posts." in out

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.discord.embeds import message_problems
-from bot.store import Subscription
+from bot.store import MANUAL, Delivery, Subscription
 from tests.discord_env import Env, discord_env
 from tests.fakes.discord_server import (
     ANNOUNCES_CHANNEL_ID,
@@ -269,6 +269,29 @@ async def test_admin_flow_subscribe_list_status_pause_resume_send_now_unsubscrib
         **ADMIN,
     )
     assert "2023-11-20 [fr]" in text_of(await answer(day, followup=True))
+    assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 4
+    # a dated send-now goes through the outbox: manual deliveries, recorded and sent
+    with env.context.store.session() as session:
+        manual = session.scalars(select(Delivery).where(Delivery.kind == MANUAL)).all()
+        assert sorted((d.story_date.isoformat(), d.lang, d.status) for d in manual) == [
+            ("2023-11-20", "en", "sent"),
+            ("2023-11-20", "fr", "sent"),
+        ]
+    again_day = await fake.dispatch_command(
+        "digest-admin send-now",
+        {"channel": ANNOUNCES_CHANNEL_ID, "date": "2023-11-20"},
+        locale="fr",
+        **ADMIN,
+    )
+    await answer(again_day, followup=True)
+    assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 4  # the same date the same day: once
+    unknown = await fake.dispatch_command(
+        "digest-admin send-now",
+        {"channel": ANNOUNCES_CHANNEL_ID, "date": "2024-01-01"},
+        locale="en-US",
+        **ADMIN,
+    )
+    assert "No story events on 2024-01-01" in text_of(await answer(unknown, followup=True))
     assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 4
     gone = await fake.dispatch_command(
         "digest-admin unsubscribe", {"channel": ANNOUNCES_CHANNEL_ID}, locale="fr", **ADMIN

@@ -53,7 +53,11 @@ def test_secrets_only_from_environment_and_never_shown(tmp_path):
         load_settings(config, environ={}, dotenv_file=None)
     settings = load_settings(
         tmp_path / "none.toml",
-        environ={"DISCORD_TOKEN": "s3cr3t", "SLACK_BOT_TOKEN": "xoxb-1"},
+        environ={
+            "DISCORD_TOKEN": "s3cr3t",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_APP_TOKEN": "xapp-1",
+        },
         dotenv_file=None,
     )
     assert settings.discord.token.get_secret_value() == "s3cr3t"
@@ -64,7 +68,7 @@ def test_secrets_only_from_environment_and_never_shown(tmp_path):
 def test_dotenv_never_overrides_real_environment(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text(
-        "DISCORD_TOKEN=from-file\nDEPECHE_TICK_SECONDS=5\nDISCORD_SHARD_IDS=0,2\nSLACK_ADMIN_USERS=U1, U2\n"
+        "DISCORD_TOKEN=from-file\nDEPECHE_TICK_SECONDS=5\nDISCORD_SHARD_COUNT=3\nDISCORD_SHARD_IDS=0,2\nSLACK_ADMIN_USERS=U1, U2\n"
     )
     settings = load_settings(
         tmp_path / "none.toml", environ={"DISCORD_TOKEN": "from-env"}, dotenv_file=dotenv

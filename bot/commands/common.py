@@ -17,6 +17,28 @@ class BadArgument(DepecheError):
     """A command-line argument that cannot be used (exit code 2)."""
 
 
+class ServiceFailure(DepecheError):
+    """A remote service failed (e.g. a 5xx from Discord): one line, exit code 1."""
+
+    exit_code = 1
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """``value`` quoted for a message: control characters escaped, long values cut."""
+    text = repr(value if len(value) <= limit else value[:limit] + "…")
+    return text
+
+
+def snowflake(value: str) -> str:
+    """argparse type: a Discord id (a number of up to 20 digits)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 20):
+        raise argparse.ArgumentTypeError(
+            f"{shown(value)} is not a Discord id (a number, e.g. 123456789012345678)"
+        )
+    return text
+
+
 def parse_lang(value: str) -> Lang:
     lang = value.strip().lower()[:2]
     if lang not in LANGS:
@@ -29,7 +51,7 @@ def parse_date(value: str) -> dt.date:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"'{value}' is not a date (use YYYY-MM-DD, e.g. 2023-11-17)"
+            f"{shown(value, 40)} is not a date (use YYYY-MM-DD, e.g. 2023-11-17)"
         ) from None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot.settings import load_settings
-from bot.store import make_engine
+from bot.store import connecting, make_engine
 from bot.store.migrate import current, upgrade
 
 
@@ -22,16 +22,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     show.set_defaults(handler=_current)
 
 
-def _url(args: argparse.Namespace) -> str:
-    return args.database_url or load_settings().effective_database_url
+def _url(args: argparse.Namespace) -> tuple[str, str]:
+    """The URL and the name of the setting it came from (for error messages)."""
+    if args.database_url:
+        return args.database_url, "--database-url"
+    return load_settings().effective_database_url, "DATABASE_URL"
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    engine = make_engine(_url(args))
+    url, setting = _url(args)
+    engine = make_engine(url, setting=setting)
     try:
-        before = current(engine)
-        upgrade(engine)
-        after = current(engine)
+        with connecting(engine.url, setting=setting):
+            before = current(engine)
+            upgrade(engine)
+            after = current(engine)
     finally:
         engine.dispose()
     print(
@@ -42,9 +47,12 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
-    engine = make_engine(_url(args))
+    url, setting = _url(args)
+    engine = make_engine(url, setting=setting)
     try:
-        print(current(engine) or "empty (no migration applied)")
+        with connecting(engine.url, setting=setting):
+            revision = current(engine)
+        print(revision or "empty (no migration applied)")
     finally:
         engine.dispose()
     return 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import urllib.parse
+from typing import Any
 
-from bot.commands.common import BadArgument
+from bot.commands.common import BadArgument, ServiceFailure, snowflake
 from bot.settings import Settings, load_settings
 
 SCOPES = ("bot", "applications.commands")
@@ -44,15 +46,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "sync", help="register the slash commands with Discord (global, or one server)"
     )
     sync.add_argument(
-        "--guild", type=int, metavar="ID", help="sync to this server only (instant; for testing)"
+        "--guild",
+        type=snowflake,
+        metavar="ID",
+        help="sync to this server only (instant; for testing)",
     )
     sync.add_argument("--clear", action="store_true", help="remove the commands instead")
     sync.set_defaults(handler=_sync)
     invite = sub.add_parser("invite-url", help="print the URL that adds the bot to a server")
     invite.add_argument(
-        "--application-id", metavar="ID", help="default: asked from Discord with DISCORD_TOKEN"
+        "--application-id",
+        type=snowflake,
+        metavar="ID",
+        help="default: asked from Discord with DISCORD_TOKEN",
     )
-    invite.add_argument("--guild", metavar="ID", help="preselect this server")
+    invite.add_argument("--guild", type=snowflake, metavar="ID", help="preselect this server")
     invite.set_defaults(handler=_invite)
     parser.set_defaults(handler=lambda args: parser.print_help() or 2)
 
@@ -72,25 +80,79 @@ def _invite(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _application_id(settings: Settings) -> str:
-    from bot.discord.publisher import DiscordAPIError, DiscordREST
+def network_failure(error: BaseException, api_url: str, hint: str = "") -> Exception | None:
+    """One-line error for a failed call to Discord (never the token), or None if ``error`` is
+    not a network/HTTP failure. 4xx and unreachable -> `BadArgument` (exit 2: fix the token or
+    the URL); 5xx -> `ServiceFailure` (exit 1: Discord's side)."""
+    import aiohttp
+    import discord
 
-    rest = DiscordREST(token=_token(settings), api_url=settings.discord.api_url)
+    from bot.discord.publisher import DiscordAPIError
+    from bot.platforms import describe_failure
+
+    suffix = f" ({hint})" if hint else ""
+    also = f"; {hint}" if hint else ""
+    status = None
+    if isinstance(error, DiscordAPIError):
+        status, text = error.status, f"{error.status} {error.message}".strip()
+    elif isinstance(error, discord.LoginFailure):
+        status, text = 401, "401 Unauthorized"
+    elif isinstance(error, discord.HTTPException):
+        status, text = error.status, f"{error.status} {error.text or ''}".strip()
+    if status is not None:
+        if status in (401, 403):
+            return BadArgument(f"Discord refused DISCORD_TOKEN ({text}){suffix}")
+        if status >= 500:
+            return ServiceFailure(f"Discord at {api_url} failed: {text}; try again later")
+        return BadArgument(f"Discord at {api_url} answered {text}{suffix}")
+    if isinstance(error, aiohttp.ClientError | TimeoutError | OSError):
+        reason = (describe_failure("discord", error) or str(error)).removeprefix("Discord: ")
+        if reason.startswith("cannot reach"):
+            reason = reason.split("(", 1)[-1].rstrip(")")
+        return BadArgument(f"cannot reach Discord at {api_url} ({reason}{also})")
+    return None
+
+
+async def _application_id(settings: Settings) -> str:
+    from bot.discord.publisher import DiscordREST
+
+    api_url = settings.discord.api_url
+    rest = DiscordREST(token=_token(settings), api_url=api_url)
     try:
         body, _ = await rest.request("GET", "/oauth2/applications/@me")
-    except DiscordAPIError as error:
-        raise BadArgument(f"Discord refused DISCORD_TOKEN: {error}") from None
+    except Exception as error:
+        failure = network_failure(error, api_url, "use --application-id")
+        if failure is None:
+            raise
+        raise failure from None
     finally:
         await rest.close()
+    if not isinstance(body, dict) or not str(body.get("id", "")).isdigit():
+        raise ServiceFailure(f"Discord at {api_url} gave no application id (use --application-id)")
     return str(body["id"])
 
 
 def _sync(args: argparse.Namespace) -> int:
+    if not getattr(args, "verbose", False):  # voice-support warnings etc.: not for this command
+        logging.getLogger("discord").setLevel(logging.ERROR)
     settings = load_settings()
-    return asyncio.run(sync_commands(settings, guild_id=args.guild, clear=args.clear))
+    guild = int(args.guild) if args.guild else None
+    return asyncio.run(sync_commands(settings, guild_id=guild, clear=args.clear))
 
 
 async def sync_commands(
+    settings: Settings, *, guild_id: int | None = None, clear: bool = False
+) -> int:
+    try:
+        return await _sync_commands(settings, guild_id=guild_id, clear=clear)
+    except Exception as error:
+        failure: Any = network_failure(error, settings.discord.api_url)
+        if failure is None:
+            raise
+        raise failure from None
+
+
+async def _sync_commands(
     settings: Settings, *, guild_id: int | None = None, clear: bool = False
 ) -> int:
     """Log in over REST only (no gateway), build the tree as the bot does, and sync it."""
@@ -105,10 +167,7 @@ async def sync_commands(
     try:
         client = DepecheClient(Services(library=context.library, admin=context.admin), sync=False)
         async with client:
-            try:
-                await client.login(token)  # runs setup_hook: translator and commands
-            except discord.LoginFailure:
-                raise BadArgument("Discord refused DISCORD_TOKEN") from None
+            await client.login(token)  # runs setup_hook: translator and commands
             guild = discord.Object(id=guild_id) if guild_id else None
             if clear:
                 client.tree.clear_commands(guild=guild)

@@ -20,8 +20,14 @@ from zoneinfo import ZoneInfo
 
 from bot.admin import Actor, SubscriptionSpec, describe
 from bot.console import ConsolePublisher
-from bot.platforms import PLATFORM_MODULES, PlatformContext, build_context, load_platform
-from bot.settings import Settings, load_settings
+from bot.platforms import (
+    PLATFORM_MODULES,
+    PlatformContext,
+    build_context,
+    describe_failure,
+    load_platform,
+)
+from bot.settings import Settings, SettingsError, check_platforms, load_settings
 
 _log = logging.getLogger("depeche.run")
 
@@ -57,6 +63,9 @@ def _handler(args: argparse.Namespace) -> int:
         args.slack_mode = settings.slack.mode
     if args.port is None:
         args.port = settings.slack.port
+    if not 0 <= args.port <= 65535:
+        raise SettingsError(f"--port {args.port}: not a port number (0..65535)")
+    check_platforms(settings, slack_mode=args.slack_mode)
     return asyncio.run(_main(settings, args))
 
 
@@ -118,7 +127,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
                 for info in await context.admin.list(platform="console"):
                     print(f"  {describe(info)}")
             print(
-                "To see the whole story in seconds: depeche simulate --from 2023-11-17 --days 4\n"
+                "To see the whole story in seconds: depeche simulate --from 2023-11-17 --days 5\n"
             )
         if args.once:
             planned, worked = await context.runner.step()
@@ -134,7 +143,7 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, context.stop.set)
-    tasks: list[asyncio.Task[None]] = []
+    tasks: dict[asyncio.Task[None], str] = {}
     for name in platforms:
         try:
             module = load_platform(name)
@@ -144,8 +153,7 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
             )
             continue
         task = asyncio.create_task(module.start(context), name=f"platform-{name}")
-        task.add_done_callback(_report)
-        tasks.append(task)
+        tasks[task] = name
         _log.info("platform %s starting", name)
     scheduler = context.runner.start(context.settings.schedule.tick_seconds)
     _log.info(
@@ -154,17 +162,48 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         context.settings.schedule.grace_hours,
         dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
+    code = 0
+    stopping = asyncio.create_task(context.stop.wait(), name="stop")
+    running = set(tasks)
     try:
-        await context.stop.wait()
+        if platforms and not running:
+            code = 1
+        while running or not platforms:
+            done, _ = await asyncio.wait({*running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping in done:
+                break
+            for task in done:
+                running.discard(task)
+                _report(context, tasks[task], task)
+            if not running:
+                code = 1
+        if code:
+            _log.error(
+                "no platform is running (%s configured): stopping; fix the problem above and "
+                "start again",
+                ", ".join(platforms),
+            )
     finally:
+        stopping.cancel()
         scheduler.shutdown(wait=False)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(stopping, *tasks, return_exceptions=True)
     print("depeche: stopped")
-    return 0
+    return code
 
 
-def _report(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        _log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+def _report(context: PlatformContext, name: str, task: asyncio.Task[None]) -> None:
+    """One line for an expected failure (bad token, unreachable API); a traceback for a bug."""
+    if task.cancelled():
+        _log.error("platform %s was cancelled", name)
+        return
+    error = task.exception()
+    if error is None:
+        _log.error("platform %s stopped", name)
+        return
+    line = describe_failure(name, error, context.settings)
+    if line is not None:
+        _log.error("platform %s cannot run: %s", name, line)
+    else:
+        _log.error("platform %s stopped with an error", name, exc_info=error)

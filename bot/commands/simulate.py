@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,17 +64,41 @@ def _handler(args: argparse.Namespace) -> int:
         raise BadArgument("--step must be between 1 and 1440 minutes")
     tz = check_timezone(args.tz)
     post_time = check_time(args.time)
-    return asyncio.run(
-        simulate(
-            args.start,
-            args.days,
-            lang=args.lang,
-            post_time=post_time,
-            tz=tz,
-            story=args.story,
-            step=args.step,
+    with _quiet(not getattr(args, "verbose", False)):
+        return asyncio.run(
+            simulate(
+                args.start,
+                args.days,
+                lang=args.lang,
+                post_time=post_time,
+                tz=tz,
+                story=args.story,
+                step=args.step,
+            )
         )
-    )
+
+
+@contextlib.contextmanager
+def _quiet(enabled: bool) -> Iterator[None]:
+    """INFO lines (the subscription created, each delivery) would interleave with the progress
+    bar and the digests: only warnings and errors while simulating (``-v`` shows everything)."""
+    if not enabled:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in ("bot", "apscheduler", "depeche")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 day``, ``5 days``, ``0 posts``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 async def simulate(
@@ -132,7 +159,8 @@ async def simulate(
                         description=local.strftime("%Y-%m-%d %H:%M %Z"),
                     )
             console.print(
-                f"[bold]Simulated {days} day(s) from {start.isoformat()} at {post_time} {tz}: {posted} post(s).[/bold]"
+                f"[bold]Simulated {plural(days, 'day')} from {start.isoformat()} at {post_time} "
+                f"{tz}: {plural(posted, 'post')}.[/bold]"
                 + ("" if posted else " (no story events on those days)")
             )
         finally:

@@ -12,8 +12,17 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.admin import CLI, AdminService, Ref, SubscriptionSpec, Target, format_status, render_list
-from bot.commands.common import parse_date
+from bot.admin import (
+    CLI,
+    AdminService,
+    Ref,
+    SubscriptionSpec,
+    Target,
+    check_target,
+    format_status,
+    render_list,
+)
+from bot.commands.common import BadArgument, parse_date
 from bot.settings import load_settings
 from bot.store import Store
 from digests.story import StoryLibrary
@@ -32,8 +41,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
     add = actions.add_parser("add", help="subscribe a channel (updates an existing one)")
     add.add_argument("--platform", choices=("discord", "slack", "console"), default="console")
-    add.add_argument("--workspace", default="", help="guild / workspace id ('' for the console)")
-    add.add_argument("--channel", default="console", help="channel id")
+    add.add_argument(
+        "--workspace",
+        default="",
+        help="Discord server id (a number) / Slack team id (T...); none for the console",
+    )
+    add.add_argument(
+        "--channel",
+        help="Discord channel id (a number) / Slack channel id (C..., G..., D...); "
+        "default 'console' for the console",
+    )
     add.add_argument("--lang", choices=("fr", "en", "both"), default="fr")
     add.add_argument("--time", default="08:00", help="local post time, HH:MM (default 08:00)")
     add.add_argument("--tz", default="Europe/Paris", help="IANA time zone (default Europe/Paris)")
@@ -52,6 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ):
         sub = actions.add_parser(name, help=help_text)
         sub.add_argument("--id", type=int, help="subscription id (from `list`)")
+        # `depeche subscriptions pause 7`: caught to point at --id (not shown in --help)
+        sub.add_argument("positional_id", nargs="?", help=argparse.SUPPRESS)
         sub.add_argument("--platform", choices=("discord", "slack", "console"))
         sub.add_argument("--workspace", default="")
         sub.add_argument("--channel")
@@ -63,6 +82,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         sub.set_defaults(handler=lambda args, handler=handler: _run(handler, args))
 
 
+def _check_add(args: argparse.Namespace) -> None:
+    if args.channel is None:
+        if args.platform != "console":
+            raise BadArgument(
+                f"--platform {args.platform} needs --workspace and --channel "
+                "(ids, not names; see `depeche subscriptions add --help`)"
+            )
+        args.channel = "console"
+    if args.start is not None and args.mode != "replay":
+        raise BadArgument("--start only applies to --mode replay")
+    check_target(args.platform, args.workspace, args.channel)
+
+
+def _check_positional(args: argparse.Namespace) -> None:
+    value = getattr(args, "positional_id", None)
+    if value is None:
+        return
+    from bot.admin import _quoted
+
+    command = args.subscriptions_command
+    if value.isdigit():
+        raise BadArgument(
+            f"give the subscription id with --id: depeche subscriptions {command} --id {value}"
+        )
+    raise BadArgument(
+        f"unexpected argument {_quoted(value)}: say which subscription with --id N, or "
+        "--platform P [--workspace W] --channel C [--lang L]"
+    )
+
+
 def _service() -> AdminService:
     settings = load_settings()
     store = Store.open(settings.effective_database_url)
@@ -70,6 +119,9 @@ def _service() -> AdminService:
 
 
 def _run(handler: Any, args: argparse.Namespace) -> int:
+    _check_positional(args)
+    if handler is _add:
+        _check_add(args)
     admin = _service()
     try:
         return int(asyncio.run(handler(admin, args)) or 0)
@@ -83,8 +135,6 @@ def _ref(args: argparse.Namespace, *, required: bool = True) -> Ref | None:
     if args.platform and args.channel:
         return Target(args.platform, args.workspace or "", args.channel, args.lang)
     if required:
-        from bot.commands.common import BadArgument
-
         raise BadArgument(
             "say which subscription: --id N, or --platform P [--workspace W] --channel C [--lang L]"
         )

@@ -27,13 +27,10 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.admin import Actor, AdminError, AdminService, SubscriptionInfo, Target
-from bot.discord.embeds import render_document
+from bot.admin import AdminService, SubscriptionInfo
 from bot.discord.translator import DepecheTranslator
-from bot.publishing import PublishError
-from bot.schedule import langs_of, utcnow
+from bot.schedule import utcnow
 from bot.settings import DiscordSettings, SettingsError
-from digests.compose import compose_digest, compose_story_so_far
 from digests.errors import DepecheError
 from digests.story import StoryLibrary
 
@@ -94,45 +91,6 @@ class Services:
 
     def forget(self) -> None:
         self._cache.clear()
-
-    async def post_story_day(
-        self, target: Target, day: dt.date, *, key: str, actor: Actor
-    ) -> list[str]:
-        """/digest-admin send-now with a date: that story day, posted at once in the channel's
-        languages, outside the daily schedule (as on Slack)."""
-        from bot.admin import messages as admin_messages
-        from bot.discord.publisher import part_nonce
-
-        infos = await self.admin.list(
-            platform="discord", workspace_id=target.workspace_id, channel_id=target.channel_id
-        )
-        if not infos:
-            raise AdminError(admin_messages(actor.lang)("No subscription found for this channel."))
-        if self.publisher is None:
-            raise AdminError("no Discord publisher")
-        story = self.library.get(infos[0].story_slug)
-        posted = []
-        part = 0
-        for info in infos:
-            for lang in langs_of(info.lang):
-                document = compose_digest(story, day, lang) or compose_story_so_far(  # type: ignore[arg-type]
-                    story,
-                    min(max(day, story.first_day), story.last_day),
-                    lang,  # type: ignore[arg-type]
-                )
-                for embeds in render_document(document):
-                    payload = {
-                        "embeds": [e.to_dict() for e in embeds],
-                        "nonce": part_nonce(key, part),
-                        "enforce_nonce": True,
-                    }
-                    part += 1
-                    try:
-                        await self.publisher.create_message(target.channel_id, payload)
-                    except PublishError as error:
-                        raise AdminError(str(error)) from None
-                posted.append(f"{day.isoformat()} [{lang}] <#{target.channel_id}>")
-        return posted
 
 
 class DepecheMixin:

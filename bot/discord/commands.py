@@ -627,13 +627,9 @@ class AdminGroup(app_commands.Group):
         client = client_of(interaction)
         _ = ui(actor.lang)
         target = self.target(interaction, channel)
-        if day is not None:
-            posted = await client.services.post_story_day(
-                target, day, key=f"sn{interaction.id}", actor=actor
-            )
-            await reply_text(interaction, _("Posted"), "\n".join(posted))
-            return
-        deliveries = await client.services.admin.send_now(target, actor)
+        # Through the outbox in both cases (rate limits, retries, exactly-once): without a date
+        # today's scheduled post, with one a manual delivery of that story day.
+        deliveries = await client.services.admin.send_now(target, actor, day)
         lines = []
         for delivery in deliveries:
             error = (
@@ -641,9 +637,10 @@ class AdminGroup(app_commands.Group):
                 if delivery.last_error and delivery.status != "sent"
                 else ""
             )
-            lines.append(
-                f"{delivery.digest_date.isoformat()} [{delivery.lang}] {_(delivery.status)}{error}"
+            shown_day = (
+                (delivery.story_date or delivery.digest_date) if day else delivery.digest_date
             )
+            lines.append(f"{shown_day.isoformat()} [{delivery.lang}] {_(delivery.status)}{error}")
         await reply_text(interaction, _("Send now"), safe("\n".join(lines)))
 
     send_now.autocomplete("date")(day_choices)

@@ -141,8 +141,17 @@ class SlackBot:
 
     # ------------------------------------------------------------------ transports
 
+    async def check_bot_token(self) -> None:
+        """``auth.test`` once before serving, so that a refused token or an unreachable API is
+        reported at start (`bot.platforms.describe_failure`) instead of failing every request."""
+        from slack_sdk.web.async_client import AsyncWebClient
+
+        client = AsyncWebClient(token=self.clients.token, base_url=self.clients.api_url)
+        await client.auth_test()
+
     async def serve(self, mode: str = "socket", *, port: int = 3000, host: str = "0.0.0.0") -> None:
         try:
+            await self.check_bot_token()
             if mode == "http":
                 await self.serve_http(port=port, host=host)
             else:
@@ -179,6 +188,14 @@ class SlackBot:
         app = self.app(verify_requests=False)  # Socket Mode requests come over our own websocket
         web_client = AsyncWebClient(token=self.clients.token, base_url=self.clients.api_url)
         handler = AsyncSocketModeHandler(app, app_token, web_client=web_client)
+        # The SDK retries a failed first connection forever (a traceback each time): ask for the
+        # websocket URL ourselves once, so a refused app token or an unreachable API stops here
+        # with one clear line. Later reconnections are the SDK's (with its backoff).
+        try:
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except BaseException:
+            await handler.close_async()
+            raise
         await handler.connect_async()
         _log.info("Slack Socket Mode: connected")
         try:

@@ -1,6 +1,13 @@
 """The SQL store: models, engines, migrations. SQLite by default, PostgreSQL for many instances."""
 
-from bot.store.engine import Store, make_engine, normalise_url
+from bot.store.engine import (
+    DatabaseURLError,
+    Store,
+    check_url,
+    connecting,
+    make_engine,
+    normalise_url,
+)
 from bot.store.models import (
     FAILED,
     MANUAL,
@@ -25,9 +32,12 @@ __all__ = [
     "SKIPPED",
     "Base",
     "ConsolePost",
+    "DatabaseURLError",
     "Delivery",
     "Store",
     "Subscription",
+    "check_url",
+    "connecting",
     "make_engine",
     "normalise_url",
 ]
