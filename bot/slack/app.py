@@ -28,6 +28,7 @@ from bot.slack.commands import SlackCommands
 from bot.slack.publisher import SlackPublisher
 from bot.slack.users import UserDirectory
 from bot.store import Store, Subscription
+from digests.errors import DepecheError
 from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
@@ -36,11 +37,58 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 
 
+class SocketModeDisabled(DepecheError):
+    """Slack said ``disconnect`` with reason ``link_disabled``: Socket Mode was turned off in
+    the app's settings, so reconnecting cannot work."""
+
+
+def watch_disconnects(client: Any, stopped: asyncio.Future[str]) -> None:
+    """Look at Slack's ``disconnect`` messages before the SDK reconnects on them.
+
+    - ``refresh_requested`` / ``warning``: the connection is about to be recycled; the SDK opens
+      a new one (logged at info).
+    - ``too_many_websockets``: more than ten connections for this app token (other copies of the
+      bot?); reconnecting is all we can do, but an operator should know (warning).
+    - ``link_disabled``: Socket Mode is disabled for the app; reconnecting would loop forever, so
+      ``stopped`` is resolved and `serve_socket_mode` stops with a clear message.
+    """
+    original = client.run_message_listeners
+
+    async def run_message_listeners(message: dict[str, Any], raw_message: str) -> None:
+        if isinstance(message, dict) and message.get("type") == "disconnect":
+            reason = str(message.get("reason") or "")
+            if reason == "link_disabled":
+                client.auto_reconnect_enabled = False
+                if not stopped.done():
+                    stopped.set_result(reason)
+                return
+            if reason == "too_many_websockets":
+                _log.warning(
+                    "Slack Socket Mode: too many websockets for this app token (at most 10; "
+                    "is another copy of the bot running?); reconnecting"
+                )
+            else:
+                _log.info("Slack Socket Mode: disconnect (%s); reconnecting", reason or "?")
+        await original(message, raw_message)
+
+    client.run_message_listeners = run_message_listeners
+
+
 def _secret(value: Any) -> str | None:
     if value is None:
         return None
     getter = getattr(value, "get_secret_value", None)
     return str(getter() if getter else value) or None
+
+
+def is_redundant_retry(headers: Mapping[str, str]) -> bool:
+    """A retry (``X-Slack-Retry-Num``) of a request that reached us but was judged slow
+    (``X-Slack-Retry-Reason: http_timeout``). Retries after a failed connection or an HTTP
+    error are processed: the first attempt may never have been seen."""
+    return (
+        bool(headers.get("X-Slack-Retry-Num"))
+        and (headers.get("X-Slack-Retry-Reason") or "").lower() == "http_timeout"
+    )
 
 
 def subscriber_lookup(store: Store) -> Any:
@@ -128,6 +176,10 @@ class SlackBot:
         bolt = self.app(verify_requests=True)
 
         async def events(request: web.Request) -> web.Response:
+            if is_redundant_retry(request.headers):
+                # Slack retries an Events API request it thinks timed out; we acknowledge every
+                # request at once, so the first one was received: do not act twice.
+                return web.Response(status=200, headers={"X-Slack-No-Retry": "1"})
             bolt_response = await bolt.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(bolt_response)
 
@@ -196,9 +248,17 @@ class SlackBot:
         except BaseException:
             await handler.close_async()
             raise
+        stopped: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        watch_disconnects(handler.client, stopped)
         await handler.connect_async()
         _log.info("Slack Socket Mode: connected")
         try:
-            await asyncio.Event().wait()  # until cancelled
+            await stopped  # until cancelled, or Slack disables Socket Mode for the app
         finally:
             await handler.close_async()
+        message = (
+            "Socket Mode was disabled for this app (disconnect: link_disabled): enable it again "
+            "in the app settings (Socket Mode), or run with --slack-mode http"
+        )
+        _log.error("Slack %s", message)
+        raise SocketModeDisabled(message)

@@ -8,8 +8,12 @@ order; continuation messages start with a small context line "title · 2/3".
 
 All story and user text is escaped for mrkdwn (``&``, ``<``, ``>``): Slack only turns
 ``<!channel>``, ``<!here>``, ``<@U123>`` or ``<#C123>`` into mentions when the angle brackets
-are literally there, so escaped text can never ping anyone. Links are emitted only for
-``http(s)``/``mailto`` URLs without characters that could close the link early.
+are literally there, so escaped text can never ping anyone. Nothing else is escaped (Slack has
+no escape for ``*``, ``_``, ``~`` and shows backslashes as typed). Links are emitted only for
+``http(s)`` URLs without characters that could close the link early (``&`` in a query string
+is written ``&amp;``, as Slack wants). Emphasis markers are only put around text that does not
+itself contain the marker (``*`` for bold, ``_`` for italics), so a name like ``foo_bar`` or a
+literal ``*`` can never close the emphasis early: such text is shown without the emphasis.
 
 >>> escape_mrkdwn("<!channel> & <@U123>")
 '&lt;!channel&gt; &amp; &lt;@U123&gt;'
@@ -34,9 +38,10 @@ MAX_REPLY_MESSAGES = 5  # a response_url works five times
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ESCAPE_RE = re.compile(r"[&<>]")
-_SAFE_URL = re.compile(r"^(?:https?://|mailto:)[^\s<>|&\"]+$", re.IGNORECASE)
-# A URL that the story text wrote between angle brackets, after escaping: "&lt;https://...&gt;".
-_ESCAPED_URL = re.compile(r"&lt;((?:https?://)[^\s<>|&\"]+)&gt;")
+_SAFE_URL = re.compile(r"^https?://[^\s<>|\"]+$", re.IGNORECASE)
+# A URL that the story text wrote between angle brackets, after escaping: "&lt;https://...&gt;"
+# (its own "&" already written "&amp;").
+_ESCAPED_URL = re.compile(r"&lt;(https?://(?:[^\s<>|&\"]|&amp;)+)&gt;", re.IGNORECASE)
 
 Block = dict[str, Any]
 
@@ -47,10 +52,23 @@ def escape_mrkdwn(text: str) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it can be put in ``<url|text>`` without breaking out of it, else None."""
+    """The URL, escaped for ``<url|text>``, if it is http(s) and cannot break out of the link;
+    else None.
+
+    >>> safe_url("https://example.org/?a=1&b=2"), safe_url("javascript:alert(1)")
+    ('https://example.org/?a=1&amp;b=2', None)
+    """
     if url and _SAFE_URL.match(url):
-        return url
+        return escape_mrkdwn(url)
     return None
+
+
+def emphasize(text: str, marker: str) -> str:
+    """``*text*``/``_text_``, or ``text`` alone when it contains the marker (it would end the
+    emphasis early and leave a stray marker on screen)."""
+    if not text or marker in text:
+        return text
+    return f"{marker}{text}{marker}"
 
 
 def mrkdwn_text(text: str) -> str:
@@ -67,9 +85,9 @@ def span_mrkdwn(span: Span) -> str:
     trail = span.text[len(span.text.rstrip()) :]
     text = mrkdwn_text(stripped)
     if span.emphasis == "strong":
-        text = f"*{text}*"
+        text = emphasize(text, "*")
     elif span.emphasis == "em":
-        text = f"_{text}_"
+        text = emphasize(text, "_")
     elif span.emphasis == "quote":
         text = f"« {text} »"
     url = safe_url(span.url)
@@ -80,7 +98,7 @@ def span_mrkdwn(span: Span) -> str:
 
 def item_mrkdwn(item: Item) -> str:
     body = "".join(span_mrkdwn(span) for span in item.spans)
-    return f"*{escape_mrkdwn(item.label)}* — {body}" if item.label else body
+    return f"{emphasize(escape_mrkdwn(item.label), '*')} — {body}" if item.label else body
 
 
 def item_plain(item: Item) -> str:
@@ -181,7 +199,8 @@ class SlackMessage:
 
 def _section_blocks(section: Section) -> Iterator[Block]:
     if section.heading:
-        yield section_block(_truncate(f"*{escape_mrkdwn(section.heading)}*", MAX_SECTION_TEXT))
+        heading = _truncate(escape_mrkdwn(section.heading.strip()), MAX_SECTION_TEXT - 2)
+        yield section_block(emphasize(heading, "*"))
     lines = []
     for item in section.items:
         text = item_mrkdwn(item)

@@ -16,6 +16,7 @@ Commands (help text = the docstrings below):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -41,7 +42,14 @@ from bot.slack import modal
 from bot.slack.blocks import SlackMessage, render_reply, text_message
 from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
-from bot.slack.parsing import DigestArgs, parse_date, parse_digest, split_reply_lang, tokens
+from bot.slack.parsing import (
+    DigestArgs,
+    parse_date,
+    parse_digest,
+    split_reply_lang,
+    tokens,
+    unescape,
+)
 from bot.slack.users import SlackUser, UserDirectory
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
@@ -72,6 +80,19 @@ class Request:
     lang: str  # the reply language
     text: str
     trigger_id: str | None = None
+    channel_name: str = ""  # "directmessage", "mpdm-...", "privategroup" or the channel's name
+
+    @property
+    def in_direct_message(self) -> bool:
+        return (
+            self.channel_id.startswith("D")
+            or self.channel_name
+            in (
+                "directmessage",
+                "mpdm",
+            )
+            or self.channel_name.startswith("mpdm-")
+        )
 
     @property
     def actor(self) -> Actor:
@@ -128,7 +149,10 @@ class SlackCommands:
         team_id = str(command.get("team_id") or "")
         user = await self.users.get(team_id, str(command.get("user_id") or ""))
         raw = str(command.get("text") or "")
-        forced, text = (None, raw) if anywhere is None else split_reply_lang(raw, anywhere=anywhere)
+        # /digest parses Slack's escapes itself (channels); other commands want plain text.
+        forced, text = (
+            (None, raw) if anywhere is None else split_reply_lang(unescape(raw), anywhere=anywhere)
+        )
         return Request(
             team_id=team_id,
             channel_id=str(command.get("channel_id") or ""),
@@ -136,6 +160,7 @@ class SlackCommands:
             lang=forced or user.lang,
             text=text,
             trigger_id=command.get("trigger_id"),
+            channel_name=str(command.get("channel_name") or ""),
         )
 
     async def _serve(
@@ -259,14 +284,7 @@ class SlackCommands:
     async def digest(self, request: Request) -> list[SlackMessage]:
         args = parse_digest(request.text)
         if args.lang in ("fr", "en"):  # fr/en also chooses the reply language
-            request = Request(
-                request.team_id,
-                request.channel_id,
-                request.user,
-                args.lang,
-                request.text,
-                request.trigger_id,
-            )
+            request = dataclasses.replace(request, lang=args.lang)
         m = messages(request.lang)
         if args.action is None:
             if not request.user.is_admin:
@@ -284,6 +302,20 @@ class SlackCommands:
             return await self.preview(request, args)
         if args.action in ADMIN_ACTIONS and not request.user.is_admin:
             return [self.refusal(request.lang)]
+        if args.channel_name is not None:
+            args = dataclasses.replace(
+                args, channel=await self.resolve_channel(request, args.channel_name)
+            )
+        if (
+            args.action in ("subscribe", "send-now")
+            and args.channel is None
+            and request.in_direct_message
+        ):
+            raise Usage(
+                m(
+                    "Digests are posted in channels, not in direct messages: run this command in the channel, or name it, for example /digest subscribe #news."
+                )
+            )
         if args.action == "subscribe":
             self._check_args(args, request.lang, allowed=("channel", "lang", "time", "timezone"))
             return await self.subscribe(request, args)
@@ -316,6 +348,36 @@ class SlackCommands:
         if args.action == "send-now":
             return await self.send_now(request, target, args)
         raise AssertionError(args.action)
+
+    async def resolve_channel(self, request: Request, name: str) -> str:
+        """``#name`` typed without Slack's escaping -> the channel id (the current channel, or
+        ``conversations.list`` of the channels the bot can see)."""
+        if name == request.channel_name.lower() and request.channel_id:
+            return request.channel_id
+        client = self.clients.for_team(request.team_id)
+        cursor: str | None = None
+        try:
+            for _page in range(20):
+                page = await client.conversations_list(
+                    types="public_channel,private_channel",
+                    exclude_archived=True,
+                    limit=1000,
+                    cursor=cursor,
+                )
+                for channel in page.get("channels") or []:
+                    if str(channel.get("name") or "").lower() == name:
+                        return str(channel["id"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+                if not cursor:
+                    break
+        except SlackApiError as error:
+            _log.info("conversations.list failed: %s", error.response.get("error"))
+        raise Usage(
+            _m(
+                request.lang,
+                "I cannot find that channel. Pick it from the list Slack offers when you type #, or invite me to it first.",
+            )
+        )
 
     def _lines(self, infos: list[SubscriptionInfo], lang: str) -> str:
         return "\n" + "\n".join(describe(info, lang) for info in infos)
@@ -439,6 +501,9 @@ class SlackCommands:
         values = modal.submitted_values(view)
         lang: Lang = "fr" if meta.get("lang") == "fr" else "en"
         m = messages(lang)
+        # One budget for the whole answer: Slack closes the modal with an error after 3 s.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MODAL_DEADLINE
         try:
             user = await asyncio.wait_for(self.users.get(team_id, user_id), MODAL_DEADLINE / 2)
         except TimeoutError:
@@ -466,7 +531,7 @@ class SlackCommands:
         )
         try:
             info, created = await asyncio.wait_for(
-                self.admin.subscribe(spec, actor), MODAL_DEADLINE
+                self.admin.subscribe(spec, actor), max(0.1, deadline - loop.time())
             )
         except AdminError as error:
             block = {

@@ -1,11 +1,16 @@
 """Forgiving parsing of slash command text (pure functions; the commands translate failures).
 
-Slack sends channels picked from the autocomplete as ``<#C0123|general>`` when the command is
-declared with ``should_escape: true`` (see ``config/slack-manifest.yaml``); a bare channel id
-works too.
+Slack sends channels picked from the autocomplete as ``<#C0123|general>`` (or ``<#C0123|>``)
+when the command is declared with ``should_escape: true`` (see ``config/slack-manifest.yaml``).
+When an app's commands are not escaped, the same channel arrives as plain ``#general``: it is
+kept as a *name* (``DigestArgs.channel_name``) that the commands resolve to an id. A bare
+channel id works too. Whatever the setting, Slack HTML-escapes ``&``, ``<`` and ``>`` in the
+text (``&amp;``, ``&lt;``, ``&gt;``); `unescape` turns escaped text back into what was typed
+(``<@U1|bob>`` -> ``@bob``, ``<!channel>`` -> ``@channel``, ``<https://x|x>`` -> ``x``).
 
->>> parse_digest("subscribe <#C0123ABCD|news> both 7h30 Europe/Paris")
-DigestArgs(action='subscribe', channel='C0123ABCD', lang='both', time='07:30', timezone='Europe/Paris', date=None, unknown=())
+>>> args = parse_digest("subscribe <#C0123ABCD|news> both 7h30 Europe/Paris")
+>>> args.channel, args.lang, args.time, args.timezone
+('C0123ABCD', 'both', '07:30', 'Europe/Paris')
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ ACTIONS = {
 }  # fmt: skip
 
 _CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>$")
+_CHANNEL_NAME_RE = re.compile(r"^#([a-z0-9][a-z0-9_\-]{0,79})$", re.IGNORECASE)
+_ESCAPED_RE = re.compile(r"<([^<>]*)>")
 _CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
 _TIME_RE = re.compile(r"^([01]?\d|2[0-3])(?:[:hH.]([0-5]\d)?)?$")
 _AMPM_RE = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m\.?$", re.IGNORECASE)
@@ -43,6 +50,41 @@ _DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 def tokens(text: str) -> list[str]:
     return [token for token in (text or "").split() if token]
+
+
+def unescape_entities(text: str) -> str:
+    """Undo Slack's HTML escaping of ``&``, ``<``, ``>`` (``&amp;`` last, so ``&amp;lt;``
+    stays ``&lt;``)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _readable(inner: str) -> str:
+    """The text shown for one ``<...>`` Slack escape."""
+    target, _, label = inner.partition("|")
+    if target.startswith("@"):  # <@U123|bob> (or <@U123>)
+        return "@" + (label or target[1:])
+    if target.startswith("#"):  # <#C123|general>
+        return "#" + (label or target[1:])
+    if target.startswith("!"):  # <!channel>, <!here>, <!subteam^S1|@team>, <!date^...|text>
+        if label:
+            return label
+        return "@" + target[1:].split("^", 1)[0]
+    return label or target  # <https://x|label>, <mailto:a@b|a@b>, <https://x>
+
+
+def unescape(text: str) -> str:
+    """Slash command text as the user typed it: escapes made readable, entities decoded.
+
+    >>> unescape("<@U1|bob> &amp; <!here> &lt;3 <https://x.org|x.org> <#C1|news>")
+    '@bob & @here <3 x.org #news'
+    """
+    return unescape_entities(_ESCAPED_RE.sub(lambda match: _readable(match.group(1)), text or ""))
+
+
+def parse_channel_name(token: str) -> str | None:
+    """``#general`` (commands not escaped by Slack) -> ``general``."""
+    match = _CHANNEL_NAME_RE.match(token)
+    return match.group(1).lower() if match else None
 
 
 def parse_channel(token: str) -> str | None:
@@ -100,6 +142,7 @@ class DigestArgs:
     unknown: tuple[str, ...] = ()
     bad_date: str | None = None
     bad_time: str | None = None
+    channel_name: str | None = None  # "#general" sent unescaped: resolved by the commands
 
 
 def parse_digest(text: str) -> DigestArgs:
@@ -107,16 +150,20 @@ def parse_digest(text: str) -> DigestArgs:
     words = tokens(text)
     if not words:
         return DigestArgs(action=None)
-    action = ACTIONS.get(words[0].casefold())
+    action = ACTIONS.get(unescape(words[0]).casefold())
     if action is None:
-        return DigestArgs(action="unknown", unknown=(words[0],))
+        return DigestArgs(action="unknown", unknown=(unescape(words[0]),))
     channel = lang = time = timezone = None
     date: dt.date | None = None
     unknown: list[str] = []
-    bad_date = bad_time = None
-    for word in words[1:]:
-        if channel is None and (found := parse_channel(word)):
+    bad_date = bad_time = channel_name = None
+    for raw in words[1:]:
+        if channel is None and channel_name is None and (found := parse_channel(raw)):
             channel = found
+            continue
+        word = unescape(raw)
+        if channel is None and channel_name is None and (found := parse_channel_name(word)):
+            channel_name = found
         elif lang is None and (found := parse_lang(word)):
             lang = found
         elif time is None and (found := parse_time(word)):
@@ -135,8 +182,9 @@ def parse_digest(text: str) -> DigestArgs:
         else:
             unknown.append(word)
     return DigestArgs(
-        action, channel, lang, time, timezone, date, tuple(unknown), bad_date, bad_time
-    )
+        action, channel, lang, time, timezone, date, tuple(unknown), bad_date, bad_time,
+        channel_name,
+    )  # fmt: skip
 
 
 def split_reply_lang(text: str, *, anywhere: bool = False) -> tuple[str | None, str]:

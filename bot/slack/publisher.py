@@ -8,9 +8,18 @@ no idempotency key, so after a crash `find_published` reads the channel's histor
 Rate limits: a proactive limiter per workspace and per channel (`bot.ratelimit.slack_limiter`)
 spaces the posts; a 429 anyway holds the channel for ``Retry-After`` seconds and the post is
 tried again (twice), then handed back to the delivery engine as a transient error carrying the
-Retry-After. ``not_in_channel``, ``channel_not_found``, ``is_archived`` (and lost tokens or
-scopes) are permanent: the engine pauses the subscription and `notify_admins` tells the person
-who configured it, by direct message (or ephemerally in the channel they used).
+Retry-After. Slack's errors fall in four groups:
+
+- the channel's (``not_in_channel``, ``channel_not_found``, ``is_archived``,
+  ``restricted_action``...): permanent, the engine pauses the subscription and `notify_admins`
+  tells the person who configured it, by direct message (or ephemerally where they asked);
+- the token's or the workspace's (``invalid_auth``, ``token_revoked``, ``account_inactive``,
+  ``missing_scope``, ``team_access_not_granted``...): nothing is wrong with the channel, so no
+  subscription is paused; the error is logged loudly (once a minute) and the delivery retried
+  later, which works as soon as an admin fixes the install;
+- the message's (``invalid_blocks``, ``msg_blocks_too_long``, metadata refused): posted again
+  as plain text, or without metadata, rather than not at all;
+- anything else (``fatal_error``, ``internal_error``, 5xx, timeouts): transient.
 """
 
 from __future__ import annotations
@@ -19,9 +28,11 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.publishing import (
@@ -42,30 +53,56 @@ HISTORY_PAGE = 200
 HISTORY_MAX_PAGES = 10
 RETRIES_ON_429 = 2
 
-# Errors that retrying cannot fix: the subscription is paused and its admin told.
+# The channel's problems, that retrying cannot fix: the subscription is paused, its admin told.
 PERMANENT_ERRORS = frozenset(
     {
         "not_in_channel",
         "channel_not_found",
         "is_archived",
-        "invalid_auth",
-        "account_inactive",
-        "token_revoked",
-        "no_permission",
-        "missing_scope",
         "restricted_action",
-        "ekm_access_denied",
-        "team_access_not_granted",
-        "invalid_blocks",
-        "msg_blocks_too_long",
-        "invalid_metadata_format",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "cannot_reply_to_message",
     }
 )
+# The token's, the app's or the workspace's problems: every channel of the workspace fails the
+# same way and none of them is to blame. Retried later (an admin can fix the install), never a
+# pause.
+GLOBAL_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "not_allowed_token_type",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "org_login_required",
+        "team_added_to_org",
+        "enterprise_is_restricted",
+        "access_denied",
+    }
+)
+GLOBAL_RETRY_AFTER = 300.0  # seconds before a delivery blocked by a token problem is retried
+# The message's problems: Slack refused our blocks or our metadata, not the channel.
+BLOCKS_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "msg_too_long"}
+)
+METADATA_ERRORS = frozenset(
+    {"invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large", "metadata_must_be_sent_from_app"}
+)  # fmt: skip
 
 _REASONS = {
     "not_in_channel": "the bot is not a member of channel {channel}: invite it (/invite @Dépêche), then /digest resume",
     "channel_not_found": "channel {channel} does not exist any more or the bot cannot see it",
     "is_archived": "channel {channel} is archived",
+    "restricted_action": "posting in channel {channel} is restricted (only admins or some members may post there)",
+    "restricted_action_read_only_channel": "channel {channel} is read-only",
+    "restricted_action_thread_only_channel": "channel {channel} only accepts replies in threads",
 }
 _CODE_RE = re.compile(r"^slack ([a-z_]+):")
 
@@ -93,6 +130,44 @@ def retry_after_of(error: SlackApiError) -> float:
         return 1.0
 
 
+class _GlobalErrorLog:
+    """Logs a token/workspace problem loudly, at most once a minute per (workspace, code)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+
+    def __call__(self, workspace_id: str, code: str) -> None:
+        now = self.clock()
+        key = (workspace_id, code)
+        if now - self._last.get(key, -1e9) < 60.0:
+            return
+        self._last[key] = now
+        _log.error(
+            "Slack refuses the bot token for workspace %s (%s): no digest can be posted there "
+            "until the app is reinstalled or its token/scopes fixed (SLACK_BOT_TOKEN, "
+            "config/slack-manifest.yaml). Deliveries are kept and retried; no subscription "
+            "is paused.",
+            workspace_id,
+            code,
+        )
+
+
+def _plain_metadata(payload: dict[str, Any]) -> dict[str, str | int | float | bool]:
+    """Slack accepts strings, numbers and booleans in ``event_payload``: no nulls."""
+    plain: dict[str, str | int | float | bool] = {}
+    for key, value in payload.items():
+        if value is None:
+            continue
+        if isinstance(value, (bool, int, float, str)):
+            plain[key] = value
+        elif isinstance(value, (dt.date, dt.datetime)):
+            plain[key] = value.isoformat()
+        else:
+            plain[key] = str(value)
+    return plain
+
+
 SubscriberLookup = Callable[[int], "tuple[str | None, str | None, str] | None"]
 """``subscription_id -> (created_by user id, configured_from channel, admin language)``."""
 
@@ -114,6 +189,8 @@ class SlackPublisher:
         self.sleep = sleep
         self.posted = 0
         self.ratelimited = 0
+        self.global_errors = 0
+        self._log_global = _GlobalErrorLog()
         self._rendered: dict[int, tuple[Any, list[SlackMessage]]] = {}
 
     # ------------------------------------------------------------------ rendering
@@ -136,15 +213,17 @@ class SlackPublisher:
     def metadata(delivery: Delivery, part: int, parts: int) -> dict[str, Any]:
         return {
             "event_type": EVENT_TYPE,
-            "event_payload": {
-                "delivery_id": delivery.id,
-                "key": delivery.idempotency_key,
-                "part": part,
-                "parts": parts,
-                "lang": delivery.lang,
-                "story": delivery.story_slug,
-                "date": (delivery.story_date or delivery.digest_date).isoformat(),
-            },
+            "event_payload": _plain_metadata(
+                {
+                    "delivery_id": delivery.id,
+                    "key": delivery.idempotency_key,
+                    "part": part,
+                    "parts": parts,
+                    "lang": delivery.lang,
+                    "story": delivery.story_slug,
+                    "date": (delivery.story_date or delivery.digest_date).isoformat(),
+                }
+            ),
         }
 
     # ------------------------------------------------------------------ publishing
@@ -169,14 +248,17 @@ class SlackPublisher:
         client = self.clients.for_team(delivery.workspace_id)
         channel_key = f"channel:{delivery.workspace_id}/{delivery.channel_id}"
         workspace_key = f"workspace:{delivery.workspace_id}"
-        for attempt in range(RETRIES_ON_429 + 1):
+        blocks: list[dict[str, Any]] | None = message.blocks
+        meta: dict[str, Any] | None = metadata
+        ratelimited = 0
+        while True:
             await self.limiter.acquire(workspace_key, channel_key)
             try:
                 response = await client.chat_postMessage(
                     channel=delivery.channel_id,
                     text=message.text,
-                    blocks=message.blocks,
-                    metadata=metadata,
+                    blocks=blocks,
+                    metadata=meta,
                     unfurl_links=False,
                     unfurl_media=False,
                 )
@@ -188,19 +270,43 @@ class SlackPublisher:
                     wait = retry_after_of(error)
                     self.limiter.penalize(channel_key, wait)
                     _log.info("slack 429 on %s: retry after %.1f s", delivery.channel_id, wait)
-                    if attempt < RETRIES_ON_429:
+                    ratelimited += 1
+                    if ratelimited <= RETRIES_ON_429:
                         continue
                     raise TransientPublishError("slack ratelimited", retry_after=wait) from None
-                if code in PERMANENT_ERRORS:
-                    raise PermanentPublishError(
-                        reason_for(code, delivery.channel_id), code=code
-                    ) from None
-                raise TransientPublishError(f"slack {code or status}") from None
-            except (TimeoutError, OSError) as error:  # aiohttp errors are OSErrors or timeouts
+                if code in BLOCKS_ERRORS and blocks is not None:
+                    _log.warning(
+                        "slack %s for delivery %d in %s: posting it as plain text",
+                        code, delivery.id, delivery.channel_id,
+                    )  # fmt: skip
+                    blocks = None
+                    continue
+                if code in METADATA_ERRORS and meta is not None:
+                    _log.warning(
+                        "slack %s for delivery %d: posting without metadata (a crash now could "
+                        "post it twice)",
+                        code, delivery.id,
+                    )  # fmt: skip
+                    meta = None
+                    continue
+                raise self._classify(delivery, code, status) from None
+            except (TimeoutError, OSError, aiohttp.ClientError) as error:
                 raise TransientPublishError(f"slack unreachable: {type(error).__name__}") from None
             self.posted += 1
             return str(response["ts"])
-        raise AssertionError("unreachable")
+
+    def _classify(self, delivery: Delivery, code: str, status: int) -> Exception:
+        """The engine's error for a refused call (not a 429)."""
+        if code in PERMANENT_ERRORS:
+            return PermanentPublishError(reason_for(code, delivery.channel_id), code=code)
+        if code in GLOBAL_ERRORS:
+            self.global_errors += 1
+            self._log_global(delivery.workspace_id, code)
+            return TransientPublishError(
+                f"slack {code}: the bot token of workspace {delivery.workspace_id} is refused",
+                retry_after=GLOBAL_RETRY_AFTER,
+            )
+        return TransientPublishError(f"slack {code or status or 'error'}")
 
     # ------------------------------------------------------------------ reconciliation
 
@@ -223,12 +329,13 @@ class SlackPublisher:
                 )
             except SlackApiError as error:
                 code = error_code(error)
-                if code in PERMANENT_ERRORS:
-                    raise PermanentPublishError(
-                        reason_for(code, delivery.channel_id), code=code
+                status = getattr(error.response, "status_code", 0)
+                if status == 429 or code == "ratelimited":
+                    raise TransientPublishError(
+                        "slack history: ratelimited", retry_after=retry_after_of(error)
                     ) from None
-                raise TransientPublishError(f"slack history: {code or 'error'}") from None
-            except (TimeoutError, OSError) as error:
+                raise self._classify(delivery, code, status) from None
+            except (TimeoutError, OSError, aiohttp.ClientError) as error:
                 raise TransientPublishError(f"slack unreachable: {type(error).__name__}") from None
             message: dict[str, Any]
             for message in page.get("messages", []):
@@ -302,13 +409,16 @@ def notice_text(delivery: Delivery, reason: str, lang: str) -> str:
         ),
         "channel_not_found": m("that channel no longer exists or I cannot see it."),
         "is_archived": m("that channel is archived."),
+        "restricted_action": m(
+            "posting in that channel is restricted: let me post there, then run /digest resume there."
+        ),
+        "restricted_action_read_only_channel": m("that channel is read-only."),
+        "restricted_action_thread_only_channel": m("that channel only accepts replies in threads."),
     }.get(code, reason)
     from bot.slack.blocks import escape_mrkdwn
 
     return m(
         "Dépêche paused the digest subscription of %(channel)s: %(why)s",
         channel=channel,
-        why=escape_mrkdwn(why)
-        if code not in ("not_in_channel", "channel_not_found", "is_archived")
-        else why,
+        why=escape_mrkdwn(why),
     )

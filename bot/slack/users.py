@@ -2,7 +2,11 @@
 
 ``users.info`` with ``include_locale`` gives the user's Slack locale (``fr-FR``, ``en-US``...),
 their time zone and whether they are a workspace admin or owner. Answers are cached per
-(team, user) for ``ttl`` seconds, and concurrent look-ups of one user share a single call.
+(team, user) for ``ttl`` seconds (ten minutes: a demoted admin or a changed language is seen
+soon, and ``users.info``'s Tier 4 limit is never approached), and concurrent look-ups of one
+user share a single call. Guests (``is_restricted``/``is_ultra_restricted``), deactivated
+accounts and bots are never admins, whatever other flags say; a missing or unknown ``tz``
+(bots have none) is None.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.clients import SlackClients
@@ -28,6 +34,17 @@ def lang_of_locale(locale: str | None) -> str:
     ('fr', 'en', 'en')
     """
     return "fr" if (locale or "").lower().replace("_", "-").split("-")[0] == "fr" else "en"
+
+
+def valid_tz(name: object) -> str | None:
+    """An IANA zone name Python knows, else None (bots have no ``tz``)."""
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+    return name
 
 
 @dataclass(frozen=True)
@@ -46,7 +63,7 @@ class UserDirectory:
         clients: SlackClients,
         *,
         admin_users: tuple[str, ...] = (),
-        ttl: float = 3600.0,
+        ttl: float = 600.0,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,20 +104,25 @@ class UserDirectory:
             response = await self.clients.for_team(team_id).users_info(
                 user=user_id, include_locale=True
             )
-        except (SlackApiError, TimeoutError, OSError) as error:
+        except (SlackApiError, TimeoutError, OSError, aiohttp.ClientError) as error:
             _log.warning("users.info %s failed: %s", user_id, error)
             # Not cached: the next command asks again.
             return SlackUser(user_id, team_id, is_admin=user_id in self.admin_users, known=False)
         data = response.get("user") or {}
+        workspace_admin = bool(
+            data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")
+        ) and not (
+            data.get("is_restricted")
+            or data.get("is_ultra_restricted")
+            or data.get("deleted")
+            or data.get("is_bot")
+        )
         user = SlackUser(
             id=user_id,
             team_id=team_id,
             lang=lang_of_locale(data.get("locale")),
-            tz=data.get("tz") or None,
-            is_admin=bool(
-                data.get("is_admin") or data.get("is_owner") or data.get("is_primary_owner")
-            )
-            or user_id in self.admin_users,
+            tz=valid_tz(data.get("tz")),
+            is_admin=workspace_admin or user_id in self.admin_users,
         )
         self._cache[(team_id, user_id)] = (self.clock() + self.ttl, user)
         while len(self._cache) > self.max_entries:

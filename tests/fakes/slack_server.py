@@ -73,7 +73,9 @@ DEFAULT_CHANNEL_ID = "C0FAKE0001"
 DEFAULT_USER_ID = "U0FAKEUSR1"
 
 # Channel errors that a test may configure per channel (Slack answers them with HTTP 200).
-CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+CHANNEL_ERRORS = frozenset(
+    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+)
 # Methods that act on a channel and so are subject to the channel's configured error.
 _CHANNEL_METHODS = frozenset(
     {
@@ -87,6 +89,10 @@ _CHANNEL_METHODS = frozenset(
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
 _MAX_BLOCKS = 50
 _MAX_SECTION_TEXT = 3000
+_MAX_HEADER_TEXT = 150
+_MAX_CONTEXT_ELEMENTS = 10
+_MAX_FIELDS = 10
+_MAX_FIELD_TEXT = 2000
 
 T = TypeVar("T")
 
@@ -190,26 +196,29 @@ class User:
     is_admin: bool = False
     is_owner: bool = False
     is_bot: bool = False
-    locale: str = "en-US"
-    tz: str = "Europe/Paris"
+    locale: str | None = "en-US"  # None: no "locale" key, as for some accounts
+    tz: str | None = "Europe/Paris"  # None: no tz fields, as for bots
     tz_label: str = "Central European Time"
     tz_offset: int = 3600
+    is_primary_owner: bool | None = None  # None: same as is_owner
+    is_restricted: bool = False  # multi-channel guest
+    is_ultra_restricted: bool = False  # single-channel guest
+    deleted: bool = False
 
     def to_api(self, include_locale: bool) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
             "team_id": self.team_id,
             "name": self.name,
-            "deleted": False,
+            "deleted": self.deleted,
             "real_name": self.real_name,
-            "tz": self.tz,
-            "tz_label": self.tz_label,
-            "tz_offset": self.tz_offset,
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
-            "is_primary_owner": self.is_owner,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
+            "is_primary_owner": self.is_owner
+            if self.is_primary_owner is None
+            else self.is_primary_owner,
+            "is_restricted": self.is_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "profile": {
@@ -218,7 +227,9 @@ class User:
                 "team": self.team_id,
             },
         }
-        if include_locale:
+        if self.tz is not None:
+            data.update(tz=self.tz, tz_label=self.tz_label, tz_offset=self.tz_offset)
+        if include_locale and self.locale is not None:
             data["locale"] = self.locale
         return data
 
@@ -1253,24 +1264,53 @@ class FakeSlack:
         }
 
     def _check_blocks(self, params: dict[str, Any]) -> str | None:
+        """Slack's Block Kit limits: 50 blocks; section text 3000 and fields 10 x 2000; header
+        plain_text only, 150 chars; context at most 10 elements; text objects non-empty."""
         blocks = params.get("blocks")
         if blocks is None:
             return None
         if not isinstance(blocks, list) or len(blocks) > _MAX_BLOCKS:
             return "invalid_blocks"
+
+        def text_ok(obj: Any, limit: int, *, plain_only: bool = False) -> bool:
+            if not isinstance(obj, dict):
+                return False
+            kinds = ("plain_text",) if plain_only else ("plain_text", "mrkdwn")
+            text = obj.get("text")
+            return obj.get("type") in kinds and isinstance(text, str) and 0 < len(text) <= limit
+
         for block in blocks:
             if not isinstance(block, dict) or "type" not in block:
                 return "invalid_blocks"
-            text = block.get("text")
-            if (
-                block["type"] == "section"
-                and isinstance(text, dict)
-                and len(text.get("text", "")) > _MAX_SECTION_TEXT
-            ):
-                return "invalid_blocks"
+            kind = block["type"]
+            if kind == "section":
+                fields = block.get("fields")
+                if "text" not in block and not fields:
+                    return "invalid_blocks"
+                if "text" in block and not text_ok(block["text"], _MAX_SECTION_TEXT):
+                    return "invalid_blocks"
+                if fields is not None and (
+                    not isinstance(fields, list)
+                    or len(fields) > _MAX_FIELDS
+                    or not all(text_ok(f, _MAX_FIELD_TEXT) for f in fields)
+                ):
+                    return "invalid_blocks"
+            elif kind == "header":
+                if not text_ok(block.get("text"), _MAX_HEADER_TEXT, plain_only=True):
+                    return "invalid_blocks"
+            elif kind == "context":
+                elements = block.get("elements")
+                if (
+                    not isinstance(elements, list)
+                    or not 0 < len(elements) <= _MAX_CONTEXT_ELEMENTS
+                    or not all(text_ok(e, _MAX_SECTION_TEXT) for e in elements)
+                ):
+                    return "invalid_blocks"
         return None
 
     def _check_metadata(self, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+        """``event_type`` a string, ``event_payload`` an object of strings, numbers and booleans
+        (nulls are refused, as by Slack)."""
         metadata = params.get("metadata")
         if metadata is None:
             return None, None
@@ -1280,9 +1320,12 @@ class FakeSlack:
             or not isinstance(metadata.get("event_payload", {}), dict)
         ):
             return None, "invalid_metadata_format"
+        payload = metadata.get("event_payload", {})
+        if not all(isinstance(value, (str, int, float, bool)) for value in payload.values()):
+            return None, "invalid_metadata_format"
         return {
             "event_type": metadata["event_type"],
-            "event_payload": metadata.get("event_payload", {}),
+            "event_payload": payload,
         }, None
 
     def _api_chat_postMessage(
@@ -1402,6 +1445,34 @@ class FakeSlack:
             channel.error = None
         channel.is_member = True
         return {"ok": True, "channel": channel.to_api()}
+
+    def _api_conversations_list(
+        self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
+    ) -> dict[str, Any]:
+        """The team's channels (public ones, and private ones the bot is in), cursor-paged."""
+        try:
+            limit = max(1, min(1000, int(params.get("limit") or 100)))
+            start = int(str(params.get("cursor") or "0").removeprefix("dGVhbTpD"))
+        except ValueError:
+            return {"ok": False, "error": "invalid_cursor"}
+        types = set(str(params.get("types") or "public_channel").split(","))
+        exclude_archived = _truthy(params.get("exclude_archived", False))
+        visible = [
+            c
+            for c in self.channels.values()
+            if c.team_id == team.id
+            and c.error != "channel_not_found"
+            and (("private_channel" in types and c.is_private and c.is_member)
+                 or ("public_channel" in types and not c.is_private))
+            and not (exclude_archived and c.error == "is_archived")
+        ]  # fmt: skip
+        page = visible[start : start + limit]
+        more = start + limit < len(visible)
+        return {
+            "ok": True,
+            "channels": [c.to_api() for c in page],
+            "response_metadata": {"next_cursor": f"dGVhbTpD{start + limit}" if more else ""},
+        }
 
     def _api_conversations_history(
         self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
