@@ -213,6 +213,8 @@ _OUTBOX_COLUMNS = (
 # `kind` takes its default, 'scheduled'.
 _OUTBOX_CONFLICT = "(subscription_id, digest_date, lang) WHERE kind = 'scheduled'"
 _TICK_LOCK = 724_002  # PostgreSQL advisory lock id: one tick at a time across instances
+_SQLITE_TICK_CACHE_KB = 65_536  # SQLite page cache during a tick (a ceiling, filled on demand)
+_SQLITE_CACHE_KB = 2_000  # SQLite's default, restored after the tick
 # A subscription's language -> the languages of its posts.
 _LANG_ROWS = (("fr", "fr"), ("en", "en"), ("both", "fr"), ("both", "en"))
 
@@ -331,6 +333,16 @@ class _TickSQL:
     def lock(self, connection: Connection) -> None:
         if not self.sqlite:
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (_TICK_LOCK,))
+            return
+        # A catch-up touches tens of MB of pages (subscriptions, the outbox and their
+        # indexes): with SQLite's default 2 MB cache, dirty pages spill to the WAL mid-
+        # transaction and are read back. A larger page cache for the tick only (see `release`).
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_TICK_CACHE_KB}")
+
+    def release(self, connection: Connection) -> None:
+        """Give the tick's page cache back (the connection returns to the pool)."""
+        if self.sqlite:
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_CACHE_KB}")
 
     def upload(
         self,
@@ -405,7 +417,7 @@ def tick(
     *,
     grace: dt.timedelta = dt.timedelta(hours=6),
     no_news_line: bool = False,
-    batch_size: int = 20_000,
+    batch_size: int = 100_000,
 ) -> TickResult:
     """Turn every subscription due at ``now`` into outbox rows and advance its ``next_run_at``.
 
@@ -416,7 +428,9 @@ def tick(
     two set-based statements joining that table to ``subscriptions``. No subscription row
     travels through Python, so a catch-up of 100,000 subscriptions stays well under a second.
     Groups are handled in chunks of about ``batch_size`` subscriptions (by ``next_run_at``, so
-    a group never straddles two chunks), one transaction each.
+    a group never straddles two chunks), one transaction each: fewer, larger transactions are
+    cheaper (SQLite writes each touched page to the WAL once per commit), and no row of the
+    chunk is held in Python, only its groups.
 
     Safe to run concurrently from several processes: ticks are serialised (SQLite:
     ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-level advisory lock), the statements only
@@ -428,51 +442,17 @@ def tick(
     raw_now = _raw(store.dialect, now)
     plans: dict[tuple[Any, ...], _Plan] = {}
     total = TickResult()
-    while True:
-        with store.engine.begin() as connection:
-            sql.lock(connection)
-            bound = connection.exec_driver_sql(sql.boundary, (raw_now, max(batch_size, 1) - 1))
-            limit = bound.scalar()
-            if limit is None:
-                limit = raw_now
-            groups = connection.exec_driver_sql(sql.groups, (limit,)).all()
-            if not groups:
-                break
-            result = TickResult()
-            plan_rows: list[tuple[Any, ...]] = []
-            slot_rows: list[tuple[Any, ...]] = []
-            for plan_id, (
-                slug,
-                post_time,
-                tz,
-                mode,
-                start,
-                next_run,
-                count,
-                lang_rows,
-            ) in enumerate(groups):
-                key = (slug, post_time, tz, mode, start, next_run)
-                plan = plans.get(key)
-                if plan is None:
-                    plan = plans[key] = _plan(
-                        sql.dialect, slug, post_time, tz, mode, start, next_run,
-                        library, now, grace, no_news_line,
-                    )  # fmt: skip
-                result.due += count
-                result.enqueued += plan.enqueued * lang_rows
-                result.late += plan.late * lang_rows
-                result.skipped += plan.skipped * lang_rows
-                result.finished += count if plan.finished else 0
-                plan_rows.append(
-                    (plan_id, slug, post_time, tz, mode, sql.start_key(start), next_run,
-                     plan.next_run)
-                )  # fmt: skip
-                slot_rows.extend((plan_id, *slot) for slot in plan.slots)
-            sql.upload(connection, plan_rows, slot_rows)
-            sql.apply(connection, limit=limit, now=raw_now)
-        total += result
-        if len(groups) == 0 or limit == raw_now:
-            break
+    context = _PlanContext(sql.dialect, library, now, grace, no_news_line)
+    with store.engine.connect() as connection:
+        try:
+            while True:
+                with connection.begin():
+                    result, done = _tick_chunk(connection, sql, context, plans, raw_now, batch_size)
+                total += result
+                if done:
+                    break
+        finally:
+            sql.release(connection)
     if total.due:
         _log.info(
             "tick: %d due, %d enqueued (%d late), %d skipped",
@@ -482,6 +462,48 @@ def tick(
             total.skipped,
         )
     return total
+
+
+def _tick_chunk(
+    connection: Connection,
+    sql: _TickSQL,
+    context: _PlanContext,
+    plans: dict[tuple[Any, ...], _Plan],
+    raw_now: Any,
+    batch_size: int,
+) -> tuple[TickResult, bool]:
+    """One chunk of a tick, in the caller's transaction: -> (what it did, whether it was the
+    last chunk)."""
+    result = TickResult()
+    sql.lock(connection)
+    bound = connection.exec_driver_sql(sql.boundary, (raw_now, max(batch_size, 1) - 1))
+    limit = bound.scalar()
+    if limit is None:
+        limit = raw_now
+    groups = connection.exec_driver_sql(sql.groups, (limit,)).all()
+    if not groups:
+        return result, True
+    plan_rows: list[tuple[Any, ...]] = []
+    slot_rows: list[tuple[Any, ...]] = []
+    for plan_id, (slug, post_time, tz, mode, start, next_run, count, lang_rows) in enumerate(
+        groups
+    ):
+        key = (slug, post_time, tz, mode, start, next_run)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _plan(context, slug, post_time, tz, mode, start, next_run)
+        result.due += count
+        result.enqueued += plan.enqueued * lang_rows
+        result.late += plan.late * lang_rows
+        result.skipped += plan.skipped * lang_rows
+        result.finished += count if plan.finished else 0
+        plan_rows.append(
+            (plan_id, slug, post_time, tz, mode, sql.start_key(start), next_run, plan.next_run)
+        )
+        slot_rows.extend((plan_id, *slot) for slot in plan.slots)
+    sql.upload(connection, plan_rows, slot_rows)
+    sql.apply(connection, limit=limit, now=raw_now)
+    return result, limit == raw_now
 
 
 @dataclass
@@ -496,24 +518,68 @@ class _Plan:
     finished: bool = False
 
 
+class _PlanContext:
+    """What every plan of one tick shares, with the tick's caches: a catch-up plans tens of
+    thousands of groups (one per post time and zone) over a handful of days and stories."""
+
+    def __init__(
+        self,
+        dialect: str,
+        library: StoryLibrary,
+        now: dt.datetime,
+        grace: dt.timedelta,
+        no_news_line: bool,
+    ) -> None:
+        self.dialect = dialect
+        self.library = library
+        self.now = now
+        self.grace = grace
+        self.no_news_line = no_news_line
+        self.skip_error = f"(grace {_hours(grace)}): not posted"
+        self._stories: dict[str, Story | None] = {}
+        self._news: dict[tuple[str, dt.date], bool] = {}
+        self._raw_dates: dict[dt.date, Any] = {}
+        self.raw_true = _raw(dialect, True)
+        self.raw_false = _raw(dialect, False)
+
+    def story(self, slug: str) -> Story | None:
+        try:
+            return self._stories[slug]
+        except KeyError:
+            pass
+        try:
+            story: Story | None = self.library.get(slug)
+        except DepecheError:
+            story = None  # the worker fails it permanently and pauses the subscription, visibly
+        self._stories[slug] = story
+        return story
+
+    def has_news(self, slug: str, story: Story, day: dt.date) -> bool:
+        key = (slug, day)
+        news = self._news.get(key)
+        if news is None:
+            news = self._news[key] = bool(story.events_on(day))
+        return news
+
+    def raw_date(self, day: dt.date) -> Any:
+        raw = self._raw_dates.get(day)
+        if raw is None:
+            raw = self._raw_dates[day] = _raw(self.dialect, day)
+        return raw
+
+
 def _plan(
-    dialect: str,
+    context: _PlanContext,
     story_slug: str,
     post_time: str,
     tz: str,
     mode: str,
     raw_start: Any,
     raw_next_run: Any,
-    library: StoryLibrary,
-    now: dt.datetime,
-    grace: dt.timedelta,
-    no_news_line: bool,
 ) -> _Plan:
     plan = _Plan([], None)
-    try:
-        story: Story | None = library.get(story_slug)
-    except DepecheError:
-        story = None  # the worker fails it permanently and pauses the subscription, visibly
+    story = context.story(story_slug)
+    now, grace, dialect = context.now, context.grace, context.dialect
     start_date = _from_raw_date(raw_start)
     zone = zone_of(tz)
     slot = _from_raw_datetime(raw_next_run)
@@ -529,23 +595,19 @@ def _plan(
         if story is not None and mode == "replay" and story_day > story.last_day:
             plan.finished = True
             return plan  # the replay is over; nothing more to post (next_run_at -> NULL)
-        has_news = story is None or bool(story.events_on(story_day))
-        if has_news or no_news_line:
+        has_news = story is None or context.has_news(story_slug, story, story_day)
+        if has_news or context.no_news_line:
             missed_by = now - slot
             skipped = missed_by > grace
             late = not skipped and missed_by > LATE_AFTER
-            error = (
-                f"missed by {_hours(missed_by)} (grace {_hours(grace)}): not posted"
-                if skipped
-                else None
-            )
+            error = f"missed by {_hours(missed_by)} {context.skip_error}" if skipped else None
             plan.slots.append(
                 (
-                    _raw(dialect, local_day),
-                    _raw(dialect, story_day),
+                    context.raw_date(local_day),
+                    context.raw_date(story_day),
                     _raw(dialect, slot),
                     SKIPPED if skipped else PENDING,
-                    _raw(dialect, late),
+                    context.raw_true if late else context.raw_false,
                     error,
                 )
             )

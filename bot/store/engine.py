@@ -157,6 +157,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA temp_store=MEMORY")  # the tick's plan tables: no temp files
         cursor.close()
 
     @event.listens_for(engine, "begin")
