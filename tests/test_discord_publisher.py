@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.discord.publisher import Contact, DiscordPublisher, part_nonce
+from bot.discord.embeds import message_problems
+from bot.discord.publisher import Contact, DiscordPublisher, delivery_marker, part_nonce
 from bot.publishing import Delivery, PermanentPublishError, Publisher, TransientPublishError
 from bot.ratelimit import RateLimiter
 from digests.compose import compose_digest, compose_story_so_far
@@ -272,3 +275,55 @@ async def test_fan_out_through_the_worker_shape_stays_under_the_global_limit(
     assert fake.count_429 == 0
     assert 60 / 48 * 0.9 <= wall + 1 / 48 <= 60 / 48 * 1.6
     assert all(len(fake.messages(int(c))) == 1 for c in channels)
+
+
+async def test_recovery_after_a_long_crash_finds_our_posts_by_their_footer_marker(
+    fake: FakeDiscord,
+) -> None:
+    """Real Discord forgets nonces after a few minutes and never returns them in the history:
+    our own posts are recognised by the delivery marker in their footer, even behind a page of
+    other people's messages, and a reused delivery id for another day does not match."""
+    assert not fake.history_nonces
+    long_doc = compose_story_so_far(STORY, STORY.last_day, "en")
+    first = delivery(GENERAL_CHANNEL_ID, document=long_doc)
+    publisher = make_publisher(fake)
+    try:
+        posted = await publisher.publish(first)
+        parts = publisher.parts(first)
+        assert len(parts) >= 2
+        for index, part in enumerate(parts):
+            assert part[-1]["footer"]["text"].endswith(delivery_marker(first, index))
+            assert not message_problems(part)
+        history = await publisher.rest.request("GET", f"/channels/{GENERAL_CHANNEL_ID}/messages")
+        assert all("nonce" not in m for m in history[0])
+        fake.nonce_ttl = 0.0  # hours later: Discord forgot the nonces
+        channel = fake.channels[GENERAL_CHANNEL_ID]
+        someone = {"id": "42", "username": "chatty", "discriminator": "0", "bot": False}
+        for n in range(150):  # a busy channel: our posts are on the second page
+            fake._create_message(channel, {"content": f"msg {n}"}, extra={"author": someone})
+        found = await publisher.find_published(delivery(GENERAL_CHANNEL_ID, document=long_doc))
+        assert found is not None and found.recovered
+        assert found.message_ids == posted.message_ids
+        # the same delivery id for another day (a wiped database): not ours
+        other = delivery(GENERAL_CHANNEL_ID, document=long_doc)
+        other = dataclasses.replace(other, digest_date=STORY.first_day + dt.timedelta(days=1))
+        assert await publisher.find_published(other) is None
+    finally:
+        await publisher.close()
+
+
+async def test_someone_elses_message_with_our_marker_is_not_taken_for_ours(
+    fake: FakeDiscord,
+) -> None:
+    target = delivery(GENERAL_CHANNEL_ID)
+    publisher = make_publisher(fake)
+    try:
+        part = publisher.parts(target)[0]
+        channel = fake.channels[GENERAL_CHANNEL_ID]
+        other_bot = {"id": "43", "username": "copycat", "discriminator": "0", "bot": True}
+        fake._create_message(channel, {"embeds": part}, extra={"author": other_bot})
+        assert await publisher.find_published(target) is None
+        await publisher.publish(target)
+    finally:
+        await publisher.close()
+    assert len(fake.messages(GENERAL_CHANNEL_ID)) == 2

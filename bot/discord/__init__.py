@@ -34,14 +34,15 @@ class DiscordBot:
             channel_number = int(channel_id)
         except ValueError:
             return False
-        if guild is not None:
-            channel = guild.get_channel(channel_number)
-            if channel is None:
-                return False
-            permissions = channel.permissions_for(guild.me)
+        channel = guild.get_channel(channel_number) if guild is not None else None
+        me = guild.me if guild is not None else None
+        if channel is not None and me is not None:
+            permissions = channel.permissions_for(me)
             return bool(
                 permissions.view_channel and permissions.send_messages and permissions.embed_links
             )
+        # Not in this process's cache (another shard, members not cached, a new channel):
+        # ask Discord whether the bot can see it.
         return await self.publisher.channel_visible(channel_id)
 
 
@@ -101,8 +102,37 @@ async def start(context: PlatformContext) -> None:
     try:
         async with bot.client:
             await bot.client.start(token, reconnect=True)
+    except discord_errors() as error:
+        raise gateway_failure(error) from None
     finally:
         await bot.publisher.close()
+
+
+# Gateway close codes that no reconnect can fix: one clear line instead of a traceback.
+GATEWAY_CLOSE_REASONS = {
+    4004: "DISCORD_TOKEN was refused by the gateway (4004 Authentication failed): check the token",
+    4010: "invalid shard (4010): check DISCORD_SHARD_IDS against DISCORD_SHARD_COUNT",
+    4011: "Discord requires sharding for this bot (4011): set DISCORD_SHARD_COUNT",
+    4013: "invalid gateway intents (4013)",
+    4014: "a privileged intent is not enabled for this application (4014)",
+}
+
+
+def discord_errors() -> tuple[type[BaseException], ...]:
+    import discord
+
+    return (discord.ConnectionClosed,)
+
+
+def gateway_failure(error: BaseException) -> BaseException:
+    """`discord.ConnectionClosed` with a fatal close code -> a `DepecheError` with one line."""
+    from digests.errors import DepecheError
+
+    code = getattr(error, "code", None)
+    reason = GATEWAY_CLOSE_REASONS.get(code) if isinstance(code, int) else None
+    if reason is None:
+        return error
+    return DepecheError(reason)
 
 
 __all__ = ["DiscordBot", "setup", "start"]

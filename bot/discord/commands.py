@@ -13,6 +13,7 @@ hold. Errors are turned into short ephemeral messages by the tree's error handle
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,10 @@ PLATFORM = "discord"
 MAX_REPLY_MESSAGES = 6  # one response + follow-ups: a long story so far takes three
 CHOICES_MAX = 25
 CHOICE_NAME_MAX = 100
+# Discord wants the first response within 3 s of the interaction: a command still working
+# after this many seconds defers (the answer then comes as a follow-up).
+DEFER_AFTER = 1.5
+AUTOCOMPLETE_BUDGET = 1.5  # seconds an autocomplete may wait for the database
 
 LANGUAGES = [Choice(name=N_("French"), value="fr"), Choice(name=N_("English"), value="en")]
 SUBSCRIPTION_LANGUAGES = [*LANGUAGES, Choice(name=N_("Both (one post in each)"), value="both")]
@@ -87,6 +92,30 @@ COMMON_ZONES = (
     "Australia/Sydney",
     "UTC",
 )
+
+
+class PostableChannel(app_commands.Transformer):
+    """A text or announcement channel option, as Discord resolved it in the interaction.
+
+    Unlike ``discord.TextChannel`` this does not need the channel in the bot's cache (another
+    shard's process, a channel the bot cannot see yet, a cache not filled after a resume):
+    the admin service checks whether the bot may post there."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> Any:
+        if not isinstance(getattr(value, "id", None), int):
+            raise app_commands.TransformerError(value, self.type, self)
+        return value
+
+
+ChannelOption = app_commands.Transform[app_commands.AppCommandChannel, PostableChannel]
 
 
 class NotAnAdmin(app_commands.CheckFailure):
@@ -129,23 +158,71 @@ def client_of(interaction: discord.Interaction[Any]) -> DepecheClient:
 # --------------------------------------------------------------------------- replies
 
 
+def _lock(interaction: discord.Interaction[Any]) -> asyncio.Lock:
+    """Serialises the initial response between the command and its watchdog."""
+    lock = interaction.extras.get("depeche_lock")
+    if lock is None:
+        lock = interaction.extras["depeche_lock"] = asyncio.Lock()
+    return lock
+
+
+def watch(interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+    """Defer ``interaction`` if it is still unanswered after `DEFER_AFTER` seconds (a slow
+    database, a loaded host), so Discord's 3 seconds always hold. `reply` stops the watch."""
+
+    async def watchdog() -> None:
+        await asyncio.sleep(DEFER_AFTER)
+        async with _lock(interaction):
+            if interaction.response.is_done():
+                return
+            try:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+                _log.info("deferred a slow /%s", _command_name(interaction))
+            except discord.HTTPException as error:
+                _log.warning("could not defer /%s: %s", _command_name(interaction), error)
+
+    stop_watch(interaction)
+    interaction.extras["depeche_watchdog"] = asyncio.create_task(watchdog())
+
+
+def stop_watch(interaction: discord.Interaction[Any]) -> None:
+    task = interaction.extras.pop("depeche_watchdog", None)
+    if task is not None and not task.done():
+        task.cancel()
+
+
+def _command_name(interaction: discord.Interaction[Any]) -> str:
+    command = interaction.command
+    return command.qualified_name if command is not None else "?"
+
+
+async def defer(interaction: discord.Interaction[Any], *, ephemeral: bool = True) -> None:
+    """Defer now (``thinking``), unless already answered or deferred."""
+    async with _lock(interaction):
+        stop_watch(interaction)
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+
+
 async def reply(
     interaction: discord.Interaction[Any], messages: Messages, *, ephemeral: bool = True
 ) -> None:
     """Send ``messages`` in order: the response (or the follow-up after a deferral), then
-    follow-ups. Nothing we send can mention anyone."""
+    follow-ups. Nothing we send can mention anyone (``allowed_mentions`` none everywhere)."""
     none = discord.AllowedMentions.none()
-    if len(messages) > MAX_REPLY_MESSAGES:
-        messages = messages[:MAX_REPLY_MESSAGES]
+    messages = [embeds for embeds in messages if embeds][:MAX_REPLY_MESSAGES]
+    if not messages:
+        messages = [notice("—")]
     for index, embeds in enumerate(messages):
-        if index == 0 and not interaction.response.is_done():
-            await interaction.response.send_message(
-                embeds=embeds, ephemeral=ephemeral, allowed_mentions=none
-            )
-        else:
-            await interaction.followup.send(
-                embeds=embeds, ephemeral=ephemeral, allowed_mentions=none
-            )
+        if index == 0:
+            async with _lock(interaction):
+                stop_watch(interaction)
+                if not interaction.response.is_done():
+                    await interaction.response.send_message(
+                        embeds=embeds, ephemeral=ephemeral, allowed_mentions=none
+                    )
+                    continue
+        await interaction.followup.send(embeds=embeds, ephemeral=ephemeral, allowed_mentions=none)
 
 
 async def reply_text(
@@ -264,6 +341,7 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         story: str | None = None,
         public: bool = False,
     ) -> None:
+        watch(interaction, ephemeral=not public)
         lang = lang_of(interaction, language)
         chosen, _sub, today = await story_context(interaction, story)
         answer = index_for(chosen).answer(str(question), lang, today=today)
@@ -277,14 +355,21 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         slug = getattr(interaction.namespace, "story", None)
         library = client_of(interaction).services.library
         try:
-            chosen = library.get(slug) if slug else (await story_context(interaction, None))[0]
-        except DepecheError:
+            if slug:
+                chosen = library.get(slug)
+            else:  # the channel's story; the default one if the database is slow to say
+                found = await asyncio.wait_for(
+                    story_context(interaction, None), AUTOCOMPLETE_BUDGET
+                )
+                chosen = found[0]
+        except (DepecheError, TimeoutError):
             chosen = library.default
-        suggestions = index_for(chosen).suggest(current[:100], lang, CHOICES_MAX)
+        suggestions = index_for(chosen).suggest((current or "")[:100], lang, CHOICES_MAX)
         seen: dict[str, Choice[str]] = {}
         for suggestion in suggestions:
-            name = truncate(safe(suggestion.name), CHOICE_NAME_MAX)
-            seen.setdefault(name, Choice(name=name, value=name))
+            name = truncate(safe(suggestion.name).strip(), CHOICE_NAME_MAX)
+            if name:  # Discord refuses the whole list for one empty name
+                seen.setdefault(name, Choice(name=name, value=name))
         return list(seen.values())[:CHOICES_MAX]
 
     who.autocomplete("story")(story_choices)
@@ -306,6 +391,7 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         story: str | None = None,
         public: bool = False,
     ) -> None:
+        watch(interaction, ephemeral=not public)
         lang = lang_of(interaction, language)
         chosen, _sub, today = await story_context(interaction, story)
         until = parse_day(date, lang) or today
@@ -330,6 +416,7 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         story: str | None = None,
         public: bool = False,
     ) -> None:
+        watch(interaction, ephemeral=not public)
         lang = lang_of(interaction, language)
         chosen, _sub, _today = await story_context(interaction, story)
         await reply(interaction, render_document(compose_faq(chosen, lang)), ephemeral=not public)
@@ -349,6 +436,7 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
         story: str | None = None,
         public: bool = False,
     ) -> None:
+        watch(interaction, ephemeral=not public)
         lang = lang_of(interaction, language)
         chosen, _sub, today = await story_context(interaction, story)
         document = compose_story_so_far(chosen, today, lang)
@@ -378,6 +466,7 @@ class DigestGroup(app_commands.Group):
         language: str | None = None,
         story: str | None = None,
     ) -> None:
+        watch(interaction, ephemeral=True)
         lang = lang_of(interaction, language)
         chosen, _sub, today = await story_context(interaction, story)
         day = parse_day(date, lang) or today
@@ -446,9 +535,13 @@ class AdminGroup(app_commands.Group):
         return Target(PLATFORM, str(interaction.guild_id), str(channel.id), language)
 
     @staticmethod
+    def channel_label(channel: Any) -> str:
+        name = safe(str(getattr(channel, "name", "") or "")).strip()
+        return f"#{truncate(name, 100)}" if name else f"<#{channel.id}>"
+
+    @staticmethod
     async def defer(interaction: discord.Interaction[Any]) -> None:
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        await defer(interaction, ephemeral=True)
 
     @staticmethod
     def lines(infos: list[SubscriptionInfo], lang: str) -> str:
@@ -473,7 +566,7 @@ class AdminGroup(app_commands.Group):
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
-        channel: discord.TextChannel,
+        channel: ChannelOption,
         language: str,
         time: app_commands.Range[str, 1, 20],
         timezone: app_commands.Range[str, 1, 64],
@@ -520,7 +613,7 @@ class AdminGroup(app_commands.Group):
     async def unsubscribe(
         self,
         interaction: discord.Interaction[Any],
-        channel: discord.TextChannel,
+        channel: ChannelOption,
         language: str | None = None,
     ) -> None:
         await self.defer(interaction)
@@ -543,7 +636,7 @@ class AdminGroup(app_commands.Group):
     async def pause(
         self,
         interaction: discord.Interaction[Any],
-        channel: discord.TextChannel,
+        channel: ChannelOption,
         language: str | None = None,
     ) -> None:
         await self.defer(interaction)
@@ -563,7 +656,7 @@ class AdminGroup(app_commands.Group):
     async def resume(
         self,
         interaction: discord.Interaction[Any],
-        channel: discord.TextChannel,
+        channel: ChannelOption,
         language: str | None = None,
     ) -> None:
         await self.defer(interaction)
@@ -597,16 +690,16 @@ class AdminGroup(app_commands.Group):
         name=N_("status"), description=N_("Recent posts and problems of a channel's digest")
     )
     @app_commands.describe(channel=N_("The channel"))
-    async def status(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel
-    ) -> None:
+    async def status(self, interaction: discord.Interaction[Any], channel: ChannelOption) -> None:
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
         reports = await client.services.admin.status(self.target(interaction, channel), actor)
         text = "\n\n".join(safe(format_status(report, actor.lang)) for report in reports)
         _ = ui(actor.lang)
-        await reply_text(interaction, _("Status of %(channel)s", channel=f"#{channel.name}"), text)
+        await reply_text(
+            interaction, _("Status of %(channel)s", channel=self.channel_label(channel)), text
+        )
 
     @app_commands.command(
         name=N_("send-now"), description=N_("Post today's digest now (or a given story day)")
@@ -618,7 +711,7 @@ class AdminGroup(app_commands.Group):
     async def send_now(
         self,
         interaction: discord.Interaction[Any],
-        channel: discord.TextChannel,
+        channel: ChannelOption,
         date: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
         actor = self.actor(interaction)

@@ -215,18 +215,25 @@ class _Pack:
         self.embed_total = size
 
 
-def render_document(document: Document, *, color: int = COLOR) -> Messages:
-    """``document`` as a list of messages (each a list of `discord.Embed`), in posting order."""
+def render_document(document: Document, *, color: int = COLOR, footer_reserve: int = 0) -> Messages:
+    """``document`` as a list of messages (each a list of `discord.Embed`), in posting order.
+
+    ``footer_reserve`` units are kept free in every message and in its last embed's footer, for
+    a marker the caller appends there (the publisher's delivery marker, see `add_marker`)."""
     title = truncate(safe(document.title).strip() or "—", TITLE_MAX)
     short_title = truncate(title, TITLE_MAX - 12)
-    pack = _Pack(reserve=units(short_title) + 12)
+    footer_reserve = max(0, footer_reserve)
+    pack = _Pack(reserve=units(short_title) + 12 + footer_reserve)
     for line in document_lines(document):
         pack.add(line)
     footer = safe(document.footer or "").strip()
     footer_in_embed = False
     if footer:
         total = pack.message_total + pack.reserve
-        if units(footer) <= FOOTER_MAX and total + units(footer) <= MESSAGE_CHARS_MAX:
+        if (
+            units(footer) + footer_reserve <= FOOTER_MAX
+            and total + units(footer) <= MESSAGE_CHARS_MAX
+        ):
             footer_in_embed = True
         else:
             pack.add("")
@@ -247,17 +254,45 @@ def render_document(document: Document, *, color: int = COLOR) -> Messages:
     return messages
 
 
+MARKER_SEPARATOR = " · "
+
+
+def add_marker(embeds: list[discord.Embed], marker: str) -> None:
+    """Append ``marker`` to the footer of the message's last embed (after its own footer text,
+    if any). The message must have been rendered with ``footer_reserve`` >= ``marker_units``."""
+    last = embeds[-1]
+    text = last.footer.text or ""
+    last.set_footer(text=f"{text}{MARKER_SEPARATOR}{marker}" if text else marker)
+
+
+def marker_units(marker: str) -> int:
+    return units(marker) + units(MARKER_SEPARATOR)
+
+
+def footer_markers(embeds: list[dict]) -> list[str]:
+    """The last footer segment of each embed (where `add_marker` puts a marker)."""
+    out = []
+    for embed in embeds:
+        text = ((embed.get("footer") or {}).get("text") or "").strip()
+        if text:
+            out.append(text.rsplit(MARKER_SEPARATOR.strip(), 1)[-1].strip())
+    return out
+
+
 def notice(
     title: str, text: str = "", *, color: int = COLOR, trusted: bool = False
 ) -> list[discord.Embed]:
     """A one-embed message for short replies (confirmations, refusals, lists), within limits.
     ``trusted`` text (written by us, e.g. with a ``<#channel>`` link) keeps its markup; mass
     mentions are defused in any case."""
-    body = _MASS.sub("@\u200b", text) if trusted else safe(text)
+    body = (_MASS.sub("@\u200b", text) if trusted else safe(text)).strip()
+    heading = safe(title).strip()
+    if not heading and not body:
+        heading = "—"  # Discord refuses an empty embed (400)
     return [
         discord.Embed(
             color=color,
-            title=truncate(safe(title), TITLE_MAX) or None,
+            title=truncate(heading, TITLE_MAX) or None,
             description=truncate(body, DESCRIPTION_MAX) or None,
         )
     ]

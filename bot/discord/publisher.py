@@ -23,6 +23,7 @@ as soon as `depeche run` starts, and in several processes at once.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Callable
@@ -32,7 +33,14 @@ from typing import Any
 import aiohttp
 import discord
 
-from bot.discord.embeds import Messages, notice, render_document
+from bot.discord.embeds import (
+    Messages,
+    add_marker,
+    footer_markers,
+    marker_units,
+    notice,
+    render_document,
+)
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
@@ -61,6 +69,31 @@ def part_nonce(key: str, index: int) -> str:
     if len(nonce) <= NONCE_MAX:
         return nonce
     return "h" + hashlib.sha256(nonce.encode()).hexdigest()[: NONCE_MAX - 1]
+
+
+MARKER_PREFIX = "Dépêche #"
+MARKER_RESERVE = 64  # footer units kept for the delivery marker (it takes about 30)
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
+
+def delivery_marker(delivery: Delivery, index: int) -> str:
+    """The marker in the footer of part ``index`` of a delivery: ``Dépêche #42.0-3fa9``.
+
+    Real Discord does not return nonces when reading a channel's history, and forgets them
+    after a few minutes: this marker is how we recognise our own posts after a long crash. The
+    short tag (channel, story, day, language) keeps a reused delivery id (a wiped database)
+    from matching an old post."""
+    seed = "|".join(
+        (delivery.channel_id, delivery.story_slug, delivery.digest_date.isoformat(), delivery.lang)
+    )
+    tag = hashlib.sha256(seed.encode()).hexdigest()[:4]
+    return f"{MARKER_PREFIX}{delivery.id}.{index}-{tag}"
+
+
+def snowflake_at(moment: dt.datetime) -> int:
+    """The smallest Discord snowflake of ``moment`` (for ``before``/``after`` in history reads)."""
+    ms = int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS
+    return max(ms, 0) << 22
 
 
 def fingerprint(embeds: list[dict[str, Any]]) -> tuple[tuple[str, str], ...]:
@@ -173,12 +206,14 @@ class DiscordPublisher:
         limiter: RateLimiter | None = None,
         contacts: ContactLookup | None = None,
         session: aiohttp.ClientSession | None = None,
-        history_limit: int = 50,
+        history_limit: int = 100,
+        history_pages: int = 3,
     ) -> None:
         self.rest = DiscordREST(token=token, api_url=api_url, session=session)
         self.limiter = limiter or discord_limiter()
         self.contacts = contacts
-        self.history_limit = history_limit
+        self.history_limit = max(1, min(history_limit, 100))
+        self.history_pages = max(1, history_pages)
         self._me: str | None = None
         self._found: dict[int, dict[int, str]] = {}  # delivery id -> part index -> message id
         self._failures: dict[int, tuple[int, int]] = {}  # delivery id -> (status, code)
@@ -264,32 +299,69 @@ class DiscordPublisher:
 
     @staticmethod
     def parts(delivery: Delivery) -> list[list[dict[str, Any]]]:
-        return [
-            [embed.to_dict() for embed in message] for message in render_document(delivery.document)
-        ]
+        """The messages of a delivery as embed dicts, each marked with `delivery_marker`."""
+        reserve = marker_units(delivery_marker(delivery, 99)) + 8
+        messages = render_document(delivery.document, footer_reserve=max(reserve, MARKER_RESERVE))
+        out = []
+        for index, message in enumerate(messages):
+            add_marker(message, delivery_marker(delivery, index))
+            out.append([embed.to_dict() for embed in message])
+        return out
+
+    async def _history(self, delivery: Delivery) -> list[dict[str, Any]]:
+        """The channel's recent messages, newest first: up to ``history_pages`` pages, not older
+        than the day before the delivery's day (nothing of ours can be older)."""
+        floor = snowflake_at(
+            dt.datetime.combine(delivery.digest_date, dt.time(), tzinfo=dt.UTC)
+            - dt.timedelta(days=2)
+        )
+        messages: list[dict[str, Any]] = []
+        before: str | None = None
+        for _page in range(self.history_pages):
+            params: dict[str, Any] = {"limit": self.history_limit}
+            if before is not None:
+                params["before"] = before
+            page = await self._call(
+                "GET", f"/channels/{delivery.channel_id}/messages", params=params
+            )
+            if not isinstance(page, list) or not page:
+                break
+            messages += [m for m in page if isinstance(m, dict) and "id" in m]
+            oldest = min(int(m["id"]) for m in page if isinstance(m, dict) and "id" in m)
+            if len(page) < self.history_limit or oldest <= floor:
+                break
+            before = str(oldest)
+        return messages
 
     async def _existing(
         self, delivery: Delivery, parts: list[list[dict[str, Any]]]
     ) -> dict[int, str]:
-        """Part index -> id of our messages already in the channel (by nonce or by content)."""
+        """Part index -> id of our messages already in the channel: by the delivery marker in
+        the footer (what real Discord returns), else the nonce (if echoed), else the content."""
         me = await self.bot_user_id()
         try:
-            history = await self._call(
-                "GET",
-                f"/channels/{delivery.channel_id}/messages",
-                params={"limit": self.history_limit},
-            )
+            history = await self._history(delivery)
         except (DiscordAPIError, aiohttp.ClientError, TimeoutError):
             return {}
+        markers = {delivery_marker(delivery, i): i for i in range(len(parts))}
         nonces = {part_nonce(delivery.idempotency_key, i): i for i in range(len(parts))}
         prints = {fingerprint(part): i for i, part in enumerate(parts)}
         found: dict[int, str] = {}
-        for message in history or []:
-            if me is not None and str((message.get("author") or {}).get("id")) != me:
+        for message in history:
+            author = message.get("author") or {}
+            if me is not None and str(author.get("id")) != me:
                 continue
-            index = nonces.get(str(message.get("nonce") or ""))
+            if me is None and not author.get("bot"):
+                continue
+            embeds = message.get("embeds") or []
+            marks = footer_markers(embeds)
+            index = next((markers[m] for m in marks if m in markers), None)
+            if index is None and any(m.startswith(MARKER_PREFIX) for m in marks):
+                continue  # another delivery of ours
+            if index is None:  # posted before markers existed: the nonce (if echoed), the content
+                index = nonces.get(str(message.get("nonce") or ""))
             if index is None:
-                index = prints.get(fingerprint(message.get("embeds") or []))
+                index = prints.get(fingerprint(embeds))
             if index is not None and index not in found:
                 found[index] = str(message["id"])
         return found
@@ -424,6 +496,7 @@ __all__ = [
     "DiscordAPIError",
     "DiscordPublisher",
     "DiscordREST",
+    "delivery_marker",
     "discord",
     "fingerprint",
     "part_nonce",

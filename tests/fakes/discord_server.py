@@ -462,6 +462,7 @@ class FakeDiscord:
         route_limits: Mapping[str, tuple[int, float]] | None = None,
         default_route_limit: tuple[int, float] | None = (50, 1.0),
         nonce_ttl: float = 300.0,
+        history_nonces: bool = False,
         interaction_response_deadline: float | None = 3.0,
         interaction_token_ttl: float = 15 * 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -476,6 +477,9 @@ class FakeDiscord:
         self.shard_count = shard_count
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.nonce_ttl = nonce_ttl
+        # Real Discord echoes a nonce in the POST answer and the MESSAGE_CREATE event only,
+        # never when the history is read (GET .../messages): True echoes it there too.
+        self.history_nonces = history_nonces
         self.interaction_response_deadline = interaction_response_deadline
         self.interaction_token_ttl = interaction_token_ttl
         self.clock = clock
@@ -1174,7 +1178,13 @@ class FakeDiscord:
         if "after" in rec.query:
             found = [m for m in found if int(m["id"]) > int(rec.query["after"])]
         limit = max(1, min(int(rec.query.get("limit", 50)), 100))
-        return 200, found[:limit]
+        return 200, [self._as_read(m) for m in found[:limit]]
+
+    def _as_read(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A stored message as GET returns it (no nonce, unless ``history_nonces``)."""
+        if self.history_nonces or "nonce" not in message:
+            return message
+        return {k: v for k, v in message.items() if k != "nonce"}
 
     async def _h_get_channels_channel_id_messages_message_id(
         self, rec: RecordedRequest, channel_id: str, message_id: str
@@ -1183,7 +1193,7 @@ class FakeDiscord:
         message = self._message_index.get(_int(message_id))
         if message is None or message["channel_id"] != channel_id:
             raise _unknown("Message", 10008)
-        return 200, message
+        return 200, self._as_read(message)
 
     async def _h_post_channels_channel_id_messages(
         self, rec: RecordedRequest, channel_id: str
