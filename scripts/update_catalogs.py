@@ -19,8 +19,8 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-# `_` and `m` are the names the code gives its bound `Messages` object.
-KEYWORDS = {"_": None, "m": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+# `_` and `m` are the names the code gives its bound `Messages` object; `_m(lang, text)` too.
+KEYWORDS = {"_": None, "m": None, "_m": (2,), "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 # domain -> (package whose locale/ directory holds the catalogs, source globs)
 DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
