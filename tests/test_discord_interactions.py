@@ -5,7 +5,7 @@ announcement channels, bots without channel permissions) and Discord's response 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.discord import commands as discord_commands
 from bot.discord.embeds import message_problems
+from bot.discord.translator import valid_name
 from bot.store import Subscription
 from tests.discord_env import Env, discord_env
 from tests.fakes.discord_server import (
@@ -245,3 +246,41 @@ async def test_nothing_sent_can_mention_anyone(env: Env) -> None:
         assert payload.get("allowed_mentions", {}).get("parse") == [], payload
         for embed in payload.get("embeds") or []:
             assert embed.get("title") or embed.get("description"), payload
+
+
+def _walk(node: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    yield path, node
+    for option in node.get("options") or []:
+        yield from _walk(option, f"{path} {option['name']}")
+
+
+async def test_synced_commands_follow_discords_rules_in_every_locale(env: Env) -> None:
+    """Names lowercase ``^[-_\\p{L}\\p{N}]{1,32}$`` and unique among siblings in every locale,
+    descriptions and choice names 1-100 characters, required options first."""
+    for command in env.fake.commands[None]:
+        for path, node in _walk(command, command["name"]):
+            names = {"": node["name"], **(node.get("name_localizations") or {})}
+            for locale, name in names.items():
+                assert valid_name(name), (path, locale, name)
+            descriptions = {
+                "": node["description"],
+                **(node.get("description_localizations") or {}),
+            }
+            for locale, text in descriptions.items():
+                assert 1 <= len(text) <= 100, (path, locale, text)
+            for choice in node.get("choices") or []:
+                for text in [choice["name"], *(choice.get("name_localizations") or {}).values()]:
+                    assert 1 <= len(text) <= 100 and len(str(choice["value"])) <= 100
+            options = node.get("options") or []
+            for locale in ("", "fr"):
+                shown = [
+                    (o.get("name_localizations") or {}).get(locale, o["name"]) for o in options
+                ]
+                assert len(set(shown)) == len(shown), (path, locale, shown)
+            required = [bool(o.get("required")) for o in options if o["type"] not in (1, 2)]
+            assert required == sorted(required, reverse=True), path
+    french = {
+        (c.get("name_localizations") or {}).get("fr", c["name"]) for c in env.fake.commands[None]
+    }
+    assert "résumé-admin" in french and len(french) == len(env.fake.commands[None])
+    assert not valid_name("Résumé") and not valid_name("deux mots") and valid_name("résumé-admin")

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.discord import publisher as publisher_module
 from bot.discord.embeds import message_problems
 from bot.discord.publisher import Contact, DiscordPublisher, delivery_marker, part_nonce
 from bot.publishing import Delivery, PermanentPublishError, Publisher, TransientPublishError
@@ -156,9 +157,43 @@ async def test_429_becomes_transient_with_retry_after_and_holds_the_channel(
         assert caught.value.retry_after == 30
         assert publisher.limiter.reserve(None) > 25  # a Cloudflare 429 holds every request
         publisher.limiter = RateLimiter(global_rate=48, kinds={"channel": (1.0, 5)})
-        fake.fail_next("POST /channels/*/messages", 503)
+        fake.fail_next("POST /channels/*/messages", 503, count=3)  # 5xx that lasts
         with pytest.raises(TransientPublishError):
             await publisher.publish(delivery(ANNOUNCES_CHANNEL_ID, id=8))
+    finally:
+        await publisher.close()
+
+
+async def test_a_passing_5xx_is_retried_at_once_with_the_same_nonce(
+    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publisher_module, "SERVER_ERROR_BACKOFF", 0.01)
+    publisher = make_publisher(fake)
+    fake.fail_next("POST /channels/*/messages", 502)
+    try:
+        result = await publisher.publish(delivery(GENERAL_CHANNEL_ID))
+    finally:
+        await publisher.close()
+    posts = fake.requests_for("POST /channels/*/messages")
+    assert [p.json["nonce"] for p in posts] == ["dpc7.0", "dpc7.0"]
+    assert [m["id"] for m in fake.messages(GENERAL_CHANNEL_ID)] == list(result.message_ids)
+
+
+async def test_a_shared_scope_429_holds_only_the_channel(fake: FakeDiscord) -> None:
+    """``X-RateLimit-Scope: shared`` (a resource shared with others, e.g. a busy channel) is
+    not a global limit: other channels go on."""
+    publisher = make_publisher(fake)
+    fake.fail_next(
+        "POST /channels/*/messages", 429, retry_after=3.25, headers={"X-RateLimit-Scope": "shared"}
+    )
+    try:
+        with pytest.raises(TransientPublishError) as caught:
+            await publisher.publish(delivery(GENERAL_CHANNEL_ID))
+        assert caught.value.retry_after == 3.25  # the body's float, not the header's integer
+        channel = f"channel:{GENERAL_CHANNEL_ID}"
+        assert publisher.limiter.reserve(channel, use_global=False) > 3.0
+        assert publisher.limiter.reserve(None) < 1.0
+        await publisher.publish(delivery(ANNOUNCES_CHANNEL_ID, id=9))
     finally:
         await publisher.close()
 

@@ -54,6 +54,8 @@ _log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://discord.com/api/v10"
 NONCE_MAX = 25
+SERVER_ERROR_RETRIES = 2  # quick retries of a message POST after a 5xx or a network error
+SERVER_ERROR_BACKOFF = 0.5  # seconds, doubled each time
 NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
 USER_AGENT = "DiscordBot (https://github.com/depeche/depeche, 0.1) Depeche"
 
@@ -122,10 +124,19 @@ class DiscordAPIError(Exception):
     """A non-2xx answer from Discord: ``status``, Discord's JSON ``code`` and ``message``."""
 
     def __init__(
-        self, status: int, code: int, message: str, retry_after: float | None = None
+        self,
+        status: int,
+        code: int,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        is_global: bool = False,
+        scope: str = "",
     ) -> None:
         super().__init__(f"Discord {status} {message} ({code})")
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
+        self.is_global = is_global
+        self.scope = scope  # X-RateLimit-Scope: user, global or shared (a shared resource)
 
 
 class DiscordREST:
@@ -178,19 +189,41 @@ class DiscordREST:
             if response.status < 300:
                 return body, answer_headers
             retry_after = None
+            is_global = False
+            scope = response.headers.get("X-RateLimit-Scope", "")
             if response.status == 429:
                 if isinstance(body, dict) and "retry_after" in body:
-                    retry_after = float(body["retry_after"])
+                    retry_after = _seconds(body.get("retry_after"))
+                    is_global = bool(body.get("global")) or scope == "global"
                 else:  # Cloudflare: an HTML page and a Retry-After header, for the whole IP
-                    retry_after = float(response.headers.get("Retry-After") or 60)
-                    body = {"message": "global rate limit (Cloudflare)", "global": True}
-            code = int(body.get("code", 0)) if isinstance(body, dict) else 0
+                    body = {"message": "rate limited by Cloudflare"}
+                    is_global = True
+                if retry_after is None:
+                    retry_after = _seconds(response.headers.get("Retry-After")) or 60.0
+                is_global = is_global or response.headers.get("X-RateLimit-Global") == "true"
+            try:
+                code = int(body.get("code", 0)) if isinstance(body, dict) else 0
+            except (TypeError, ValueError):
+                code = 0
             message = (
                 str(body.get("message", "")) if isinstance(body, dict) else response.reason or ""
             )
-            if response.status == 429 and isinstance(body, dict) and body.get("global"):
-                message = "global rate limit"
-            raise DiscordAPIError(response.status, code, message, retry_after)
+            if response.status == 429:
+                message = "global rate limit" if is_global else f"rate limit ({scope or 'user'})"
+                if isinstance(body, dict) and "Cloudflare" in str(body.get("message")):
+                    message += " (Cloudflare)"
+            raise DiscordAPIError(
+                response.status, code, message, retry_after, is_global=is_global, scope=scope
+            )
+
+
+def _seconds(value: Any) -> float | None:
+    """A ``retry_after`` (float seconds in the body, integer seconds in the header)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds < 24 * 3600 else None
 
 
 class DiscordPublisher:
@@ -236,8 +269,7 @@ class DiscordPublisher:
             body, headers = await self.rest.request(method, path, **kwargs)
         except DiscordAPIError as error:
             if error.status == 429:
-                is_global = "global" in error.message
-                self.limiter.penalize(key, error.retry_after or 1.0, is_global=is_global)
+                self.limiter.penalize(key, error.retry_after or 1.0, is_global=error.is_global)
             raise
         if key is not None and headers.get("X-RateLimit-Remaining") == "0":
             try:
@@ -251,16 +283,27 @@ class DiscordPublisher:
     async def create_message(self, channel_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """POST one message, ``allowed_mentions`` none; Discord errors mapped to publish errors."""
         payload = {**payload, "allowed_mentions": NO_MENTIONS}
-        try:
-            body = await self._call(
-                "POST", f"/channels/{channel_id}/messages", channel_id=channel_id, json=payload
-            )
-        except DiscordAPIError as error:
-            raise self._publish_error(error, channel_id) from None
-        except (aiohttp.ClientError, TimeoutError) as error:
-            raise TransientPublishError(
-                f"network error talking to Discord: {type(error).__name__}"
-            ) from None
+        # A 5xx or a network error may come after Discord created the message: retrying the
+        # same nonce (enforce_nonce) returns that message instead of a second one.
+        for attempt in range(SERVER_ERROR_RETRIES + 1):
+            last = attempt == SERVER_ERROR_RETRIES
+            try:
+                body = await self._call(
+                    "POST", f"/channels/{channel_id}/messages", channel_id=channel_id, json=payload
+                )
+                break
+            except DiscordAPIError as error:
+                if error.status >= 500 and not last and payload.get("enforce_nonce"):
+                    await asyncio.sleep(SERVER_ERROR_BACKOFF * 2**attempt)
+                    continue
+                raise self._publish_error(error, channel_id) from None
+            except (aiohttp.ClientError, TimeoutError) as error:
+                if not last and payload.get("enforce_nonce"):
+                    await asyncio.sleep(SERVER_ERROR_BACKOFF * 2**attempt)
+                    continue
+                raise TransientPublishError(
+                    f"network error talking to Discord: {type(error).__name__}"
+                ) from None
         if not isinstance(body, dict) or "id" not in body:
             raise TransientPublishError("Discord answered without a message")
         return body

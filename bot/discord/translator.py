@@ -52,6 +52,12 @@ NAME_RE = re.compile(r"^[-_\w]{1,32}$")
 FRENCH_LOCALES = {discord.Locale.french}
 
 
+def valid_name(name: str) -> bool:
+    """Discord's rule for command and option names: ``^[-_\\p{L}\\p{N}]{1,32}$``, lowercase
+    (a letter with a lowercase form must be lowercase)."""
+    return bool(NAME_RE.match(name)) and name == name.lower()
+
+
 def french() -> Messages:
     return Messages("fr", domain="discord", package="bot")
 
@@ -76,7 +82,7 @@ class DepecheTranslator(app_commands.Translator):
             app_commands.TranslationContextLocation.group_name,
             app_commands.TranslationContextLocation.parameter_name,
         )
-        if location in names and not NAME_RE.match(text):
+        if location in names and not valid_name(text):
             return None  # a bad translation must not break the sync
         if location not in names and len(text) > 100:
             return None
