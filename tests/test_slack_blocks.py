@@ -204,3 +204,10 @@ def test_sizes(n_items: int, item_len: int) -> None:
 def test_max_blocks_must_leave_room() -> None:
     with pytest.raises(ValueError, match="at least 4"):
         render_document(long_document(1, 1), max_blocks=3)
+
+
+def test_blank_section_heading_makes_no_empty_block() -> None:
+    # Found by hypothesis: a whitespace heading with no items gave a section with empty text,
+    # which Slack rejects (invalid_blocks).
+    document = Document(kind="digest", lang="fr", title="", sections=(Section(" ", ()),))
+    check_limits(render_document(document))

@@ -198,7 +198,7 @@ class SlackMessage:
 
 
 def _section_blocks(section: Section) -> Iterator[Block]:
-    if section.heading:
+    if section.heading.strip():  # Slack rejects a section block whose text is empty
         heading = _truncate(escape_mrkdwn(section.heading.strip()), MAX_SECTION_TEXT - 2)
         yield section_block(emphasize(heading, "*"))
     lines = []
