@@ -639,14 +639,7 @@ class AdminGroup(app_commands.Group):
         channel: ChannelOption,
         language: str | None = None,
     ) -> None:
-        await self.defer(interaction)
-        client = client_of(interaction)
-        actor = self.actor(interaction)
-        infos = await client.services.admin.pause(
-            self.target(interaction, channel, language), actor
-        )
-        _ = ui(actor.lang)
-        await reply_text(interaction, _("Paused"), self.lines(infos, actor.lang), trusted=True)
+        await self.switch(interaction, channel, language, pause=True)
 
     @app_commands.command(name=N_("resume"), description=N_("Resume the digest in a channel"))
     @app_commands.describe(
@@ -659,14 +652,26 @@ class AdminGroup(app_commands.Group):
         channel: ChannelOption,
         language: str | None = None,
     ) -> None:
+        await self.switch(interaction, channel, language, pause=False)
+
+    async def switch(
+        self,
+        interaction: discord.Interaction[Any],
+        channel: ChannelOption,
+        language: str | None,
+        *,
+        pause: bool,
+    ) -> None:
+        """Pause or resume a channel's subscriptions through the admin service."""
         await self.defer(interaction)
         client = client_of(interaction)
         actor = self.actor(interaction)
-        infos = await client.services.admin.resume(
-            self.target(interaction, channel, language), actor
-        )
+        target = self.target(interaction, channel, language)
+        admin = client.services.admin
+        infos = await (admin.pause(target, actor) if pause else admin.resume(target, actor))
         _ = ui(actor.lang)
-        await reply_text(interaction, _("Resumed"), self.lines(infos, actor.lang), trusted=True)
+        title = _("Paused") if pause else _("Resumed")
+        await reply_text(interaction, title, self.lines(infos, actor.lang), trusted=True)
 
     @app_commands.command(
         name=N_("list"), description=N_("The digest subscriptions of this server")
