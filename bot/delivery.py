@@ -110,6 +110,23 @@ class Claimed:
     late: bool
     attempts: int
 
+    def delivery(self, document: Document) -> Delivery:
+        """What the publisher gets for this claimed outbox row."""
+        return Delivery(
+            id=self.id,
+            subscription_id=self.subscription_id,
+            platform=self.platform,
+            workspace_id=self.workspace_id,
+            channel_id=self.channel_id,
+            lang=self.lang,  # type: ignore[arg-type]
+            story_slug=self.story_slug,
+            digest_date=self.digest_date,
+            document=document,
+            late=self.late,
+            attempt=self.attempts,
+            story_date=self.story_date,
+        )
+
 
 def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
     from digests.i18n import Messages
@@ -259,20 +276,7 @@ class DeliveryWorker:
         if document is None:
             self._finish(item, SKIPPED, error="no events on this story day")
             return "skipped"
-        delivery = Delivery(
-            id=item.id,
-            subscription_id=item.subscription_id,
-            platform=item.platform,
-            workspace_id=item.workspace_id,
-            channel_id=item.channel_id,
-            lang=item.lang,  # type: ignore[arg-type]
-            story_slug=item.story_slug,
-            digest_date=item.digest_date,
-            document=document,
-            late=item.late,
-            attempt=item.attempts,
-            story_date=item.story_date,
-        )
+        delivery = item.delivery(document)
         try:
             if item.attempts > 1:  # crash recovery or retry: it may have gone out already
                 found = await publisher.find_published(delivery)
@@ -356,20 +360,8 @@ class DeliveryWorker:
         _log.warning("subscription %d paused: %s", item.subscription_id, error.reason)
         publisher = self.publishers.get(item.platform)
         if delivery is None:  # nothing was composed: the notice carries the reason alone
-            delivery = Delivery(
-                id=item.id,
-                subscription_id=item.subscription_id,
-                platform=item.platform,
-                workspace_id=item.workspace_id,
-                channel_id=item.channel_id,
-                lang=item.lang,  # type: ignore[arg-type]
-                story_slug=item.story_slug,
-                digest_date=item.digest_date,
-                document=Document(kind="notice", lang=item.lang, title=error.reason),  # type: ignore[arg-type]
-                late=item.late,
-                attempt=item.attempts,
-                story_date=item.story_date,
-            )
+            notice = Document(kind="notice", lang=item.lang, title=error.reason)  # type: ignore[arg-type]
+            delivery = item.delivery(notice)
         if publisher is not None:
             try:
                 await publisher.notify_admins(delivery, error.reason)

@@ -250,6 +250,15 @@ def _comparable(payload: list[dict[str, Any]]) -> str:
     )
 
 
+def client_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Our defaults for either client class: guilds intent only, nobody pinged, no message cache."""
+    options.setdefault("intents", intents())
+    options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    options.setdefault("max_messages", None)
+    options.setdefault("chunk_guilds_at_startup", False)
+    return options
+
+
 class DepecheClient(DepecheMixin, discord.Client):
     """One shard: a plain `discord.Client`."""
 
@@ -261,11 +270,7 @@ class DepecheClient(DepecheMixin, discord.Client):
         extensions: tuple[str, ...] = EXTENSIONS,
         **options: Any,
     ) -> None:
-        options.setdefault("intents", intents())
-        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
-        options.setdefault("max_messages", None)
-        options.setdefault("chunk_guilds_at_startup", False)
-        discord.Client.__init__(self, **options)
+        discord.Client.__init__(self, **client_options(options))
         self._init_depeche(services, extensions=extensions, sync=sync)
 
 
@@ -280,11 +285,7 @@ class ShardedDepecheClient(DepecheMixin, discord.AutoShardedClient):
         extensions: tuple[str, ...] = EXTENSIONS,
         **options: Any,
     ) -> None:
-        options.setdefault("intents", intents())
-        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
-        options.setdefault("max_messages", None)
-        options.setdefault("chunk_guilds_at_startup", False)
-        discord.AutoShardedClient.__init__(self, **options)
+        discord.AutoShardedClient.__init__(self, **client_options(options))
         self._init_depeche(services, extensions=extensions, sync=sync)
 
 
