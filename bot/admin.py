@@ -270,13 +270,13 @@ def check_timezone(name: str, lang: str = "en") -> str:
         return name
     except (ZoneInfoNotFoundError, ValueError):
         pass
-    m = messages(lang)
+    _t = messages(lang)
     suggestions = suggest_timezones(name)
-    text = m("Unknown time zone %(zone)s.", zone=repr(name))
+    text = _t("Unknown time zone %(zone)s.", zone=repr(name))
     if suggestions:
-        text += " " + m("Did you mean: %(names)s?", names=", ".join(suggestions))
+        text += " " + _t("Did you mean: %(names)s?", names=", ".join(suggestions))
     else:
-        text += " " + m("Use an IANA name such as Europe/Paris or America/New_York.")
+        text += " " + _t("Use an IANA name such as Europe/Paris or America/New_York.")
     raise UnknownTimezone(text, suggestions=suggestions)
 
 
@@ -388,10 +388,10 @@ class AdminService:
     def _validate(
         self, spec: SubscriptionSpec, actor: Actor, *, check_start: bool
     ) -> SubscriptionSpec:
-        m = messages(actor.lang)
+        _t = messages(actor.lang)
         if spec.platform not in PLATFORMS:
             raise InvalidValue(
-                m(
+                _t(
                     "Unknown platform %(value)s (choose from %(choices)s).",
                     value=repr(spec.platform),
                     choices=", ".join(PLATFORMS),
@@ -399,7 +399,7 @@ class AdminService:
             )
         if spec.lang not in LANG_CHOICES:
             raise InvalidValue(
-                m(
+                _t(
                     "Unknown language %(value)s (choose from %(choices)s).",
                     value=repr(spec.lang),
                     choices=", ".join(LANG_CHOICES),
@@ -407,21 +407,21 @@ class AdminService:
             )
         if spec.mode not in MODES:
             raise InvalidValue(
-                m(
+                _t(
                     "Unknown mode %(value)s (choose from %(choices)s).",
                     value=repr(spec.mode),
                     choices=", ".join(MODES),
                 )
             )
         if not spec.channel_id:
-            raise InvalidValue(m("A channel is required."))
+            raise InvalidValue(_t("A channel is required."))
         tz = check_timezone(spec.timezone, actor.lang)
         post_time = check_time(spec.post_time, actor.lang)
         try:
             story = self.library.get(spec.story_slug)
         except DepecheError:
             raise UnknownStory(
-                m(
+                _t(
                     "Unknown story %(slug)s (known: %(known)s).",
                     slug=repr(spec.story_slug),
                     known=", ".join(self.library.slugs()),
@@ -434,7 +434,7 @@ class AdminService:
                 start = today
             elif check_start and start < today:
                 raise ReplayStartInPast(
-                    m(
+                    _t(
                         "The replay cannot start in the past (%(start)s): choose today (%(today)s) or a later day.",
                         start=start.isoformat(),
                         today=today.isoformat(),
@@ -577,14 +577,16 @@ class AdminService:
     async def pause(
         self, ref: Ref, actor: Actor, reason: str | None = None
     ) -> builtins.list[SubscriptionInfo]:
-        m = messages(actor.lang)
+        _t = messages(actor.lang)
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
             for row in rows:
                 if actor.via == "chat":
                     self._refuse_file_managed(row, actor)
                 row.active = False
-                row.paused_reason = reason or m("paused by %(who)s", who=actor.user_id or actor.via)
+                row.paused_reason = reason or _t(
+                    "paused by %(who)s", who=actor.user_id or actor.via
+                )
                 row.updated_at = self.clock()
             return [SubscriptionInfo.of(row) for row in rows]
 
@@ -928,22 +930,22 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
 
 def describe(info: SubscriptionInfo, lang: str = "en") -> str:
     """One line per subscription, translated."""
-    m = messages(lang)
+    _t = messages(lang)
     where = (
         f"{info.platform}:{info.workspace_id + '/' if info.workspace_id else ''}{info.channel_id}"
     )
-    mode = m("live") if info.mode == "live" else m("replay from %(start)s", start=info.start_date)
+    mode = _t("live") if info.mode == "live" else _t("replay from %(start)s", start=info.start_date)
     state = (
-        m("active") if info.active else m("paused (%(reason)s)", reason=info.paused_reason or "")
+        _t("active") if info.active else _t("paused (%(reason)s)", reason=info.paused_reason or "")
     )
     nxt = info.next_run_local
     when = nxt.strftime("%Y-%m-%d %H:%M %Z") if nxt and info.active else "—"
     managed = (
-        m(", managed by %(file)s", file=(info.configured_from or "").removeprefix("file:"))
+        _t(", managed by %(file)s", file=(info.configured_from or "").removeprefix("file:"))
         if info.managed_by == "file"
         else ""
     )
-    return m(
+    return _t(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
         id=info.id,
         where=where,
@@ -959,10 +961,10 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
 
 
 def format_status(report: StatusReport, lang: str = "en") -> str:
-    m = messages(lang)
+    _t = messages(lang)
     lines = [describe(report.subscription, lang)]
     lines.append(
-        m(
+        _t(
             "Posted: %(sent)s, pending: %(pending)s, failed: %(failed)s, skipped: %(skipped)s.",
             sent=report.sent,
             pending=report.pending,
@@ -971,8 +973,8 @@ def format_status(report: StatusReport, lang: str = "en") -> str:
         )
     )
     for d in report.recent:
-        status = m(d.status)
-        late = m(" (late)") if d.late else ""
+        status = _t(d.status)
+        late = _t(" (late)") if d.late else ""
         reason = (
             f" — {d.last_error}" if d.last_error and d.status in (FAILED, SKIPPED, PENDING) else ""
         )

@@ -131,15 +131,15 @@ class Claimed:
 def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
     from digests.i18n import Messages
 
-    m = Messages(lang, domain="bot", package="bot")  # type: ignore[arg-type]
+    _t = Messages(lang, domain="bot", package="bot")  # type: ignore[arg-type]
     return Document(
         kind="notice",
         lang=lang,  # type: ignore[arg-type]
-        title=m("No new developments today"),
+        title=_t("No new developments today"),
         sections=(
             Section(
                 heading="",
-                items=(Item(plain(m("Nothing new in the story today."))),),
+                items=(Item(plain(_t("Nothing new in the story today."))),),
                 kind="paragraph",
             ),
         ),

@@ -50,7 +50,11 @@ def translations(lang: Lang, domain: str = "digests", package: str = "digests") 
 
 
 class Messages:
-    """Bound gettext functions for one language and domain: ``m = Messages("fr"); m("Day %(n)s")``."""
+    """Bound gettext functions for one language and domain: ``_t = Messages("fr"); _t("Day %(n)s")``.
+
+    Name the bound object ``_t``: catalog extraction looks for calls to that name (see
+    ``scripts/update_catalogs.py``), so it must not be a name ordinary code uses.
+    """
 
     def __init__(self, lang: Lang, domain: str = "digests", package: str = "digests") -> None:
         self.lang = lang

@@ -1458,14 +1458,14 @@ class WhoIndex:
             coverage = "early"
         result = self._dispatch(echo, lang, q, accepted, rejected, as_of, coverage)
         if coverage in ("after", "early") and result.found:
-            m = Messages(lang, domain="whois")
+            _t = Messages(lang, domain="whois")
             note = (
-                m(
+                _t(
                     "The story ends on %(last)s: this answer is as of that day.",
                     last=format_long(last, lang),
                 )
                 if coverage == "after"
-                else m(
+                else _t(
                     "The story begins on %(first)s: it only tells the situation as it stood then.",
                     first=format_long(first, lang),
                 )
@@ -1475,9 +1475,9 @@ class WhoIndex:
 
     def _with_note(self, result: WhoAnswer, note: str) -> WhoAnswer:
         doc = result.document
-        m = Messages(result.lang, domain="whois")
+        _t = Messages(result.lang, domain="whois")
         section = Section(
-            neutralise(m("Note")),
+            neutralise(_t("Note")),
             (Item((Span(neutralise(_typography(note, result.lang))),)),),
             "paragraph",
         )
@@ -1658,18 +1658,18 @@ class WhoIndex:
         accepted: list[tuple[_Entity, float, int]],
         as_of: dt.date,
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         best = found[0][1]
         kept = [f for f in found if f[1] >= best * 0.8][:3]
         items = []
         for entity_id, _score, number in kept:
             body, date = self._doc_text(number, lang)
-            label = self._when(date, lang, m) if date is not None else None
+            label = self._when(date, lang, _t) if date is not None else None
             name = self.by_id[entity_id].display(lang)
             items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
         top = self.by_id[kept[0][0]]
         sections, subtitle = self._entity_sections(top, lang, as_of)
-        sections.insert(0, Section(m("Answer"), tuple(items)))
+        sections.insert(0, Section(_t("Answer"), tuple(items)))
         scale = min(1.0, 0.6 + best)
         matches = [
             self._match(self.by_id[entity_id], scale * score / best, lang)
@@ -1752,14 +1752,16 @@ class WhoIndex:
         found = self._boss_of(person, as_of) if coverage != "before" else None
         if found is None:
             return self._no_data(echo, lang, accepted)
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         boss, how, role, day = found
         if how == "recruited":
-            sentence = m("%(doer)s recruited %(undergoer)s.", doer=boss.name, undergoer=person.name)
+            sentence = _t(
+                "%(doer)s recruited %(undergoer)s.", doer=boss.name, undergoer=person.name
+            )
         else:
             assert role is not None
             org = self.by_id.get(role.organisation or "")
-            sentence = m(
+            sentence = _t(
                 "On %(date)s, %(name)s worked at %(org)s, headed by %(boss)s (%(title)s).",
                 date=format_long(day, lang),
                 name=person.name,
@@ -1768,7 +1770,7 @@ class WhoIndex:
                 title=role.title(lang),
             )
         sections, subtitle = self._entity_sections(boss, lang, as_of)
-        sections.insert(0, Section(m("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
+        sections.insert(0, Section(_t("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
         matches = [self._match(boss, 0.9, lang), self._match(person, 0.5, lang)]
         doc = self._document(
             lang,
@@ -1782,17 +1784,17 @@ class WhoIndex:
     def _not_covered(
         self, echo: str, lang: Lang, day: dt.date, accepted: list[tuple[_Entity, float, int]]
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
-        text = m(
+        _t = Messages(lang, domain="whois")
+        text = _t(
             "The story does not cover %(date)s: it runs from %(first)s to %(last)s.",
             date=format_long(day, lang),
             first=format_long(self.story.first_day, lang),
             last=format_long(self.story.last_day, lang),
         )
-        sections = [Section(m("Answer"), (Item((Span(text),)),), "paragraph")]
+        sections = [Section(_t("Answer"), (Item((Span(text),)),), "paragraph")]
         doc = self._document(
             lang,
-            m("Outside the story's dates"),
+            _t("Outside the story's dates"),
             sections,
             None,
             {"found": False, "intent": "unknown", "question": echo},
@@ -1800,19 +1802,19 @@ class WhoIndex:
         return WhoAnswer(echo, lang, False, (), doc, (), "unknown")
 
     def _bad_date(self, echo: str, lang: Lang, typed: str) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
-        text = m("“%(date)s” is not a valid date.", date=typed)
-        hint = m(
+        _t = Messages(lang, domain="whois")
+        text = _t("“%(date)s” is not a valid date.", date=typed)
+        hint = _t(
             "Write a date that exists, for example %(example)s.",
             example=format_long(self.story.first_day, lang),
         )
         sections = [
-            Section(m("Answer"), (Item((Span(text),)),), "paragraph"),
-            Section(m("How to ask"), (Item((Span(hint),)),), "paragraph"),
+            Section(_t("Answer"), (Item((Span(text),)),), "paragraph"),
+            Section(_t("How to ask"), (Item((Span(hint),)),), "paragraph"),
         ]
         doc = self._document(
             lang,
-            m("Invalid date"),
+            _t("Invalid date"),
             sections,
             None,
             {"found": False, "intent": "unknown", "question": echo},
@@ -2129,33 +2131,35 @@ class WhoIndex:
 
     # ------------------------------------------------------------------ documents
 
-    def _when(self, date: StoryDate, lang: Lang, m: Messages) -> str:
+    def _when(self, date: StoryDate, lang: Lang, _t: Messages) -> str:
         if date.precision == "day":
             return format_long(date.first, lang)
         if date.precision == "weekend":
-            return m("the weekend of %(date)s", date=format_long(date.first, lang))
-        return m("around %(date)s", date=format_long(date.first, lang))
+            return _t("the weekend of %(date)s", date=format_long(date.first, lang))
+        return _t("around %(date)s", date=format_long(date.first, lang))
 
-    def _role_range(self, role: Role, lang: Lang, m: Messages) -> str:
+    def _role_range(self, role: Role, lang: Lang, _t: Messages) -> str:
         parts = []
         if role.since is not None:
             approx = not role.since.is_exact
             day = format_long(role.since.first, lang)
             if role.until is not None:
                 parts.append(
-                    m("from around %(date)s", date=day) if approx else m("from %(date)s", date=day)
+                    _t("from around %(date)s", date=day)
+                    if approx
+                    else _t("from %(date)s", date=day)
                 )
             else:
                 parts.append(
-                    m("since around %(date)s", date=day)
+                    _t("since around %(date)s", date=day)
                     if approx
-                    else m("since %(date)s", date=day)
+                    else _t("since %(date)s", date=day)
                 )
         if role.until is not None:
             approx = not role.until.is_exact
             day = format_long(role.until.first, lang)
             parts.append(
-                m("until around %(date)s", date=day) if approx else m("until %(date)s", date=day)
+                _t("until around %(date)s", date=day) if approx else _t("until %(date)s", date=day)
             )
         return " ".join(parts)
 
@@ -2164,20 +2168,20 @@ class WhoIndex:
             return f"d'{name}" if starts_with_vowel(name) else f"de {name}"
         return name
 
-    def _role_label(self, role: Role, lang: Lang, m: Messages) -> str:
+    def _role_label(self, role: Role, lang: Lang, _t: Messages) -> str:
         title = role.title(lang)
         org = self.by_id.get(role.organisation or "")
         if org is not None and normalise(org.display(lang)) not in normalise(title):
             if lang == "fr":
                 title = f"{title} {self._of(org.display(lang), lang)}"
             else:
-                title = m("%(title)s of %(org)s", title=title, org=org.display(lang))
+                title = _t("%(title)s of %(org)s", title=title, org=org.display(lang))
         if role.planned:
-            title = m("%(title)s (announced)", title=title)
+            title = _t("%(title)s (announced)", title=title)
         return title
 
-    def _footer(self, lang: Lang, m: Messages) -> str:
-        return m("From the story “%(title)s”.", title=self.story.meta.title(lang))
+    def _footer(self, lang: Lang, _t: Messages) -> str:
+        return _t("From the story “%(title)s”.", title=self.story.meta.title(lang))
 
     def _document(
         self,
@@ -2187,7 +2191,7 @@ class WhoIndex:
         subtitle: str | None,
         meta: dict[str, Any],
     ) -> Document:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
 
         def fix(text: str) -> str:
             return neutralise(_typography(text, lang))
@@ -2213,7 +2217,7 @@ class WhoIndex:
             title=fix(title),
             subtitle=fix(subtitle) if subtitle else None,
             sections=safe_sections,
-            footer=fix(self._footer(lang, m)),
+            footer=fix(self._footer(lang, _t)),
             story_slug=self.story.slug,
             meta=meta,
         )
@@ -2229,21 +2233,21 @@ class WhoIndex:
         link: _Entity | None = None,
         no_event: bool = False,
     ) -> tuple[list[Section], str | None]:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         sections: list[Section] = []
         subtitle: str | None = None
         if entity.person is not None:
             person = entity.person
-            subtitle = self._headline(person, lang, as_of, m) or None
+            subtitle = self._headline(person, lang, as_of, _t) or None
             if no_event:
                 sections.append(
                     Section(
-                        m("Answer"),
+                        _t("Answer"),
                         (
                             Item(
                                 (
                                     Span(
-                                        m(
+                                        _t(
                                             "The story records no such event involving %(name)s. Here is what it says about them.",
                                             name=entity.name,
                                         )
@@ -2256,34 +2260,34 @@ class WhoIndex:
                 )
             role_items = []
             for role in person.roles:
-                label = self._role_range(role, lang, m) or None
-                spans = [Span(self._role_label(role, lang, m), "strong")]
+                label = self._role_range(role, lang, _t) or None
+                spans = [Span(self._role_label(role, lang, _t), "strong")]
                 if role.note is not None:
                     spans.append(Span(" — " + role.note(lang), "em"))
                 role_items.append(Item(tuple(spans), label))
-            sections.append(Section(m("Roles"), tuple(role_items)))
+            sections.append(Section(_t("Roles"), tuple(role_items)))
             sections.append(
-                Section(m("Who they are"), (Item((Span(person.bio(lang)),)),), "paragraph")
+                Section(_t("Who they are"), (Item((Span(person.bio(lang)),)),), "paragraph")
             )
         else:
             org = entity.organisation
             assert org is not None
             sections.append(
-                Section(m("What it is"), (Item((Span(org.description(lang)),)),), "paragraph")
+                Section(_t("What it is"), (Item((Span(org.description(lang)),)),), "paragraph")
             )
             people_items = []
             for holder, role in self._holders_at.get(org.id, [])[:12]:
-                status = self._role_range(role, lang, m)
+                status = self._role_range(role, lang, _t)
                 people_items.append(
                     Item(
                         (
                             Span(holder.name, "strong"),
-                            Span(" — " + self._role_label(role, lang, m)),
+                            Span(" — " + self._role_label(role, lang, _t)),
                         ),
                         status or None,
                     )
                 )
-            sections.append(Section(m("People"), tuple(people_items[:12])))
+            sections.append(Section(_t("People"), tuple(people_items[:12])))
         if link is not None:
             items = []
             for fact in self.story.context:
@@ -2293,12 +2297,12 @@ class WhoIndex:
             for event in self._events_of.get(entity.id, []):
                 if event in self._events_of.get(link.id, []):
                     items.append(
-                        Item((Span(event.headline(lang)),), self._when(event.date, lang, m))
+                        Item((Span(event.headline(lang)),), self._when(event.date, lang, _t))
                     )
             if not items:
-                items.append(Item((Span(m("The story records no direct link between them.")),)))
+                items.append(Item((Span(_t("The story records no direct link between them.")),)))
             sections.insert(
-                0, Section(m("Link with %(name)s", name=link.display(lang)), tuple(items[:8]))
+                0, Section(_t("Link with %(name)s", name=link.display(lang)), tuple(items[:8]))
             )
         events = self._events_of.get(entity.id, [])
         key_events = [
@@ -2308,9 +2312,9 @@ class WhoIndex:
             key_events = events
         sections.append(
             Section(
-                m("Key events"),
+                _t("Key events"),
                 tuple(
-                    Item((Span(e.headline(lang)),), self._when(e.date, lang, m))
+                    Item((Span(e.headline(lang)),), self._when(e.date, lang, _t))
                     for e in key_events[:8]
                 ),
             )
@@ -2321,11 +2325,11 @@ class WhoIndex:
                 continue  # the mirror of "replaced"
             other = triple.undergoer if triple.doer == entity.id else triple.doer
             if other and other != entity.id and other not in related:
-                related[other] = self._related_item(triple, entity, other, lang, m)
-        sections.append(Section(m("Related people"), tuple(related.values())[:8]))
+                related[other] = self._related_item(triple, entity, other, lang, _t)
+        sections.append(Section(_t("Related people"), tuple(related.values())[:8]))
         return sections, subtitle
 
-    def _headline(self, person: Person, lang: Lang, as_of: dt.date, m: Messages) -> str:
+    def _headline(self, person: Person, lang: Lang, as_of: dt.date, _t: Messages) -> str:
         """A person's roles as of a day, the main one first: dated roles held, then roles that
         ended (with the day), then timeless ones, then announced ones."""
         dated: list[str] = []
@@ -2333,23 +2337,23 @@ class WhoIndex:
         timeless: list[str] = []
         planned: list[str] = []
         for role in person.roles:
-            label = self._role_label(role, lang, m)
+            label = self._role_label(role, lang, _t)
             if role.planned:
                 planned.append(label)
             elif role.held_on(as_of):
                 (dated if role.since or role.until else timeless).append(label)
             elif role.until is not None and role.until.first <= as_of:
                 ended.append(
-                    m(
+                    _t(
                         "former %(title)s (%(until)s)",
-                        title=self._role_label(role, lang, m),
-                        until=self._role_range(role.model_copy(update={"since": None}), lang, m),
+                        title=self._role_label(role, lang, _t),
+                        until=self._role_range(role.model_copy(update={"since": None}), lang, _t),
                     )
                 )
         return "; ".join([*dated, *ended, *timeless, *planned])
 
     def _related_item(
-        self, triple: _Triple, entity: _Entity, other: str, lang: Lang, m: Messages
+        self, triple: _Triple, entity: _Entity, other: str, lang: Lang, _t: Messages
     ) -> Item:
         """ "Mira Murati — replaced Sam Altman (interim CEO, November 17, 2023)": a verb phrase
         whose subject is the person named in the label."""
@@ -2357,20 +2361,20 @@ class WhoIndex:
         undergoer = self.story.name_of(triple.undergoer) if triple.undergoer else "?"
         if triple.doer == other:
             phrase = {
-                "recruited": m("recruited %(name)s", name=undergoer),
-                "replaced": m("replaced %(name)s", name=undergoer),
-                "works_with": m("works with %(name)s", name=undergoer),
-                "cofounded_with": m("co-founded a company with %(name)s", name=undergoer),
+                "recruited": _t("recruited %(name)s", name=undergoer),
+                "replaced": _t("replaced %(name)s", name=undergoer),
+                "works_with": _t("works with %(name)s", name=undergoer),
+                "cofounded_with": _t("co-founded a company with %(name)s", name=undergoer),
             }.get(triple.predicate)
         else:
             phrase = {
-                "recruited": m("was recruited by %(name)s", name=doer),
-                "replaced": m("was replaced by %(name)s", name=doer),
-                "works_with": m("works with %(name)s", name=doer),
-                "cofounded_with": m("co-founded a company with %(name)s", name=doer),
+                "recruited": _t("was recruited by %(name)s", name=doer),
+                "replaced": _t("was replaced by %(name)s", name=doer),
+                "works_with": _t("works with %(name)s", name=doer),
+                "cofounded_with": _t("co-founded a company with %(name)s", name=doer),
             }.get(triple.predicate)
         if phrase is None:
-            phrase = m("is linked to %(name)s", name=entity.display(lang))
+            phrase = _t("is linked to %(name)s", name=entity.display(lang))
         details = []
         doer_entity = self.by_id.get(triple.doer or "")
         if (
@@ -2384,19 +2388,19 @@ class WhoIndex:
                     details.append(role.title(lang))
                     break
         if triple.date is not None:
-            details.append(self._when(triple.date, lang, m))
+            details.append(self._when(triple.date, lang, _t))
         if details:
             phrase += " (" + ", ".join(details) + ")"
         return Item((Span(phrase),), self.story.name_of(other))
 
-    def _relation_item(self, triple: _Triple, entity: _Entity, lang: Lang, m: Messages) -> Item:
+    def _relation_item(self, triple: _Triple, entity: _Entity, lang: Lang, _t: Messages) -> Item:
         doer = self.story.name_of(triple.doer) if triple.doer else "?"
         undergoer = self.story.name_of(triple.undergoer) if triple.undergoer else "?"
         sentence = {
-            "recruited": m("%(doer)s recruited %(undergoer)s.", doer=doer, undergoer=undergoer),
-            "replaced": m("%(doer)s replaced %(undergoer)s.", doer=doer, undergoer=undergoer),
-            "works_with": m("%(doer)s works with %(undergoer)s.", doer=doer, undergoer=undergoer),
-            "cofounded_with": m(
+            "recruited": _t("%(doer)s recruited %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "replaced": _t("%(doer)s replaced %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "works_with": _t("%(doer)s works with %(undergoer)s.", doer=doer, undergoer=undergoer),
+            "cofounded_with": _t(
                 "%(doer)s co-founded a company with %(undergoer)s.", doer=doer, undergoer=undergoer
             ),
         }.get(triple.predicate, f"{doer} — {undergoer}")
@@ -2453,7 +2457,7 @@ class WhoIndex:
         accepted: list[tuple[_Entity, float, int]],
         as_of: dt.date,
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         items = []
         for target, triple, _score in results[:8]:
             name = self.by_id[target].display(lang)
@@ -2462,12 +2466,12 @@ class WhoIndex:
             elif triple.text is not None:
                 body = triple.text(lang)
             else:
-                body = self._relation_item(triple, self.by_id[target], lang, m).plain
-            label = self._when(triple.date, lang, m) if triple.date is not None else None
+                body = self._relation_item(triple, self.by_id[target], lang, _t).plain
+            label = self._when(triple.date, lang, _t) if triple.date is not None else None
             items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
         top = self.by_id[results[0][0]]
         sections, subtitle = self._entity_sections(top, lang, as_of)
-        sections.insert(0, Section(m("Answer"), tuple(items)))
+        sections.insert(0, Section(_t("Answer"), tuple(items)))
         matches = [self._match(self.by_id[t], s, lang) for t, _, s in results]
         doc = self._document(
             lang,
@@ -2488,7 +2492,7 @@ class WhoIndex:
         result: dict[str, Any],
         accepted: list[tuple[_Entity, float, int]],
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         holders: list[tuple[_Entity, Role]] = result["holders"]
         mode: str = result["mode"]
         as_of: dt.date = result["as_of"]
@@ -2532,22 +2536,22 @@ class WhoIndex:
                 ): "As of %(date)s, %(names)s hold the post of %(title)s at %(org)s.",
                 ("present", "", True): "As of %(date)s, %(names)s hold the post of %(title)s.",
             }[(tense, at, plural)]
-            sentence = m(msgid, **values)
+            sentence = _t(msgid, **values)
         elif mode == "planned":
             since = role.since
-            values["when"] = self._when(since, lang, m) if since is not None else ""
+            values["when"] = self._when(since, lang, _t) if since is not None else ""
             msgid = (
                 "%(names)s is to become %(title)s of %(org)s"
                 if org
                 else "%(names)s is to become %(title)s"
             )
-            sentence = m(msgid, **values)
+            sentence = _t(msgid, **values)
             if since is not None:
-                sentence += " " + m("(expected: %(when)s)", **values)
+                sentence += " " + _t("(expected: %(when)s)", **values)
             sentence += "."
         elif mode in ("last", "former"):
             until = role.until
-            values["until"] = self._when(until, lang, m) if until is not None else "?"
+            values["until"] = self._when(until, lang, _t) if until is not None else "?"
             msgid = (
                 "As of %(date)s, the story names no current %(title)s of %(org)s; the post was last held by %(names)s (until %(until)s)."
                 if org
@@ -2559,19 +2563,19 @@ class WhoIndex:
                     if org
                     else "The previous %(title)s was %(names)s (until %(until)s)."
                 )
-            sentence = m(msgid, **values)
+            sentence = _t(msgid, **values)
         else:  # upcoming
             since = role.since
-            values["when"] = self._when(since, lang, m) if since is not None else "?"
+            values["when"] = self._when(since, lang, _t) if since is not None else "?"
             msgid = (
                 "On %(date)s, the story names no %(title)s of %(org)s yet; %(names)s took up the post later (%(when)s)."
                 if org
                 else "On %(date)s, the story names no %(title)s yet; %(names)s took up the post later (%(when)s)."
             )
-            sentence = m(msgid, **values)
+            sentence = _t(msgid, **values)
         top = holders[0][0]
         sections, subtitle = self._entity_sections(top, lang, as_of)
-        sections.insert(0, Section(m("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
+        sections.insert(0, Section(_t("Answer"), (Item((Span(sentence, "strong"),)),), "paragraph"))
         intent: Intent = "role-at-date" if q.date is not None or result["explicit"] else "role"
         matches = [self._match(e, 1.0 if mode == "current" else 0.9, lang) for e, _ in holders]
         if org is not None:
@@ -2585,11 +2589,11 @@ class WhoIndex:
         )
         return WhoAnswer(echo, lang, True, tuple(matches), doc, (), intent)
 
-    def _example_hint(self, m: Messages) -> str:
+    def _example_hint(self, _t: Messages) -> str:
         if self._top_person is None:
-            return m("Ask about a person, a role or an organisation of the story.")
+            return _t("Ask about a person, a role or an organisation of the story.")
         name = self._top_person.name
-        return m(
+        return _t(
             "Ask about a person, a role or an organisation of the story, for example: “Who is %(name)s?”",
             name=name,
         )
@@ -2615,30 +2619,30 @@ class WhoIndex:
         rejected: list[_Entity],
         accepted: list[tuple[_Entity, float, int]],
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         if name:
-            text = m("“%(name)s” does not appear in this story.", name=name)
+            text = _t("“%(name)s” does not appear in this story.", name=name)
         else:
-            text = m("I found no one in this story matching your question.")
+            text = _t("I found no one in this story matching your question.")
         near = self._near_misses(name, rejected) if name else list(dict.fromkeys(rejected))[:3]
         suggestions = tuple(Suggestion(e.id, e.display(lang), e.kind) for e in near)
-        sections = [Section(m("Answer"), (Item((Span(text),)),), "paragraph")]
+        sections = [Section(_t("Answer"), (Item((Span(text),)),), "paragraph")]
         if suggestions:
             sections.append(
                 Section(
-                    m("Did you mean…? (suggestions, not answers)"),
+                    _t("Did you mean…? (suggestions, not answers)"),
                     tuple(
-                        Item((Span(s.name, "em"), Span(" — " + m("suggestion"))))
+                        Item((Span(s.name, "em"), Span(" — " + _t("suggestion"))))
                         for s in suggestions
                     ),
                 )
             )
         sections.append(
-            Section(m("How to ask"), (Item((Span(self._example_hint(m)),)),), "paragraph")
+            Section(_t("How to ask"), (Item((Span(self._example_hint(_t)),)),), "paragraph")
         )
         doc = self._document(
             lang,
-            m("Not in this story"),
+            _t("Not in this story"),
             sections,
             None,
             {"found": False, "intent": "unknown", "question": echo},
@@ -2649,24 +2653,24 @@ class WhoIndex:
     def _no_data(
         self, echo: str, lang: Lang, accepted: list[tuple[_Entity, float, int]]
     ) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         sections = [
-            Section(m("Answer"), (Item((Span(m("The story does not say.")),)),), "paragraph"),
+            Section(_t("Answer"), (Item((Span(_t("The story does not say.")),)),), "paragraph"),
         ]
         suggestions = tuple(Suggestion(e.id, e.display(lang), e.kind) for e, _, _ in accepted[:3])
         if suggestions:
             sections.append(
                 Section(
-                    m("Did you mean…? (suggestions, not answers)"),
+                    _t("Did you mean…? (suggestions, not answers)"),
                     tuple(
-                        Item((Span(s.name, "em"), Span(" — " + m("suggestion"))))
+                        Item((Span(s.name, "em"), Span(" — " + _t("suggestion"))))
                         for s in suggestions
                     ),
                 )
             )
         doc = self._document(
             lang,
-            m("No answer in this story"),
+            _t("No answer in this story"),
             sections,
             None,
             {"found": False, "intent": "unknown", "question": echo},
@@ -2675,21 +2679,21 @@ class WhoIndex:
         return WhoAnswer(echo, lang, False, matches, doc, suggestions, "unknown")
 
     def _usage(self, echo: str, lang: Lang) -> WhoAnswer:
-        m = Messages(lang, domain="whois")
+        _t = Messages(lang, domain="whois")
         examples = []
         if self._top_person is not None:
-            examples.append(m("Who is %(name)s?", name=self._top_person.name))
+            examples.append(_t("Who is %(name)s?", name=self._top_person.name))
         if self._top_org is not None:
-            examples.append(m("Tell me about %(org)s", org=self._top_org.display(lang)))
-        examples.append(m("Who was fired?"))
+            examples.append(_t("Tell me about %(org)s", org=self._top_org.display(lang)))
+        examples.append(_t("Who was fired?"))
         sections = [
             Section(
-                m("How to ask"),
+                _t("How to ask"),
                 (
                     Item(
                         (
                             Span(
-                                m(
+                                _t(
                                     "Ask about a person, a role, an event or an organisation of the story, in French or English."
                                 )
                             ),
@@ -2698,11 +2702,11 @@ class WhoIndex:
                 ),
                 "paragraph",
             ),
-            Section(m("Examples"), tuple(Item((Span(e),)) for e in examples)),
+            Section(_t("Examples"), tuple(Item((Span(e),)) for e in examples)),
         ]
         doc = self._document(
             lang,
-            m("Who is who"),
+            _t("Who is who"),
             sections,
             None,
             {"found": False, "intent": "usage", "question": neutralise(echo)[:300]},

@@ -19,8 +19,10 @@ from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
-# `_` and `m` are the names the code gives its bound `Messages` object; `_m(lang, text)` too.
-KEYWORDS = {"_": None, "m": None, "_m": (2,), "N_": None, "gettext": None, "ngettext": (1, 2)}
+# The code names its bound `Messages` object `_t` (or `_`), and `_m(lang, text)` translates once.
+# Extraction matches call names only, so a keyword must never be a name ordinary code uses for
+# something else: a one-letter keyword such as `m` also caught `int(m["id"]) for m in page`.
+KEYWORDS = {"_": None, "_t": None, "_m": (2,), "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 # domain -> (package whose locale/ directory holds the catalogs, source globs)
 DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -77,6 +79,12 @@ def update(domain: str) -> None:
             write_po(handle, catalog, width=100, omit_header=False, include_lineno=False)
 
 
+def source_line(file: str, line: int) -> str:
+    """The stripped line of code a message was extracted from, to show the offending call."""
+    lines = (ROOT / file).read_text(encoding="utf-8").splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else "?"
+
+
 def missing_translations() -> list[str]:
     """Messages used in the code that the French catalog does not translate (or marks fuzzy)."""
     problems = []
@@ -99,8 +107,12 @@ def missing_translations() -> list[str]:
             strings = translated.string if translated is not None else None
             ok = all(strings) if isinstance(strings, tuple | list) else bool(strings)
             if translated is None or not ok or translated.fuzzy:
-                where = ", ".join(f"{file}:{line}" for file, line in message.locations)
-                problems.append(f"{path.relative_to(ROOT)}: no French for {message.id!r} ({where})")
+                where = "; ".join(
+                    f"{file}:{line}: {source_line(file, line)}" for file, line in message.locations
+                )
+                problems.append(
+                    f"{path.relative_to(ROOT)}: no French for {message.id!r} at {where}"
+                )
     return problems
 
 

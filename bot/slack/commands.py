@@ -217,11 +217,11 @@ class SlackCommands:
 
     async def who(self, request: Request) -> list[SlackMessage]:
         """/who <question> — who is who in the story ("who is Mira Murati?", "qui dirige OpenAI ?")."""
-        m = messages(request.lang)
+        _t = messages(request.lang)
         question = request.text.strip()[:MAX_QUESTION]
         if not question:
             raise Usage(
-                m(
+                _t(
                     "Ask about a person or a role, for example: /who Mira Murati, or /who qui est le PDG d'OpenAI ?"
                 )
             )
@@ -233,7 +233,7 @@ class SlackCommands:
 
     async def timeline(self, request: Request) -> list[SlackMessage]:
         """/timeline [YYYY-MM-DD] — the story's events, up to a date."""
-        m = messages(request.lang)
+        _t = messages(request.lang)
         story, day = await self._story(request)
         words = tokens(request.text)
         until = day
@@ -241,7 +241,7 @@ class SlackCommands:
             parsed = parse_date(words[0])
             if not parsed or len(words) > 1:
                 raise Usage(
-                    m("Usage: /timeline [YYYY-MM-DD] [fr|en], for example /timeline 2023-11-19.")
+                    _t("Usage: /timeline [YYYY-MM-DD] [fr|en], for example /timeline 2023-11-19.")
                 )
             until = min(parsed, day) if isinstance(parsed, dt.date) else day
         return render_reply(compose_timeline(story, request.lang, until=until))  # type: ignore[arg-type]
@@ -266,8 +266,8 @@ class SlackCommands:
     # ------------------------------------------------------------------ /digest
 
     def usage(self, lang: str) -> str:
-        m = messages(lang)
-        return m(
+        _t = messages(lang)
+        return _t(
             "Usage:\n"
             "/digest preview [YYYY-MM-DD] [fr|en] — show a digest\n"
             "/digest subscribe [#channel] [fr|en|both] [HH:MM] [Area/City] — post the daily digest in a channel (admins)\n"
@@ -285,14 +285,14 @@ class SlackCommands:
         args = parse_digest(request.text)
         if args.lang in ("fr", "en"):  # fr/en also chooses the reply language
             request = dataclasses.replace(request, lang=args.lang)
-        m = messages(request.lang)
+        _t = messages(request.lang)
         if args.action is None:
             if not request.user.is_admin:
                 return [self.refusal(request.lang)]
             return await self.open_modal(request)
         if args.action in ("unknown", "help"):
             prefix = (
-                m("Unknown action %(action)s.", action=args.unknown[0]) + "\n"
+                _t("Unknown action %(action)s.", action=args.unknown[0]) + "\n"
                 if args.unknown
                 else ""
             )
@@ -312,7 +312,7 @@ class SlackCommands:
             and request.in_direct_message
         ):
             raise Usage(
-                m(
+                _t(
                     "Digests are posted in channels, not in direct messages: run this command in the channel, or name it, for example /digest subscribe #news."
                 )
             )
@@ -330,14 +330,14 @@ class SlackCommands:
         if args.action == "unsubscribe":
             infos = await self.admin.unsubscribe(target, actor)
             return [
-                text_message(m("Unsubscribed: %(what)s", what=self._lines(infos, request.lang)))
+                text_message(_t("Unsubscribed: %(what)s", what=self._lines(infos, request.lang)))
             ]
         if args.action == "pause":
             infos = await self.admin.pause(target, actor)
-            return [text_message(m("Paused: %(what)s", what=self._lines(infos, request.lang)))]
+            return [text_message(_t("Paused: %(what)s", what=self._lines(infos, request.lang)))]
         if args.action == "resume":
             infos = await self.admin.resume(target, actor)
-            return [text_message(m("Resumed: %(what)s", what=self._lines(infos, request.lang)))]
+            return [text_message(_t("Resumed: %(what)s", what=self._lines(infos, request.lang)))]
         if args.action == "status":
             reports = await self.admin.status(
                 target, actor
@@ -391,13 +391,13 @@ class SlackCommands:
         )
 
     def _check_args(self, args: DigestArgs, lang: str, *, allowed: tuple[str, ...]) -> None:
-        m = messages(lang)
+        _t = messages(lang)
         problems = []
         if args.bad_date:
-            problems.append(m("%(value)s is not a date (use YYYY-MM-DD).", value=args.bad_date))
+            problems.append(_t("%(value)s is not a date (use YYYY-MM-DD).", value=args.bad_date))
         if args.bad_time:
             problems.append(
-                m(
+                _t(
                     "%(value)s is not a time of day (use HH:MM, for example 08:00).",
                     value=args.bad_time,
                 )
@@ -411,7 +411,7 @@ class SlackCommands:
             extra.append("lang")
         if extra or args.unknown:
             shown = list(args.unknown) + [str(getattr(args, name)) for name in extra]
-            problems.append(m("I did not understand: %(words)s.", words=", ".join(shown)))
+            problems.append(_t("I did not understand: %(words)s.", words=", ".join(shown)))
         if problems:
             raise Usage(" ".join(problems) + "\n" + self.usage(lang))
 
@@ -420,9 +420,9 @@ class SlackCommands:
         lang = request.lang
         if args.date is not None:
             if not story.first_day <= args.date <= story.last_day:
-                m = messages(lang)
+                _t = messages(lang)
                 raise Usage(
-                    m(
+                    _t(
                         "The story runs from %(first)s to %(last)s: choose a date in between.",
                         first=story.first_day.isoformat(),
                         last=story.last_day.isoformat(),
@@ -433,7 +433,7 @@ class SlackCommands:
         return render_reply(document)
 
     async def subscribe(self, request: Request, args: DigestArgs) -> list[SlackMessage]:
-        m = messages(request.lang)
+        _t = messages(request.lang)
         lang = args.lang or request.user.lang
         spec = SubscriptionSpec(
             platform=PLATFORM,
@@ -448,19 +448,19 @@ class SlackCommands:
             user_id=request.user.id, via="chat", where=request.channel_id, lang=reply_lang
         )
         info, created = await self.admin.subscribe(spec, actor)
-        m = messages(reply_lang)
-        head = m("Subscribed:") if created else m("Subscription updated:")
+        _t = messages(reply_lang)
+        head = _t("Subscribed:") if created else _t("Subscription updated:")
         return [text_message(f"{head}\n{describe(info, reply_lang)}")]
 
     async def send_now(
         self, request: Request, target: Target, args: DigestArgs
     ) -> list[SlackMessage]:
         """Today's digest, or the given story date's (a manual delivery), through the outbox."""
-        m = messages(request.lang)
+        _t = messages(request.lang)
         deliveries = await self.admin.send_now(target, request.actor, args.date)
         lines = []
         for delivery in deliveries:
-            status = m(delivery.status)
+            status = _t(delivery.status)
             error = (
                 f" — {delivery.last_error}"
                 if delivery.last_error and delivery.status != "sent"
@@ -470,7 +470,7 @@ class SlackCommands:
             lines.append(
                 f"{(day or delivery.digest_date).isoformat()} [{delivery.lang}] {status}{error}"
             )
-        return [text_message(m("Send now:") + "\n" + "\n".join(lines))]
+        return [text_message(_t("Send now:") + "\n" + "\n".join(lines))]
 
     # ------------------------------------------------------------------ the modal
 
@@ -500,7 +500,7 @@ class SlackCommands:
         meta = modal.metadata_of(view)
         values = modal.submitted_values(view)
         lang: Lang = "fr" if meta.get("lang") == "fr" else "en"
-        m = messages(lang)
+        _t = messages(lang)
         # One budget for the whole answer: Slack closes the modal with an error after 3 s.
         loop = asyncio.get_running_loop()
         deadline = loop.time() + MODAL_DEADLINE
@@ -512,7 +512,7 @@ class SlackCommands:
             await ack(
                 response_action="errors",
                 errors={
-                    modal.BLOCK_CHANNEL: m(
+                    modal.BLOCK_CHANNEL: _t(
                         "Only workspace admins and owners can manage subscriptions."
                     )
                 },
@@ -544,11 +544,11 @@ class SlackCommands:
         except TimeoutError:
             await ack(
                 response_action="errors",
-                errors={modal.BLOCK_CHANNEL: m("Slack did not answer in time; please try again.")},
+                errors={modal.BLOCK_CHANNEL: _t("Slack did not answer in time; please try again.")},
             )
             return
         await ack()
-        head = m("Subscribed:") if created else m("Subscription updated:")
+        head = _t("Subscribed:") if created else _t("Subscription updated:")
         confirmation = text_message(f"{head}\n{describe(info, lang)}")
         client = self.clients.for_team(team_id)
         where = meta.get("origin") or info.channel_id

@@ -60,25 +60,25 @@ def _option(label: str, value: str) -> dict[str, Any]:
 def subscribe_view(
     *, lang: str, channel_id: str, team_id: str, user_tz: str | None, origin_channel: str
 ) -> dict[str, Any]:
-    m = messages(lang)
-    langs = [("fr", m("French")), ("en", m("English")), ("both", m("French and English"))]
+    _t = messages(lang)
+    langs = [("fr", _t("French")), ("en", _t("English")), ("both", _t("French and English"))]
     groups: dict[str, tuple[str, ...]] = dict(TIMEZONES)
     known = {zone for zones in TIMEZONES.values() for zone in zones}
     if user_tz and user_tz not in known:
-        groups = {m("Your time zone"): (user_tz,), **groups}
+        groups = {_t("Your time zone"): (user_tz,), **groups}
     initial_tz = user_tz if user_tz else "Europe/Paris"
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
         "private_metadata": json.dumps({"team": team_id, "origin": origin_channel, "lang": lang}),
-        "title": _text(m("Daily digest")),
-        "submit": _text(m("Subscribe")),
-        "close": _text(m("Cancel")),
+        "title": _text(_t("Daily digest")),
+        "submit": _text(_t("Subscribe")),
+        "close": _text(_t("Cancel")),
         "blocks": [
             {
                 "type": "input",
                 "block_id": BLOCK_CHANNEL,
-                "label": _text(m("Channel")),
+                "label": _text(_t("Channel")),
                 "element": {
                     "type": "conversations_select",
                     "action_id": ACTION,
@@ -89,7 +89,7 @@ def subscribe_view(
             {
                 "type": "input",
                 "block_id": BLOCK_LANG,
-                "label": _text(m("Language")),
+                "label": _text(_t("Language")),
                 "element": {
                     "type": "static_select",
                     "action_id": ACTION,
@@ -100,7 +100,7 @@ def subscribe_view(
             {
                 "type": "input",
                 "block_id": BLOCK_TIME,
-                "label": _text(m("Time of the post")),
+                "label": _text(_t("Time of the post")),
                 "element": {
                     "type": "static_select",
                     "action_id": ACTION,
@@ -111,7 +111,7 @@ def subscribe_view(
             {
                 "type": "input",
                 "block_id": BLOCK_TZ,
-                "label": _text(m("Time zone")),
+                "label": _text(_t("Time zone")),
                 "element": {
                     "type": "static_select",
                     "action_id": ACTION,

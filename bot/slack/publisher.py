@@ -399,25 +399,27 @@ class SlackPublisher:
 
 
 def notice_text(delivery: Delivery, reason: str, lang: str) -> str:
-    m = messages(lang)
+    _t = messages(lang)
     channel = f"<#{delivery.channel_id}>"  # our own channel reference, not user text
     match = _CODE_RE.match(reason)
     code = match.group(1) if match else ""
     why = {
-        "not_in_channel": m(
+        "not_in_channel": _t(
             "I am not a member of that channel: invite me with /invite, then run /digest resume there."
         ),
-        "channel_not_found": m("that channel no longer exists or I cannot see it."),
-        "is_archived": m("that channel is archived."),
-        "restricted_action": m(
+        "channel_not_found": _t("that channel no longer exists or I cannot see it."),
+        "is_archived": _t("that channel is archived."),
+        "restricted_action": _t(
             "posting in that channel is restricted: let me post there, then run /digest resume there."
         ),
-        "restricted_action_read_only_channel": m("that channel is read-only."),
-        "restricted_action_thread_only_channel": m("that channel only accepts replies in threads."),
+        "restricted_action_read_only_channel": _t("that channel is read-only."),
+        "restricted_action_thread_only_channel": _t(
+            "that channel only accepts replies in threads."
+        ),
     }.get(code, reason)
     from bot.slack.blocks import escape_mrkdwn
 
-    return m(
+    return _t(
         "Dépêche paused the digest subscription of %(channel)s: %(why)s",
         channel=channel,
         why=escape_mrkdwn(why),
