@@ -9,10 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 depeche
 WORKDIR /app
 
+# Exactly the locked versions (hashes checked), then the project itself without resolving again.
+COPY requirements/run.lock ./requirements/run.lock
+RUN pip install --require-hashes --no-deps -r requirements/run.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY digests ./digests
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation .
 
 # Settings, example subscriptions and extra story files (mount your own over /app/config).
 COPY config ./config

@@ -1,20 +1,29 @@
 # Dépêche — the two commands of the README are `make run` and `make test`.
-# Both create the virtual environment in .venv and install the project on first use.
+# Both create the virtual environment in .venv and install the project on first use, with the
+# exact versions of the lock file (requirements/dev.lock, hashes checked), so every machine tests
+# what CI tested. `make lock` refreshes the lock after a change to pyproject.toml's dependencies.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+LOCK   := requirements/dev.lock
+LOCK_RUN := requirements/run.lock
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock"
 PYTEST_ARGS ?=
 # PostgreSQL tests fail when no server can start; 0 skips them (reported as skipped).
 DEPECHE_REQUIRE_POSTGRES ?= 1
 
-.PHONY: install run test lint typecheck i18n bench clean
+.PHONY: install run test soak lint typecheck i18n bench lock clean
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked versions (no resolver, no unpinned download), then the project
+# itself in editable mode with the locked setuptools (no build isolation).
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "Installing the locked dependencies into $(VENV) (first time: about a minute)..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -27,9 +36,13 @@ run: $(STAMP)
 test: $(STAMP)
 	DEPECHE_REQUIRE_POSTGRES=$(DEPECHE_REQUIRE_POSTGRES) $(BIN)/python -m pytest -n 2 --dist loadgroup -q -rfEs $(PYTEST_ARGS)
 
+## The long crash soak (many SIGKILLs per database); `make test` runs a short version.
+soak: $(STAMP)
+	DEPECHE_REQUIRE_POSTGRES=$(DEPECHE_REQUIRE_POSTGRES) DEPECHE_CRASH_TRIALS=40 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_crash.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot digests tests bench
-	$(BIN)/ruff format --check bot digests tests bench
+	$(BIN)/ruff check bot digests tests bench scripts
+	$(BIN)/ruff format --check bot digests tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -40,6 +53,11 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+## Refresh the lock files from pyproject.toml (needs PyPI); commit them with the change.
+lock: $(STAMP)
+	$(UV_COMPILE) pyproject.toml requirements/build.in --extra dev -o $(LOCK)
+	$(UV_COMPILE) pyproject.toml requirements/build.in -c $(LOCK) -o $(LOCK_RUN)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

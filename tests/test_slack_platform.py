@@ -293,8 +293,15 @@ async def test_http_retry_after_timeout_is_not_acted_on_twice(world: World) -> N
         }
         async with http.post(url, data=request.body, headers=retry) as res:
             assert res.status == 200 and res.headers.get("X-Slack-No-Retry") == "1"
-        await asyncio.sleep(0.3)
-    assert len(world.fake.responses) == 1
+        # A barrier instead of a fixed wait: a later command's answer arrives; the retry, had it
+        # been acted on, would have answered by then too (same path, sent earlier).
+        marker = world.fake.signed_slash_command(
+            DEFAULT_SIGNING_SECRET, "/faq", "", user_id=FR_ADMIN
+        )
+        async with http.post(url, data=marker.body, headers=marker.headers) as res:
+            assert res.status == 200
+        await world.fake.next_response(timeout=30)
+    assert len(world.fake.responses) == 2
 
 
 # ------------------------------------------------------------------ Socket Mode
