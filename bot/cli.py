@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except MemoryError:
+        print("depeche: error: out of memory (input too large?)", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception:
         _log.exception("unexpected failure")
         return EXIT_FAILURE

@@ -70,7 +70,7 @@ def build_context(
     """Open the store (migrating it), load the stories, wire worker, admin service and runner."""
     store = store or Store.open(settings.effective_database_url)
     if library is None:
-        library = StoryLibrary.load(settings.stories_dir)
+        library = StoryLibrary.load(settings.stories_dir, max_bytes=settings.story_max_bytes)
         for problem in library.problems:
             _log.warning("story file ignored: %s", problem)
     publishers = PublisherRegistry()

@@ -26,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from digests.errors import DepecheError
+from digests.storyfile import DEFAULT_STORY_MAX_BYTES
 
 DEFAULT_CONFIG_FILE = Path("config/settings.toml")
 
@@ -126,6 +127,7 @@ class Settings(_Section):
         ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
     )
     stories_dir: Path = Path("config/stories")
+    story_max_bytes: int = Field(DEFAULT_STORY_MAX_BYTES, ge=1024)
     subscriptions_file: Path = Path("config/subscriptions.toml")
     schedule: ScheduleSettings = ScheduleSettings()
     delivery: DeliverySettings = DeliverySettings()
@@ -155,6 +157,7 @@ def default_database_url() -> str:
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database_url",),
     "DEPECHE_STORIES_DIR": ("stories_dir",),
+    "DEPECHE_STORY_MAX_BYTES": ("story_max_bytes",),
     "DEPECHE_SUBSCRIPTIONS_FILE": ("subscriptions_file",),
     "DEPECHE_TICK_SECONDS": ("schedule", "tick_seconds"),
     "DEPECHE_GRACE_HOURS": ("schedule", "grace_hours"),

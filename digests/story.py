@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from digests.errors import StoryError, StoryIssue
+from digests.storyfile import DEFAULT_STORY_MAX_BYTES, check_node_budget, read_story_text
 
 Lang = Literal["fr", "en"]
 LANGS: tuple[Lang, ...] = ("fr", "en")
@@ -406,11 +407,18 @@ class _Lines:
         return best
 
     def duplicate_keys(self) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
-        """PyYAML keeps the last of two equal keys silently; we report them instead."""
+        """PyYAML keeps the last of two equal keys silently; we report them instead.
+
+        A node reached again through an alias is not walked again (once is enough to report
+        its keys, and walking aliases over and over is what an alias bomb exploits)."""
+        visited: set[int] = set()
 
         def walk(
             node: yaml.Node, loc: tuple[str | int, ...]
         ) -> Iterator[tuple[tuple[str | int, ...], str, int]]:
+            if id(node) in visited:
+                return
+            visited.add(id(node))
             if isinstance(node, yaml.MappingNode):
                 seen: set[str] = set()
                 for key, value in node.value:
@@ -506,6 +514,8 @@ def parse_story(text: str, file: str = "<string>") -> Story:
         try:
             # One parse: the node tree gives line numbers, the same tree gives the data.
             root = loader.get_single_node()
+            if root is not None:
+                check_node_budget(root, file)  # before anything walks the aliases
             data = loader.construct_document(root) if root is not None else None
         finally:
             loader.dispose()
@@ -723,15 +733,17 @@ def _check_role_overlaps(errors: _Collector, index: int, person: Person) -> None
                 )
 
 
-def load_story(path: str | Path) -> Story:
+def load_story(path: str | Path, *, max_bytes: int = DEFAULT_STORY_MAX_BYTES) -> Story:
+    """Load a story file; every failure, running out of memory included, is a `StoryError`.
+
+    The file must be a regular file of at most ``max_bytes`` bytes (checked before reading)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise StoryError([StoryIssue(str(path), "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise StoryError([StoryIssue(str(path), "", f"cannot read file: {error}")]) from None
-    return parse_story(text, str(path))
+        return parse_story(read_story_text(path, max_bytes=max_bytes), str(path))
+    except MemoryError:
+        raise StoryError([StoryIssue(str(path), "", "out of memory while loading")]) from None
+    except RecursionError:
+        raise StoryError([StoryIssue(str(path), "", "nested too deeply")]) from None
 
 
 def default_story_path() -> Path:
@@ -762,15 +774,18 @@ class StoryLibrary:
         self.problems: list[StoryError] = []
 
     @classmethod
-    def load(cls, directory: str | Path | None) -> StoryLibrary:
-        """Shipped story + every ``*.yaml``/``*.yml`` in ``directory``; invalid files are kept
-        aside in ``problems`` (and logged by the caller) instead of stopping the bot."""
+    def load(
+        cls, directory: str | Path | None, *, max_bytes: int = DEFAULT_STORY_MAX_BYTES
+    ) -> StoryLibrary:
+        """Shipped story + every ``*.yaml``/``*.yml`` in ``directory``; invalid files (hostile
+        ones included: too big, special files, alias bombs) are kept aside in ``problems`` (and
+        reported by the caller) instead of stopping the bot."""
         stories = [default_story()]
         problems: list[StoryError] = []
         if directory is not None and Path(directory).is_dir():
             for path in sorted(Path(directory).glob("*.y*ml")):
                 try:
-                    stories.append(load_story(path))
+                    stories.append(load_story(path, max_bytes=max_bytes))
                 except StoryError as error:
                     problems.append(error)
         library = cls(stories)

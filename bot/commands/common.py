@@ -9,6 +9,7 @@ from pathlib import Path
 
 from digests.errors import DepecheError
 from digests.story import LANGS, Lang, Story, StoryLibrary
+from digests.storyfile import DEFAULT_STORY_MAX_BYTES
 
 DEFAULT_STORIES_DIR = Path("config/stories")
 
@@ -60,8 +61,20 @@ def stories_dir() -> Path:
     return Path(os.environ.get("DEPECHE_STORIES_DIR") or DEFAULT_STORIES_DIR)
 
 
+def story_max_bytes() -> int:
+    """The story size limit (DEPECHE_STORY_MAX_BYTES; default 4 MiB), checked before reading."""
+    raw = os.environ.get("DEPECHE_STORY_MAX_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_STORY_MAX_BYTES
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15 and int(raw) >= 1024):
+        raise BadArgument(
+            f"DEPECHE_STORY_MAX_BYTES: {shown(raw)} is not a size in bytes (at least 1024)"
+        )
+    return int(raw)
+
+
 def load_library() -> StoryLibrary:
-    return StoryLibrary.load(stories_dir())
+    return StoryLibrary.load(stories_dir(), max_bytes=story_max_bytes())
 
 
 def add_story_option(parser: argparse.ArgumentParser) -> None:

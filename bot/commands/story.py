@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from bot.commands.common import add_story_option, parse_lang, story_from_args
+from bot.commands.common import add_story_option, parse_lang, story_from_args, story_max_bytes
 from digests.compose import compose_timeline
 from digests.render import render_markdown, render_text
 from digests.story import load_story
@@ -35,7 +35,9 @@ def register(subparsers: Any) -> None:
 
 
 def check_file(args: argparse.Namespace) -> int:
-    story = load_story(args.file)  # StoryError (every problem, one per line) -> exit 2
+    story = load_story(
+        args.file, max_bytes=story_max_bytes()
+    )  # StoryError (every problem, one per line) -> exit 2
     print(
         f"{args.file}: OK — story '{story.slug}': {len(story.events)} events over {len(story.days)} days, "
         f"{len(story.people)} people, {len(story.organisations)} organisations"

@@ -115,7 +115,9 @@ def _check_positional(args: argparse.Namespace) -> None:
 def _service() -> AdminService:
     settings = load_settings()
     store = Store.open(settings.effective_database_url)
-    return AdminService(store, StoryLibrary.load(settings.stories_dir))
+    return AdminService(
+        store, StoryLibrary.load(settings.stories_dir, max_bytes=settings.story_max_bytes)
+    )
 
 
 def _run(handler: Any, args: argparse.Namespace) -> int:
