@@ -109,6 +109,10 @@ class SlackSettings(_Section):
     admin_users: tuple[str, ...] = ()
     mode: Literal["socket", "http"] = "socket"
     port: int = Field(3000, ge=0, le=65535)
+    # "Add to Slack" in many workspaces (OAuth v2, HTTP mode): see docs/slack.md.
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    token_key: SecretStr | None = None
 
     @field_validator("admin_users", mode="before")
     @classmethod
@@ -118,8 +122,13 @@ class SlackSettings(_Section):
         return value
 
     @property
+    def installable(self) -> bool:
+        """Installed by workspaces through OAuth (tokens per workspace, in the database)."""
+        return bool(self.client_id and self.client_secret and self.client_secret.get_secret_value())
+
+    @property
     def enabled(self) -> bool:
-        return bool(self.bot_token and self.bot_token.get_secret_value())
+        return bool(self.bot_token and self.bot_token.get_secret_value()) or self.installable
 
 
 class Settings(_Section):
@@ -183,6 +192,9 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SLACK_ADMIN_USERS": ("slack", "admin_users"),
     "SLACK_MODE": ("slack", "mode"),
     "SLACK_PORT": ("slack", "port"),
+    "SLACK_CLIENT_ID": ("slack", "client_id"),
+    "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
+    "DEPECHE_TOKEN_KEY": ("slack", "token_key"),
 }
 SECRETS = {
     ("discord", "token"),
@@ -233,6 +245,7 @@ def check_platforms(settings: Settings, *, slack_mode: str | None = None) -> Non
     if not slack.enabled:
         return
     mode = slack_mode or slack.mode
+    check_slack_install(slack, mode)
     if mode == "socket" and not (slack.app_token and slack.app_token.get_secret_value()):
         raise SettingsError(
             "SLACK_APP_TOKEN is not set: Slack Socket Mode (SLACK_MODE=socket, the default) "
@@ -242,6 +255,28 @@ def check_platforms(settings: Settings, *, slack_mode: str | None = None) -> Non
         raise SettingsError(
             "SLACK_SIGNING_SECRET is not set: Slack HTTP mode (SLACK_MODE=http) needs the app's "
             "signing secret to verify requests"
+        )
+
+
+def check_slack_install(slack: SlackSettings, mode: str) -> None:
+    """The OAuth install flow needs HTTP mode (Slack redirects the browser to us), the signing
+    secret, and a key to encrypt the workspaces' tokens at rest."""
+    if bool(slack.client_id) != bool(
+        slack.client_secret and slack.client_secret.get_secret_value()
+    ):
+        missing = "SLACK_CLIENT_SECRET" if slack.client_id else "SLACK_CLIENT_ID"
+        raise SettingsError(f"{missing} is not set: installing in many workspaces needs both")
+    if not slack.installable:
+        return
+    if mode != "http":
+        raise SettingsError(
+            "SLACK_CLIENT_ID is set: installing in many workspaces needs SLACK_MODE=http "
+            "(Slack sends the browser back to /slack/oauth_redirect)"
+        )
+    if not (slack.token_key and len(slack.token_key.get_secret_value()) >= 16):
+        raise SettingsError(
+            "DEPECHE_TOKEN_KEY is not set (or shorter than 16 characters): the workspaces' "
+            "tokens are encrypted with it in the database"
         )
 
 

@@ -25,8 +25,15 @@ from bot.ratelimit import slack_limiter
 from bot.settings import RateLimitSettings, SettingsError, SlackSettings
 from bot.slack.clients import SlackClients
 from bot.slack.commands import SlackCommands
+from bot.slack.install import (
+    EncryptedInstallationStore,
+    InstallSettings,
+    TokenCipher,
+    oauth_settings,
+)
 from bot.slack.publisher import SlackPublisher
 from bot.slack.users import UserDirectory
+from bot.slack.workspaces import Workspaces
 from bot.store import Store, Subscription
 from digests.errors import DepecheError
 from digests.story import StoryLibrary
@@ -120,8 +127,17 @@ class SlackBot:
         self.settings = settings
         self.admin = admin
         self.clients = SlackClients(
-            _secret(settings.bot_token), api_url=settings.api_url, tokens=tokens
+            _secret(settings.bot_token),
+            api_url=settings.api_url,
+            tokens=tokens,
+            fallback=not settings.installable,
         )
+        self.workspaces: Workspaces | None = None
+        self._oauth: Any = None
+        if settings.installable:
+            if store is None:
+                raise SettingsError("installing in many workspaces needs the database")
+            self.workspaces, self._oauth = self._install_flow(settings, store)
         self.users = UserDirectory(self.clients, admin_users=tuple(settings.admin_users))
         self.publisher = SlackPublisher(
             self.clients,
@@ -136,18 +152,35 @@ class SlackBot:
 
     # ------------------------------------------------------------------ pieces
 
+    def _install_flow(self, settings: SlackSettings, store: Store) -> tuple[Workspaces, Any]:
+        install = InstallSettings(
+            client_id=settings.client_id or "",
+            client_secret=_secret(settings.client_secret) or "",
+            token_key=_secret(settings.token_key) or "",
+            api_url=self.clients.api_url,
+        )
+        installations = EncryptedInstallationStore(
+            store.engine, client_id=install.client_id, cipher=TokenCipher(install.token_key)
+        )
+        workspaces = Workspaces(installations, tokens=self.clients.tokens, admin=self.admin)
+        return workspaces, oauth_settings(install, installations=installations, engine=store.engine)
+
     def app(self, *, verify_requests: bool = True) -> AsyncApp:
         """The Bolt app (built on first use, inside the running loop)."""
         if self._app is None:
             secret = _secret(self.settings.signing_secret) or ""
             self._app = AsyncApp(
-                client=self.clients.default,
+                # Installed in many workspaces: no default token, Bolt finds each one's.
+                client=self.clients.for_token(None) if self._oauth else self.clients.default,
                 signing_secret=secret,
                 request_verification_enabled=verify_requests,
                 process_before_response=False,
+                oauth_settings=self._oauth,
                 logger=logging.getLogger("bot.slack.bolt"),
             )
             self.commands.register(self._app)
+            if self.workspaces is not None:
+                self.workspaces.register(self._app)
         return self._app
 
     async def validate_channel(self, workspace_id: str, channel_id: str) -> bool:
@@ -189,26 +222,54 @@ class SlackBot:
         application = web.Application()
         application.router.add_post(EVENTS_PATH, events)
         application.router.add_get(HEALTH_PATH, health)
+        flow = bolt.oauth_flow
+        if flow is not None:
+
+            async def install(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(
+                    await flow.handle_installation(await to_bolt_request(request))
+                )
+
+            async def redirect(request: web.Request) -> web.Response:
+                return await to_aiohttp_response(
+                    await flow.handle_callback(await to_bolt_request(request))
+                )
+
+            application.router.add_get(flow.install_path, install)
+            application.router.add_get(flow.redirect_uri_path, redirect)
         return application
 
     # ------------------------------------------------------------------ transports
 
     async def check_bot_token(self) -> None:
         """``auth.test`` once before serving, so that a refused token or an unreachable API is
-        reported at start (`bot.platforms.describe_failure`) instead of failing every request."""
+        reported at start (`bot.platforms.describe_failure`) instead of failing every request.
+        Installed in many workspaces, a ``SLACK_BOT_TOKEN`` serves only its own workspace."""
         from slack_sdk.web.async_client import AsyncWebClient
 
+        if self.workspaces is not None:
+            await self.workspaces.refresh()  # the database is reachable, the key decrypts
+            if not self.clients.token:
+                return
         client = AsyncWebClient(token=self.clients.token, base_url=self.clients.api_url)
-        await client.auth_test()
+        identity = await client.auth_test()
+        if self.workspaces is not None and identity.get("team_id"):
+            self.workspaces.fixed[str(identity["team_id"])] = str(self.clients.token)
+            await self.workspaces.refresh()
 
     async def serve(self, mode: str = "socket", *, port: int = 3000, host: str = "0.0.0.0") -> None:
+        refresher: asyncio.Task[None] | None = None
         try:
             await self.check_bot_token()
+            if self.workspaces is not None:
+                refresher = asyncio.create_task(self.workspaces.keep_fresh())
             if mode == "http":
                 await self.serve_http(port=port, host=host)
             else:
                 await self.serve_socket_mode()
         finally:
+            if refresher is not None:
+                refresher.cancel()
             await self.clients.close()
 
     async def serve_http(self, *, port: int, host: str = "0.0.0.0") -> None:

@@ -31,8 +31,12 @@ class SlackClients:
         api_url: str | None = None,
         tokens: Mapping[str, str] | None = None,
         timeout: int = 30,
+        fallback: bool = True,
     ) -> None:
         self.token = token
+        # Single-workspace mode falls back to ``token`` for any team; an app installed in many
+        # workspaces must not (a workspace's token is never used for another one).
+        self.fallback = fallback
         self.api_url = normalise_api_url(api_url)
         self.tokens = dict(tokens or {})
         self.timeout = timeout
@@ -60,7 +64,9 @@ class SlackClients:
         return client
 
     def for_team(self, team_id: str | None) -> AsyncWebClient:
-        return self.for_token(self.tokens.get(team_id or "", self.token))
+        """The workspace's client; without a token for it (not installed, or uninstalled) a
+        client whose calls fail with ``not_authed`` unless single-workspace mode applies."""
+        return self.for_token(self.tokens.get(team_id or "", self.token if self.fallback else None))
 
     @property
     def default(self) -> AsyncWebClient:

@@ -22,6 +22,7 @@ built on futures: no polling.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import itertools
@@ -552,6 +553,10 @@ class FakeSlack:
         self._calls: _Stream[ApiCall] = _Stream()
         self._connects: _Stream[int] = _Stream()
         self._updates: _Stream[Message] = _Stream()
+        # "Add to Slack" (OAuth v2): the app's credentials, its redirect URL, codes issued.
+        self.oauth_clients: dict[str, str] = {}  # client id -> client secret
+        self.oauth_redirect_url: str | None = None
+        self._oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team id, user id)
 
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -575,6 +580,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{rid}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
+        app.router.add_get("/oauth/v2/authorize", self._handle_authorize)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -1124,6 +1130,9 @@ class FakeSlack:
             if fault.error is not None:
                 return self._json(call, {"ok": False, "error": fault.error})
 
+        if method == "oauth.v2.access":  # authenticated by the app's client id and secret
+            return self._json(call, self._oauth_v2_access(request, params))
+
         # authentication
         if method == "apps.connections.open":
             if token is None:
@@ -1174,6 +1183,63 @@ class FakeSlack:
         result = handler(call, team, params, channel)
         extra_headers = {"X-OAuth-Scopes": team.scopes} if method == "auth.test" else None
         return self._json(call, result, headers=extra_headers)
+
+    # ---------------------------------------------------------------- OAuth v2 install
+
+    def register_oauth_app(self, client_id: str, client_secret: str, redirect_url: str) -> None:
+        """The app's credentials and the redirect URL set in its settings (Slack's app page)."""
+        self.oauth_clients[client_id] = client_secret
+        self.oauth_redirect_url = redirect_url
+
+    async def _handle_authorize(self, request: web.Request) -> web.StreamResponse:
+        """Slack's "Add to Slack" page, already approved: the test names who approves with the
+        extra query parameters ``team`` and ``user`` (default: the default team and user)."""
+        query = request.query
+        if query.get("client_id") not in self.oauth_clients:
+            return web.Response(status=400, text="invalid_client_id")
+        if not query.get("scope") or not query.get("state"):
+            return web.Response(status=400, text="missing scope or state")
+        team_id = query.get("team", DEFAULT_TEAM_ID)
+        if team_id not in self.teams:
+            return web.Response(status=400, text="unknown team")
+        code = hashlib.sha256(f"code{next(self._ids)}{team_id}".encode()).hexdigest()[:20]
+        self._oauth_codes[code] = (team_id, query.get("user", DEFAULT_USER_ID))
+        target = query.get("redirect_uri") or self.oauth_redirect_url
+        if not target:
+            return web.Response(status=400, text="no redirect URL configured")
+        raise web.HTTPFound(f"{target}?{urlencode({'code': code, 'state': query['state']})}")
+
+    def _oauth_v2_access(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("basic "):
+            decoded = base64.b64decode(auth[6:].strip()).decode("utf-8", "replace")
+            client_id, _, client_secret = decoded.partition(":")
+        if client_id not in self.oauth_clients:
+            return {"ok": False, "error": "invalid_client_id"}
+        if self.oauth_clients[client_id] != client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self._oauth_codes.pop(str(params.get("code") or ""), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        team = self.teams[grant[0]]
+        return {
+            "ok": True,
+            "access_token": team.bot_token,
+            "token_type": "bot",
+            "scope": team.scopes,
+            "bot_user_id": team.bot_user_id,
+            "app_id": self.app_id,
+            "team": {"id": team.id, "name": team.name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant[1]},
+        }
+
+    def revoke_team_token(self, team_id: str) -> None:
+        """The workspace removed the app: its bot token stops working (``invalid_auth``)."""
+        team = self.teams[team_id]
+        self.tokens.pop(team.bot_token, None)
 
     def _take_fault(self, method: str) -> _Fault | None:
         for key in (method, "*"):
