@@ -120,9 +120,16 @@ def test_role_answer_in_english_and_roles_with_approximate_dates(index: WhoIndex
     text = answer.text
     assert text.splitlines()[0] == "Mira Murati"
     assert "On November 18, 2023, the interim CEO of OpenAI was Mira Murati." in text
-    assert "from November 17, 2023 until around November 20, 2023 — interim CEO of OpenAI" in text
+    # As of 18 November the story does not yet know when her interim will end (issue 13).
+    assert "since November 17, 2023 — interim CEO of OpenAI" in text
+    assert "until around November 20" not in text and "Shear" not in text
     fr = index.answer("qui était PDG d'OpenAI le 18 novembre 2023 ?", "fr").text
-    assert "du 17 novembre 2023 jusque vers le 20 novembre 2023" in fr
+    assert "depuis le 17 novembre 2023" in fr and "jusque vers le 20 novembre" not in fr
+    # With no date, the whole story is known: the approximate end is shown.
+    later = index.answer("Who is Mira Murati?", "en").text
+    assert "from November 17, 2023 until around November 20, 2023 — interim CEO of OpenAI" in later
+    fr_later = index.answer("Qui est Mira Murati ?", "fr").text
+    assert "du 17 novembre 2023 jusque vers le 20 novembre 2023" in fr_later
 
 
 def test_identity_answer_has_roles_bio_events_and_related_people(index: WhoIndex) -> None:

@@ -12,7 +12,8 @@ import sys
 from typing import Any
 
 from bot.commands.common import add_story_option, parse_date, parse_lang, story_from_args
-from digests.whois import WhoAnswer, index_for
+from digests.story import Lang
+from digests.whois import WhoAnswer, index_for, question_language
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +26,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "question", nargs="?", metavar="QUESTION", help="the question (default: read stdin)"
     )
-    parser.add_argument("--lang", type=parse_lang, default="en", help="fr or en (default: en)")
+    parser.add_argument(
+        "--lang",
+        type=parse_lang,
+        default=None,
+        help="fr or en (default: the language of each question; en when it cannot tell)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per answer")
     parser.add_argument(
         "--date",
@@ -48,15 +54,23 @@ def _format(answer: WhoAnswer, as_json: bool, one_line: bool) -> str:
     return text
 
 
+def _lang(args: argparse.Namespace, question: str) -> Lang:
+    """The --lang given, else the question's own language (English when it cannot tell)."""
+    if args.lang is not None:
+        return args.lang  # type: ignore[no-any-return]
+    return question_language(question) or "en"
+
+
 def run(args: argparse.Namespace) -> int:
     story = story_from_args(args)
     index = index_for(story)
     if args.question is not None:
-        answer = index.answer(args.question, args.lang, today=args.date)
+        answer = index.answer(args.question, _lang(args, args.question), today=args.date)
         sys.stdout.write(_format(answer, args.json, one_line=False) + "\n")
         return 0
     for line in sys.stdin:
-        answer = index.answer(line.rstrip("\r\n"), args.lang, today=args.date)
+        question = line.rstrip("\r\n")
+        answer = index.answer(question, _lang(args, question), today=args.date)
         sys.stdout.write(_format(answer, args.json, one_line=True) + "\n")
         sys.stdout.flush()
     return 0

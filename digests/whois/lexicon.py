@@ -332,3 +332,6 @@ BOSS_WORDS = set(
         "n 1|supervisor|employer|employeur"
     )
 )
+
+# Function words that never make a name on their own ("de" in "Jean de La Tour", "of" in "Bank of").
+SHORT_FUNCTION = {"of", "de", "d", "the", "la", "le", "les", "du", "des", "l", "and", "et", "s"}

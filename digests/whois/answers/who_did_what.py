@@ -1,0 +1,304 @@
+"""Who did what: questions that name an action ("who fired Altman?", "qui a convaincu Shear ?").
+
+The question's predicate is matched against the story's facts (events) and relations; the answer
+is the doer or the undergoer the question asks for, never the person the question names. Questions
+whose verb the vocabulary does not know are answered from the story's texts (`texts`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from digests.documents import Item, Section, Span
+from digests.i18n import Messages
+from digests.story import Lang
+from digests.whois.answers.identity import entity_sections
+from digests.whois.model import Entity, Query, Triple, WhoAnswer
+from digests.whois.phrasing import relation_item, when
+from digests.whois.render import document, match, others
+from digests.whois.texts import doc_text, similarities
+
+if TYPE_CHECKING:
+    from digests.whois.index import StoryIndex
+
+TRANSITIVE = {
+    "fired",
+    "appointed",
+    "recruited",
+    "replaced",
+    "preceded",
+    "negotiated",
+    "threatened",
+    "works_with",
+}
+ARTICLES = {
+    "the",
+    "le",
+    "la",
+    "l",
+    "les",
+    "un",
+    "une",
+    "a",
+    "an",
+    "its",
+    "son",
+    "sa",
+    "ses",
+    "leur",
+}
+LOCATIVE = {"at", "chez", "in", "inside", "within", "a"}
+FALLBACK_PREDICATES: dict[str, tuple[str, ...]] = {
+    "joined": ("will_lead", "appointed"),
+    "recruited": ("will_lead", "joined", "appointed"),
+    "will_lead": ("appointed",),
+}
+
+
+def side_of(ix: StoryIndex, q: Query, start: int, end: int, pred_pos: int, noun: bool) -> str:
+    look = start - 1
+    while look >= 0 and q.tokens[look] in ARTICLES:
+        look -= 1
+    if look >= 0 and look in q.markers.get("by", []):
+        return "doer"
+    if q.has("by_whom"):
+        return "undergoer"
+    if noun:
+        return "undergoer"
+    if start < pred_pos:
+        passive = any(end <= p < pred_pos for p in q.markers.get("passive", []))
+        return "undergoer" if passive else "doer"
+    return "undergoer"
+
+
+def query_predicate(
+    ix: StoryIndex,
+    q: Query,
+    pred: str,
+    pred_pos: int,
+    noun: bool,
+    accepted: list[tuple[Entity, float, int]],
+) -> list[tuple[str, Triple, float]]:
+    results = query_one_predicate(ix, q, pred, pred_pos, noun, accepted)
+    for other in FALLBACK_PREDICATES.get(pred, ()):
+        if results:
+            break
+        results = [
+            (t, tr, s * 0.9)
+            for t, tr, s in query_one_predicate(ix, q, other, pred_pos, noun, accepted)
+        ]
+    return results
+
+
+def query_one_predicate(
+    ix: StoryIndex,
+    q: Query,
+    pred: str,
+    pred_pos: int,
+    noun: bool,
+    accepted: list[tuple[Entity, float, int]],
+) -> list[tuple[str, Triple, float]]:
+    triples = list(ix.triples.get(pred, []))
+    if not triples:
+        return []
+    constraints: list[tuple[Entity, str]] = []
+    temporal = {
+        "after",
+        "apres",
+        "before",
+        "avant",
+        "since",
+        "depuis",
+        "when",
+        "quand",
+        "following",
+        "lorsque",
+    }
+    passive_before = [p for p in q.markers.get("passive", []) if p < pred_pos]
+    for entity, _score, start in accepted:
+        if (
+            any(q.tokens[p] in temporal for p in range(max(0, min(start, pred_pos + 1)), start))
+            and start > pred_pos
+        ):
+            continue  # "who resigned after Sam Altman was fired": a time, not a participant
+        evidence = q.evidence.get(entity.index, [])
+        end = max((ev.end for ev in evidence if ev.start == start), default=start + 1)
+        side = side_of(ix, q, start, end, pred_pos, noun)
+        if (
+            start > pred_pos
+            and side == "undergoer"
+            and passive_before
+            and entity.kind == "organisation"
+        ):
+            side = "context"  # "who got fired from OpenAI": OpenAI is where, not who
+        if entity.kind == "organisation" and start > 0 and q.tokens[start - 1] in LOCATIVE:
+            side = "context"  # "work with at Microsoft": where, not who
+        constraints.append((entity, side))
+    specific = {key for _, key, weak in q.roles if not weak}
+    transitive = pred in TRANSITIVE
+    if transitive:
+        sides = [side for _, side in constraints if side != "context"]
+        if any(side == "doer" for side in sides):
+            answer_side = "undergoer"
+        elif q.has("by_whom") or sides:
+            answer_side = "doer"
+        elif noun:
+            answer_side = "undergoer" if pred in ("fired", "appointed", "recruited") else "doer"
+        else:
+            answer_side = "undergoer" if passive_before or q.has("by") else "doer"
+    else:
+        answer_side = "doer"
+
+    if constraints:
+        triples = ix.pred_entity.get((pred, constraints[0][0].id), [])
+
+    def date_ok(triple: Triple) -> bool:
+        if q.date is None:
+            return True
+        if triple.date is None:
+            return False
+        day = q.date.day
+        if q.date.relation == "on":
+            return triple.date.first <= day <= triple.date.last
+        if q.date.relation == "before":
+            return triple.date.first < day
+        return triple.date.last > day
+
+    def run(strict: bool, side: str) -> list[tuple[str, Triple, float]]:
+        out: list[tuple[str, Triple, float]] = []
+        for triple in triples:
+            target = getattr(triple, side)
+            if target is None or not date_ok(triple):
+                continue
+            score = 1.0
+            if specific and triple.role is not None and triple.role not in specific:
+                score = 0.5  # "who resigned as CEO?": another role is a weaker answer
+            ok = True
+            for entity, wanted in constraints:
+                if entity.id == target:
+                    ok = False
+                    break
+                if transitive and wanted != "context":
+                    other = "undergoer" if side == "doer" else "doer"
+                    exact = getattr(triple, other) == entity.id
+                else:
+                    exact = entity.id in (triple.doer, triple.undergoer)
+                if exact:
+                    continue
+                event = triple.event
+                related = event is not None and (
+                    entity.id in event.organisations or (not strict and entity.id in event.people)
+                )
+                if related and (entity.kind == "organisation" or not strict):
+                    score *= 0.7
+                    continue
+                if wanted == "context" and event is None:
+                    score *= 0.7  # a relation has no place to check it against
+                    continue
+                ok = False
+                break
+            if ok:
+                if specific and triple.role in specific:
+                    score = min(1.0, score * 1.05)
+                out.append((target, triple, score))
+        return out
+
+    results = run(True, answer_side) or run(False, answer_side)
+    if not results and transitive and not constraints:
+        results = run(True, "doer" if answer_side == "undergoer" else "undergoer")
+    far = dt.date.max
+    # Ties (several subjects of "declared"...) go to the event whose text best matches.
+    sims = similarities(ix, q, range(len(q.tokens)), set()) if len(results) > 1 else {}
+
+    def overlap(triple: Triple) -> float:
+        number = ix.texts.of_event.get(triple.event.id) if triple.event else None
+        return round(sims.get(number, 0.0), 3) if number is not None else 0.0
+
+    results.sort(
+        key=lambda r: (-round(r[2], 3), -overlap(r[1]), r[1].date.first if r[1].date else far)
+    )
+    seen: set[str] = set()
+    unique: list[tuple[str, Triple, float]] = []
+    for target, triple, score in results:
+        if target in seen or target not in ix.by_id:
+            continue
+        seen.add(target)
+        unique.append((target, triple, score))
+    return unique
+
+
+def event_answer(
+    ix: StoryIndex,
+    echo: str,
+    lang: Lang,
+    q: Query,
+    pred: str,
+    results: list[tuple[str, Triple, float]],
+    accepted: list[tuple[Entity, float, int]],
+    as_of: dt.date,
+) -> WhoAnswer:
+    _t = Messages(lang, domain="whois")
+    items = []
+    for target, triple, _score in results[:8]:
+        name = ix.by_id[target].display(lang)
+        if triple.event is not None:
+            body = triple.event.headline(lang)
+        elif triple.text is not None:
+            body = triple.text(lang)
+        else:
+            body = relation_item(ix, triple, ix.by_id[target], lang, _t).plain
+        label = when(ix, triple.date, lang, _t) if triple.date is not None else None
+        items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
+    top = ix.by_id[results[0][0]]
+    sections, subtitle = entity_sections(ix, top, lang, as_of)
+    sections.insert(0, Section(_t("Answer"), tuple(items)))
+    matches = [match(ix, ix.by_id[t], s, lang) for t, _, s in results]
+    doc = document(
+        ix,
+        lang,
+        top.display(lang),
+        sections,
+        subtitle,
+        {"found": True, "intent": "event", "question": echo},
+    )
+    return WhoAnswer(echo, lang, True, tuple(matches), doc, (), "event")
+
+
+def text_answer(
+    ix: StoryIndex,
+    echo: str,
+    lang: Lang,
+    q: Query,
+    found: list[tuple[str, float, int]],
+    accepted: list[tuple[Entity, float, int]],
+    as_of: dt.date,
+) -> WhoAnswer:
+    _t = Messages(lang, domain="whois")
+    best = found[0][1]
+    kept = [f for f in found if f[1] >= best * 0.8][:3]
+    items = []
+    for entity_id, _score, number in kept:
+        body, date = doc_text(ix, number, lang)
+        label = when(ix, date, lang, _t) if date is not None else None
+        name = ix.by_id[entity_id].display(lang)
+        items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
+    top = ix.by_id[kept[0][0]]
+    sections, subtitle = entity_sections(ix, top, lang, as_of)
+    sections.insert(0, Section(_t("Answer"), tuple(items)))
+    scale = min(1.0, 0.6 + best)
+    matches = [
+        match(ix, ix.by_id[entity_id], scale * score / best, lang)
+        for entity_id, score, _ in found[:5]
+    ]
+    doc = document(
+        ix,
+        lang,
+        top.display(lang),
+        sections,
+        subtitle,
+        {"found": True, "intent": "event", "question": echo},
+    )
+    return WhoAnswer(
+        echo, lang, True, tuple(others(ix, accepted, matches, lang)[:8]), doc, (), "event"
+    )
