@@ -22,6 +22,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.budget import SharedBudget
 
 
 @dataclass
@@ -49,7 +53,10 @@ class TokenBucket:
 @dataclass
 class RateLimiter:
     """A global bucket plus one bucket per key. Keys may be typed, ``"kind:id"``; ``kinds`` maps
-    a kind to its own ``(rate, burst)`` (other keys use ``per_key_rate``/``per_key_burst``)."""
+    a kind to its own ``(rate, burst)`` (other keys use ``per_key_rate``/``per_key_burst``).
+
+    With ``shared`` (a `bot.budget.SharedBudget`), the global step takes a slot of the budget
+    that every instance of the bot shares through the database instead of the local bucket."""
 
     global_rate: float | None = None
     global_burst: int = 1
@@ -59,6 +66,7 @@ class RateLimiter:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
     max_keys: int = 100_000
+    shared: SharedBudget | None = None
     _global: TokenBucket | None = field(init=False, default=None)
     _keys: dict[str, TokenBucket] = field(init=False, default_factory=dict)
 
@@ -107,7 +115,9 @@ class RateLimiter:
             waited = self.reserve(*keys, use_global=False)
             if waited > 0:
                 await self.sleep(waited)
-        if self._global is not None:
+        if self.shared is not None:
+            waited += await self.shared.acquire()
+        elif self._global is not None:
             delay = self.reserve()
             if delay > 0:
                 await self.sleep(delay)
@@ -117,6 +127,8 @@ class RateLimiter:
     def penalize(self, key: str | None, retry_after: float, *, is_global: bool = False) -> None:
         """The platform said 429 anyway: hold the key's bucket (or all requests) for ``retry_after``."""
         until = self.clock() + retry_after
+        if is_global and self.shared is not None:
+            self.shared.hold(retry_after)
         if is_global and self._global is not None:
             self._global.block_until(until)
         bucket = self._bucket(key)

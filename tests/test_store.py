@@ -20,6 +20,7 @@ def test_migrations_create_the_schema_and_are_idempotent(store):
     upgrade(store.engine)  # again: nothing to do
     tables = set(inspect(store.engine).get_table_names())
     assert {"subscriptions", "deliveries", "console_posts", "alembic_version"} <= tables
+    assert {"rate_budgets", "instances"} <= tables
     indexes = {index["name"] for index in inspect(store.engine).get_indexes("subscriptions")}
     assert "ix_subscriptions_due" in indexes
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.admin import Actor, SubscriptionSpec, describe
 from bot.console import ConsolePublisher
+from bot.instances import InstanceRegistry
 from bot.platforms import (
     PLATFORM_MODULES,
     PlatformContext,
@@ -156,6 +157,7 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         tasks[task] = name
         _log.info("platform %s starting", name)
     scheduler = context.runner.start(context.settings.schedule.tick_seconds)
+    heartbeat = asyncio.create_task(_registry(context).run(), name="heartbeat")
     _log.info(
         "scheduler started: tick every %ss, grace %sh (%s)",
         context.settings.schedule.tick_seconds,
@@ -185,12 +187,27 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
             )
     finally:
         stopping.cancel()
+        heartbeat.cancel()
         scheduler.shutdown(wait=False)
         for task in tasks:
             task.cancel()
-        await asyncio.gather(stopping, *tasks, return_exceptions=True)
+        await asyncio.gather(stopping, heartbeat, *tasks, return_exceptions=True)
     print("depeche: stopped")
     return code
+
+
+def _registry(context: PlatformContext) -> InstanceRegistry:
+    """This instance's heartbeat; a dead instance's claims wake our worker at once."""
+    pending: set[asyncio.Task[object]] = set()
+
+    def released(count: int) -> None:
+        task: asyncio.Task[object] = asyncio.create_task(context.worker.run_until_idle())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return InstanceRegistry(
+        context.store, context.worker.worker_id, clock=context.runner.clock, on_released=released
+    )
 
 
 def _report(context: PlatformContext, name: str, task: asyncio.Task[None]) -> None:

@@ -63,6 +63,7 @@ def contacts_from(store: Store) -> Any:
 
 def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     """Build the Discord client and publisher and plug them into the engine."""
+    from bot.budget import SharedBudget, bot_key
     from bot.discord.client import Services, configure_endpoints, make_client
     from bot.discord.publisher import DiscordPublisher
     from bot.ratelimit import discord_limiter
@@ -70,10 +71,17 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     settings = context.settings.discord
     token = settings.token.get_secret_value() if settings.token else ""
     configure_endpoints(settings)
+    # Discord's global limit is per bot: every instance sharing this database and token takes
+    # its requests from one budget (bot.budget), keyed by a hash of the token.
+    shared = SharedBudget(
+        context.store,
+        bot_key("discord", token),
+        context.settings.ratelimit.discord_global_per_second,
+    )
     publisher = DiscordPublisher(
         token=token,
         api_url=settings.api_url,
-        limiter=discord_limiter(context.settings),
+        limiter=discord_limiter(context.settings, shared=shared),
         contacts=contacts_from(context.store),
     )
     services = Services(
@@ -106,6 +114,8 @@ async def start(context: PlatformContext) -> None:
         raise gateway_failure(error) from None
     finally:
         await bot.publisher.close()
+        if bot.publisher.limiter.shared is not None:
+            await bot.publisher.limiter.shared.close()
 
 
 # Gateway close codes that no reconnect can fix: one clear line instead of a traceback.

@@ -19,6 +19,8 @@ from bot.store.models import (
     Base,
     ConsolePost,
     Delivery,
+    Instance,
+    RateBudget,
     Subscription,
 )
 
@@ -34,6 +36,8 @@ __all__ = [
     "ConsolePost",
     "DatabaseURLError",
     "Delivery",
+    "Instance",
+    "RateBudget",
     "Store",
     "Subscription",
     "check_url",

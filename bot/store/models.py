@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -157,3 +158,27 @@ class ConsolePost(Base):
     idempotency_key: Mapped[str] = mapped_column(String(32), primary_key=True)
     delivery_id: Mapped[int] = mapped_column(Integer)
     posted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RateBudget(Base):
+    """One rate budget shared by every instance of a bot (see `bot.budget`): a GCRA token
+    bucket whose state is the theoretical arrival time of the next request, in epoch seconds.
+    ``key`` names the bot by a hash of its token (never the token) and the limit."""
+
+    __tablename__ = "rate_budgets"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
+
+
+class Instance(Base):
+    """A running `depeche run` process, with its last heartbeat (see `bot.instances`). Its id
+    is its delivery worker's id, the ``claimed_by`` of the deliveries it holds."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -465,10 +465,14 @@ class FakeDiscord:
         history_nonces: bool = False,
         interaction_response_deadline: float | None = 3.0,
         interaction_token_ttl: float = 15 * 60.0,
+        latency: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.token = token
+        # A simulated network: every REST answer takes ``latency`` seconds (a round trip), half
+        # before the request is counted and handled, half after.
+        self.latency = latency
         self.application_id = application_id
         self.bot_user: dict[str, Any] = self._user_payload(
             bot_user_id or application_id, bot_name, bot=True
@@ -898,6 +902,30 @@ class FakeDiscord:
     def count_status(self, status: int) -> int:
         return sum(1 for r in self.requests if r.status == status)
 
+    def limited_requests(self) -> list[RecordedRequest]:
+        """The requests bound by the bot's global limit (every REST request but interaction
+        callbacks and webhooks), in arrival order."""
+        return [r for r in self.requests if not r.path.startswith(("/interactions/", "/webhooks/"))]
+
+    def per_second(self) -> dict[int, int]:
+        """How many globally limited requests arrived in each second of ``clock`` (int(at))."""
+        counts: dict[int, int] = {}
+        for request in self.limited_requests():
+            second = int(request.at)
+            counts[second] = counts.get(second, 0) + 1
+        return counts
+
+    def max_in_window(self, window: float = 1.0) -> int:
+        """The most globally limited requests that arrived within any ``window`` seconds
+        (a sliding window: stricter than `per_second`)."""
+        times = sorted(r.at for r in self.limited_requests())
+        best = start = 0
+        for end, at in enumerate(times):
+            while at - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best
+
     # -- REST --------------------------------------------------------------------------------
 
     async def _rest_handler(self, request: web.Request) -> web.StreamResponse:
@@ -906,6 +934,8 @@ class FakeDiscord:
             return _json_response(404, {"message": "404: Not Found", "code": 0})
         rel = path[len(API_PREFIX) :]
         body_json, files = await _read_body(request)
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         rec = RecordedRequest(
             method=request.method,
             path=rel,
@@ -923,6 +953,8 @@ class FakeDiscord:
         response.headers.setdefault("Via", "1.1 google")
         rec.status = response.status
         self._notify()
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         return response
 
     async def _answer(self, request: web.Request, rec: RecordedRequest) -> web.StreamResponse:

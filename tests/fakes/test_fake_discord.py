@@ -107,6 +107,22 @@ async def test_route_bucket_and_global_limit_with_a_manual_clock(fake_discord_fa
     assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 2
 
 
+async def test_per_second_counts_and_sliding_window_of_limited_requests(fake_discord_factory):
+    clock = ManualClock(start=100.0)
+    fake = await fake_discord_factory(clock=clock, rate_limits=False)
+    async with aiohttp.ClientSession(headers=auth(fake)) as session:
+        for step in (0.0, 0.6, 0.3, 0.3, 0.9):  # at 100.0, 100.6, 100.9, 101.2, 102.1
+            clock.advance(step)
+            async with session.get(f"{fake.api_url}/channels/{GENERAL_CHANNEL_ID}") as r:
+                assert r.status == 200
+        async with session.post(f"{fake.api_url}/interactions/1/x/callback", json={"type": 1}):
+            pass  # exempt from the global limit: not counted
+    assert fake.per_second() == {100: 3, 101: 1, 102: 1}
+    assert fake.max_in_window(1.0) == 3  # 100.6, 100.9, 101.2
+    assert fake.max_in_window(0.5) == 2
+    assert len(fake.limited_requests()) == 5
+
+
 async def test_fail_next_500_cloudflare_html_and_delay_only(fake_discord_factory):
     fake = await fake_discord_factory()
     fake.fail_next("/gateway/bot", 500)
