@@ -45,13 +45,17 @@ from bot.store import RateBudget, Store
 
 _log = logging.getLogger(__name__)
 
+KEY_MAX = 80  # rate_budgets.key
 RETRY_SECONDS = 1.0  # after a failed reservation (database unreachable)
 
 
 def bot_key(platform: str, token: str, limit: str = "global") -> str:
     """``discord:3fa9c2...:global``: the budget's row key. A hash of the token, never the token."""
     digest = hashlib.sha256(token.encode()).hexdigest()[:24]
-    return f"{platform}:{digest}:{limit}"
+    key = f"{platform}:{digest}:{limit}"
+    if len(key) > KEY_MAX:  # a long workspace id: hash the limit's name too
+        key = f"{platform}:{digest}:h{hashlib.sha256(limit.encode()).hexdigest()[:32]}"
+    return key
 
 
 def _upsert(store: Store, tat: float, new_tat: Callable[[Any], Any]) -> Any:
@@ -109,6 +113,7 @@ class SharedBudget:
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
     reserve: Reserve | None = None
     reservations: int = field(init=False, default=0)  # database round trips so far
+    granted: int = field(init=False, default=0)  # requests let through so far
     dropped: int = field(init=False, default=0)  # slots missed by more than `late`
     _slots: deque[float] = field(init=False, default_factory=deque)
     _waiters: deque[asyncio.Future[float]] = field(init=False, default_factory=deque)
@@ -156,6 +161,7 @@ class SharedBudget:
             if slot < now - self.late or slot < self._held:
                 self.dropped += 1
                 continue
+            self.granted += 1
             if slot > now:
                 await self.sleep(slot - now)
                 waited += slot - now

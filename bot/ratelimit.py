@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.budget import SharedBudget
+    from bot.store import Store
 
 
 @dataclass
@@ -67,6 +68,10 @@ class RateLimiter:
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
     max_keys: int = 100_000
     shared: SharedBudget | None = None
+    # Kinds of key whose buckets every instance shares (Slack: "workspace"): kind -> a factory
+    # of the `SharedBudget` of one key. Such keys skip their local bucket.
+    shared_kinds: dict[str, Callable[[str], SharedBudget]] = field(default_factory=dict)
+    _shared_keys: dict[str, SharedBudget] = field(init=False, default_factory=dict)
     _global: TokenBucket | None = field(init=False, default=None)
     _keys: dict[str, TokenBucket] = field(init=False, default_factory=dict)
 
@@ -111,10 +116,15 @@ class RateLimiter:
         a global slot meanwhile, so other channels' requests go ahead (no head-of-line block).
         """
         waited = 0.0
-        if any(key is not None for key in keys):
-            waited = self.reserve(*keys, use_global=False)
+        shared = [self._shared_key(key) for key in keys]
+        local = [key for key, budget in zip(keys, shared, strict=True) if budget is None]
+        if any(key is not None for key in local):
+            waited = self.reserve(*local, use_global=False)
             if waited > 0:
                 await self.sleep(waited)
+        for budget in shared:
+            if budget is not None:
+                waited += await budget.acquire()
         if self.shared is not None:
             waited += await self.shared.acquire()
         elif self._global is not None:
@@ -124,6 +134,20 @@ class RateLimiter:
             waited += delay
         return waited
 
+    def _shared_key(self, key: str | None) -> SharedBudget | None:
+        if key is None or not self.shared_kinds:
+            return None
+        kind = key.split(":", 1)[0]
+        factory = self.shared_kinds.get(kind)
+        if factory is None:
+            return None
+        budget = self._shared_keys.get(key)
+        if budget is None:
+            if len(self._shared_keys) >= self.max_keys:
+                self._shared_keys.clear()
+            budget = self._shared_keys[key] = factory(key)
+        return budget
+
     def penalize(self, key: str | None, retry_after: float, *, is_global: bool = False) -> None:
         """The platform said 429 anyway: hold the key's bucket (or all requests) for ``retry_after``."""
         until = self.clock() + retry_after
@@ -131,6 +155,9 @@ class RateLimiter:
             self.shared.hold(retry_after)
         if is_global and self._global is not None:
             self._global.block_until(until)
+        budget = self._shared_key(key)
+        if budget is not None:
+            budget.hold(retry_after)
         bucket = self._bucket(key)
         if bucket is not None:
             bucket.block_until(until)
@@ -151,13 +178,28 @@ def discord_limiter(settings: object | None = None, **kwargs: object) -> RateLim
     )
 
 
-def slack_limiter(settings: object | None = None, **kwargs: object) -> RateLimiter:
+def slack_limiter(
+    settings: object | None = None, *, shared_by: tuple[Store, str] | None = None, **kwargs: object
+) -> RateLimiter:
     """Slack: about 1 message/s per channel plus a workspace-wide bucket.
-    ``await limiter.acquire(f"workspace:{team_id}", f"channel:{channel_id}")``."""
+    ``await limiter.acquire(f"workspace:{team_id}", f"channel:{channel_id}")``.
+
+    ``shared_by`` = (store, bot token): each workspace's bucket is shared by every instance
+    using that database and token (`bot.budget`, keyed by a hash of the token)."""
     from bot.settings import RateLimitSettings
 
     limits = getattr(settings, "ratelimit", settings) or RateLimitSettings()
     assert isinstance(limits, RateLimitSettings)
+    if shared_by is not None:
+        from bot.budget import SharedBudget, bot_key
+
+        store, token = shared_by
+        rate = limits.slack_workspace_per_second
+
+        def workspace_budget(key: str) -> SharedBudget:
+            return SharedBudget(store, bot_key("slack", token, key), rate)
+
+        kwargs["shared_kinds"] = {"workspace": workspace_budget}
     return RateLimiter(
         kinds={
             "workspace": (limits.slack_workspace_per_second, limits.slack_workspace_burst),

@@ -45,7 +45,10 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        # durable: PostgreSQL's default durability (fsync, synchronous_commit on), for
+        # benchmarks; the test server runs without it (it is thrown away).
+        self.durable = durable
         self.bindir = _bindir()
         self.root = Path(tempfile.mkdtemp(prefix="depeche-pg-"))
         self.data = self.root / "data"
@@ -77,10 +80,14 @@ class PostgresServer:
         )
         if result.returncode:
             raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+        if self.durable:
+            options += "-c max_connections=300"
+        else:
+            options += (
+                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                "-c max_connections=300"
+            )
         result = self._run(
             str(self.bindir / "pg_ctl"),
             "-D",

@@ -304,3 +304,81 @@ async def test_instances_sharing_one_budget_never_exceed_it_together(db_url: str
     assert fake.max_in_window(1.0) <= 20
     assert fake.count_429 == 0 and retried == 0
     assert sum(1 for r in fake.requests if r.method == "POST") == 90  # none sent twice
+
+
+def test_limited_paths_are_the_rest_api_but_interactions_and_webhooks() -> None:
+    import yarl
+
+    from bot.discord.limits import limited_path
+
+    base = yarl.URL("http://127.0.0.1:5000/api/v10")
+    assert limited_path(yarl.URL("http://127.0.0.1:5000/api/v10/users/@me"), base) == "/users/@me"
+    assert (
+        limited_path(yarl.URL("http://127.0.0.1:5000/api/v10/interactions/1/t/callback"), base)
+        is None
+    )
+    assert limited_path(yarl.URL("http://127.0.0.1:5000/api/v10/webhooks/1/t"), base) is None
+    assert limited_path(yarl.URL("http://127.0.0.1:5000/gateway"), base) is None  # websocket
+    assert limited_path(yarl.URL("http://127.0.0.1:5001/api/v10/users/@me"), base) is None
+
+
+async def test_discord_pys_own_requests_take_slots_of_the_shared_budget(tmp_path) -> None:
+    """One limiter knows every request: discord.py's login, sync and lookups wait for a slot
+    of the budget the publisher uses; interaction callbacks (exempt from the global limit) do
+    not; the publisher's posts do."""
+    from tests.discord_env import discord_env
+    from tests.fakes.discord_server import GENERAL_CHANNEL_ID
+
+    async with discord_env(tmp_path) as env:
+        shared = env.bot.publisher.limiter.shared
+        assert shared is not None
+        limited = len(env.fake.limited_requests())
+        assert limited >= 3 and shared.granted == limited  # login, application, sync...
+        interaction = await env.fake.dispatch_command("faq", {}, locale="en-US")
+        await interaction.wait_callback()
+        assert shared.granted == len(env.fake.limited_requests()) == limited
+        await env.client.fetch_channel(GENERAL_CHANNEL_ID)  # a lookup by discord.py
+        assert shared.granted == limited + 1 == len(env.fake.limited_requests())
+        await shared.close()
+
+
+async def test_slack_workspaces_are_shared_by_instances_and_channels_are_not(tmp_path) -> None:
+    from bot.ratelimit import slack_limiter
+    from bot.settings import RateLimitSettings
+
+    store = Store.open(f"sqlite:///{tmp_path / 'budget.sqlite3'}")
+    time = VirtualTime()
+    limits = RateLimitSettings(slack_workspace_per_second=10.0, slack_channel_per_second=1.0)
+
+    def instance() -> RateLimiter:
+        limiter = slack_limiter(
+            limits, shared_by=(store, "xoxb-secret"), clock=time.clock, sleep=time.sleep
+        )
+        for kind, factory in list(limiter.shared_kinds.items()):
+
+            def virtual(key: str, factory=factory) -> SharedBudget:  # type: ignore[no-untyped-def]
+                budget = factory(key)
+                budget.clock, budget.sleep = time.clock, time.sleep
+                return budget
+
+            limiter.shared_kinds[kind] = virtual
+        return limiter
+
+    first, second = instance(), instance()
+    try:
+        start = time.now
+        for index in range(20):  # two instances, one workspace, twenty channels
+            limiter = (first, second)[index % 2]
+            await limiter.acquire("workspace:T1", f"channel:T1/C{index}")
+        # one shared 10/s budget: 20 requests take 1.9 s at least (two budgets: 0.9 s)
+        assert time.now - start >= 1.9 - 1e-3
+        budgets = [first._shared_keys["workspace:T1"], second._shared_keys["workspace:T1"]]
+        assert budgets[0].key == budgets[1].key and "xoxb-secret" not in budgets[0].key
+        assert "channel:T1/C0" not in first._shared_keys  # channels stay local
+        await first.acquire("workspace:T2", "channel:T2/C0")  # another workspace: at once
+        assert time.now - start < 2.1
+    finally:
+        for limiter in (first, second):
+            for budget in limiter._shared_keys.values():
+                await budget.close()
+        store.dispose()

@@ -65,6 +65,7 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     """Build the Discord client and publisher and plug them into the engine."""
     from bot.budget import SharedBudget, bot_key
     from bot.discord.client import Services, configure_endpoints, make_client
+    from bot.discord.limits import request_trace
     from bot.discord.publisher import DiscordPublisher
     from bot.ratelimit import discord_limiter
 
@@ -90,6 +91,8 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
         publisher=publisher,
         clock=context.runner.clock,
     )
+    # discord.py's own requests take their slots from the same budget (bot.discord.limits)
+    client_options.setdefault("http_trace", request_trace(publisher.limiter, settings.api_url))
     client = make_client(settings, services, **client_options)
     bot = DiscordBot(client=client, publisher=publisher)
     context.publishers.register(publisher)

@@ -141,7 +141,14 @@ class SlackBot:
         self.users = UserDirectory(self.clients, admin_users=tuple(settings.admin_users))
         self.publisher = SlackPublisher(
             self.clients,
-            limiter=slack_limiter(limits or RateLimitSettings()),
+            # each workspace's budget is shared by every instance on this database (bot.budget),
+            # the app named by a hash of its bot token (or of its client id, when installed)
+            limiter=slack_limiter(
+                limits or RateLimitSettings(),
+                shared_by=(store, _secret(settings.bot_token) or settings.client_id or "")
+                if store is not None
+                else None,
+            ),
             subscriber=subscriber_lookup(store) if store is not None else None,
         )
         self.commands = SlackCommands(
