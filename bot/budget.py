@@ -20,8 +20,8 @@ wastes at most ``horizon + chunk_seconds`` of the budget.
 
 Slots are wall-clock times (epoch seconds): instances on several hosts need synchronised
 clocks (NTP), which the default margin (48 of Discord's 50 requests/s) covers. A slot missed by
-more than ``late`` seconds (a stalled event loop) is dropped rather than spent late, so a stall
-never turns into a burst.
+more than ``late`` seconds (a stalled event loop) is dropped rather than spent late — also when
+the stall comes while waiting for the slot — so a stall never turns into a burst.
 
 The bot is named by a hash of its token (`bot_key`), never the token itself.
 """
@@ -108,7 +108,7 @@ class SharedBudget:
     rate: float
     chunk_seconds: float = 0.25
     horizon: float = 0.5
-    late: float = 0.05
+    late: float = 0.025
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
     reserve: Reserve | None = None
@@ -161,10 +161,13 @@ class SharedBudget:
             if slot < now - self.late or slot < self._held:
                 self.dropped += 1
                 continue
-            self.granted += 1
             if slot > now:
                 await self.sleep(slot - now)
                 waited += slot - now
+                if self.clock() > slot + self.late:  # the event loop stalled past our slot:
+                    self.dropped += 1  # going now would bunch with the slots after it
+                    continue
+            self.granted += 1
             return waited
 
     def hold(self, seconds: float) -> None:

@@ -77,8 +77,10 @@ class VirtualTime:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
+        # wake at the time asked for: concurrent sleepers do not add up their waits
+        target = self.now + max(seconds, 0.0)
         await asyncio.sleep(0)
+        self.now = max(self.now, target)
 
 
 async def test_an_instance_takes_only_the_slots_it_needs(tmp_path) -> None:
@@ -382,3 +384,20 @@ async def test_slack_workspaces_are_shared_by_instances_and_channels_are_not(tmp
             for budget in limiter._shared_keys.values():
                 await budget.close()
         store.dispose()
+
+
+async def test_a_slot_overslept_by_a_stalled_loop_is_dropped() -> None:
+    time = VirtualTime()
+    stalls = [0.3]  # the first wait for a slot lasts 300 ms longer than asked (a stalled loop)
+
+    async def stalling_sleep(seconds: float) -> None:
+        time.now += max(seconds, 0.0) + (stalls.pop() if stalls else 0.0)
+        await asyncio.sleep(0)
+
+    async def reserve(count: int, interval: float, now: float) -> float:
+        return now + 0.1  # the next free slot is 100 ms away
+
+    budget = SharedBudget(None, KEY, 10.0, clock=time.clock, sleep=stalling_sleep, reserve=reserve)
+    await budget.acquire()
+    await budget.close()
+    assert budget.dropped == 1 and budget.granted == 1
