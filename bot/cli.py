@@ -7,12 +7,13 @@ Exit codes: 0 success, 2 bad input (one line naming what is wrong, no traceback)
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import re
 import sys
 from collections.abc import Sequence
 
+from bot.commands import db, digest, faq, run, simulate, story, subscriptions, who
+from bot.commands import discord as discord_commands
 from digests.errors import DepecheError
 
 EXIT_OK = 0
@@ -20,16 +21,10 @@ EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 # Each module registers its own sub-commands; the order is the order of `depeche --help`.
-COMMAND_MODULES = (
-    "bot.commands.run",
-    "bot.commands.digest",
-    "bot.commands.story",
-    "bot.commands.who",
-    "bot.commands.subscriptions",
-    "bot.commands.simulate",
-    "bot.commands.db",
-    "bot.commands.discord",
-)
+# They are small: their heavy imports (SQLAlchemy, APScheduler, discord.py, slack_bolt...) happen
+# inside the handlers, so `depeche --help` and the reading commands start fast
+# (tests/test_cli_imports.py checks which libraries each command loads).
+COMMANDS = (run, digest, story, who, faq, subscriptions, simulate, db, discord_commands)
 
 _log = logging.getLogger("depeche")
 
@@ -63,15 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dépêche keeps Discord servers and Slack workspaces up to date on a "
         "developing news story, in French and English.",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log details on standard error (-v debug; `depeche run` on the console: "
+        "-v info, -vv debug)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as error:
-            if error.name == name:  # not written yet in this checkout
-                continue
-            raise
+    for module in COMMANDS:
         module.register(subparsers)
     return parser
 
@@ -80,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if getattr(args, "verbose", 0) else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -2,7 +2,8 @@
 
 Precedence, lowest first: built-in defaults < ``config/settings.toml`` (or the file named by
 ``DEPECHE_CONFIG``) < a ``.env`` file (never overrides a real environment variable) < the
-environment. Secrets (platform tokens) are accepted **only** from the environment or ``.env``;
+environment < command-line flags (``depeche run --slack-mode http --port 8080``, passed as
+``flags``). Validation judges the final values, and names the layer each one came from. Secrets (platform tokens) are accepted **only** from the environment or ``.env``;
 they are kept as ``SecretStr`` so they never show up in logs, reprs or error messages.
 
 Every validation problem becomes a `SettingsError` whose message names the setting as the
@@ -52,12 +53,20 @@ class ScheduleSettings(_Section):
     def _known_zone(cls, value: str) -> str:
         if not value.strip():
             return ""
-        from bot.admin import UnknownTimezone, check_timezone
+        if value in _zone_names():  # the common case needs no service import
+            return value
+        from bot.admin import UnknownTimezone, check_timezone  # suggestions for a near miss
 
         try:
             return check_timezone(value)
         except UnknownTimezone as error:
             raise ValueError(str(error)) from None
+
+
+def _zone_names() -> frozenset[str]:
+    from zoneinfo import available_timezones
+
+    return frozenset(available_timezones())
 
 
 class DeliverySettings(_Section):
@@ -196,6 +205,11 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
     "DEPECHE_TOKEN_KEY": ("slack", "token_key"),
 }
+# Command-line flags that override a setting (they win over the file and the environment).
+COMMAND_LINE: dict[str, tuple[str, ...]] = {
+    "--slack-mode": ("slack", "mode"),
+    "--port": ("slack", "port"),
+}
 SECRETS = {
     ("discord", "token"),
     ("slack", "bot_token"),
@@ -226,9 +240,13 @@ def _read_toml(path: Path, *, named_by: str | None = None) -> dict[str, Any]:
         raise SettingsError(f"{where}: not valid TOML: {error}") from None
 
 
-def check_platforms(settings: Settings, *, slack_mode: str | None = None) -> None:
-    """Settings that only make sense together; ``slack_mode`` overrides ``slack.mode`` (the
-    `depeche run --slack-mode` option). Raises `SettingsError` naming the variables."""
+def check_platforms(
+    settings: Settings, *, slack_mode: str | None = None, mode_from: str | None = None
+) -> None:
+    """Settings that only make sense together, judged on their final values. ``slack_mode``
+    overrides ``slack.mode``; ``mode_from`` says where the mode came from, for the message
+    (``--slack-mode``, ``SLACK_MODE``, the settings file). Raises `SettingsError` naming the
+    variables."""
     discord = settings.discord
     if discord.shard_ids is not None and not discord.shard_count:
         raise SettingsError(
@@ -246,14 +264,25 @@ def check_platforms(settings: Settings, *, slack_mode: str | None = None) -> Non
         return
     mode = slack_mode or slack.mode
     check_slack_install(slack, mode)
+    if slack_mode:
+        mode_from = mode_from or "--slack-mode"
+    if mode_from == "--slack-mode":
+        chosen = f"--slack-mode {mode}"
+    elif mode_from and mode_from != "SLACK_MODE":
+        chosen = f"{mode_from}: {mode}"  # slack.mode in config/settings.toml
+    elif mode_from:
+        chosen = f"SLACK_MODE={mode}"
+    else:
+        chosen = f"SLACK_MODE={mode}, the default"
     if mode == "socket" and not (slack.app_token and slack.app_token.get_secret_value()):
         raise SettingsError(
-            "SLACK_APP_TOKEN is not set: Slack Socket Mode (SLACK_MODE=socket, the default) "
-            "needs an app-level token (xapp-...); or use SLACK_MODE=http with SLACK_SIGNING_SECRET"
+            f"SLACK_APP_TOKEN is not set: Slack Socket Mode ({chosen}) needs an app-level token "
+            "(xapp-...); or use HTTP mode (--slack-mode http or SLACK_MODE=http) with "
+            "SLACK_SIGNING_SECRET"
         )
     if mode == "http" and not (slack.signing_secret and slack.signing_secret.get_secret_value()):
         raise SettingsError(
-            "SLACK_SIGNING_SECRET is not set: Slack HTTP mode (SLACK_MODE=http) needs the app's "
+            f"SLACK_SIGNING_SECRET is not set: Slack HTTP mode ({chosen}) needs the app's "
             "signing secret to verify requests"
         )
 
@@ -292,8 +321,11 @@ def load_settings(
     config_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     dotenv_file: str | Path | None = ".env",
+    flags: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Build validated settings. ``environ`` defaults to ``os.environ`` (tests pass a dict)."""
+    """Build validated settings. ``environ`` defaults to ``os.environ`` (tests pass a dict).
+    ``flags`` maps command-line flags of `COMMAND_LINE` to their values (``None``: not given);
+    they win over everything else, and validation judges the final values."""
     env: dict[str, str] = dict(os.environ if environ is None else environ)
     if dotenv_file is not None:
         for key, value in _dotenv(Path(dotenv_file)).items():
@@ -329,6 +361,17 @@ def load_settings(
                     raise SettingsError(f"{part} in {path} must be a table")
             node[target[-1]] = env[variable]
             origins[target] = variable
+    for flag, value in (flags or {}).items():
+        if value is None:
+            continue
+        target = COMMAND_LINE[flag]
+        node = data
+        for part in target[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SettingsError(f"{part} in {path} must be a table")
+        node[target[-1]] = value
+        origins[target] = flag
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:
@@ -346,5 +389,5 @@ def load_settings(
                 shown = ""  # our own messages quote the value already
             problems.append(f"{where}: {message}{shown}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
-    check_platforms(settings)
+    check_platforms(settings, mode_from=origins.get(("slack", "mode")))
     return settings

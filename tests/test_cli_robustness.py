@@ -233,6 +233,7 @@ async def test_one_failing_platform_leaves_the_other_running(fresh, caplog, monk
 
     import discord
 
+    from bot import platforms
     from bot.commands import run as run_command
     from bot.platforms import build_context
     from bot.settings import Settings
@@ -249,7 +250,7 @@ async def test_one_failing_platform_leaves_the_other_running(fresh, caplog, monk
         "discord": types.SimpleNamespace(start=fails),
         "slack": types.SimpleNamespace(start=serves),
     }
-    monkeypatch.setattr(run_command, "load_platform", modules.__getitem__)
+    monkeypatch.setattr(platforms, "load_platform", modules.__getitem__)
     context = build_context(
         Settings(database_url=f"sqlite:///{fresh / 'two.sqlite3'}"), options=argparse.Namespace()
     )
@@ -538,5 +539,5 @@ def test_simulate_prints_no_log_lines_and_pluralises(fresh, capsys):
 def test_run_hint_matches_the_readme(fresh, capsys):
     code, out, _err = run(capsys, "run", "--once")
     assert code == 0
-    hint = re.search(r"depeche simulate --from \S+ --days \d+", out).group()
+    hint = re.search(r"depeche simulate[^\n]*", out).group().strip()
     assert hint in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -1,17 +1,25 @@
-"""Helpers shared by CLI sub-commands: languages, dates, the story library."""
+"""Helpers shared by CLI sub-commands: languages, dates, settings, the story library.
+
+Light on purpose: `bot.cli` imports every command module to build `depeche --help`, so nothing
+here (nor in a command module's top level) imports more than the standard library and
+`digests.errors`; heavy libraries are imported inside the handlers.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digests.errors import DepecheError
-from digests.story import LANGS, Lang, Story, StoryLibrary
-from digests.storyfile import DEFAULT_STORY_MAX_BYTES
 
-DEFAULT_STORIES_DIR = Path("config/stories")
+if TYPE_CHECKING:
+    from bot.settings import Settings
+    from digests.story import Lang, Story, StoryLibrary
+
+LANGS = ("fr", "en")  # digests.story.LANGS, without importing the story model for --help
 
 
 class BadArgument(DepecheError):
@@ -56,25 +64,32 @@ def parse_date(value: str) -> dt.date:
         ) from None
 
 
+def load_settings(flags: Mapping[str, object] | None = None) -> Settings:
+    """The one settings path of every command: config/settings.toml (or DEPECHE_CONFIG) <
+    .env < the environment < command-line ``flags`` (``{"--port": 8080}``), validated on the
+    final values (`bot.settings.load_settings`)."""
+    from bot import settings
+
+    return settings.load_settings(flags=flags)
+
+
 def stories_dir() -> Path:
-    """Operators drop extra story files here (DEPECHE_STORIES_DIR; default config/stories/)."""
-    return Path(os.environ.get("DEPECHE_STORIES_DIR") or DEFAULT_STORIES_DIR)
+    """Operators drop extra story files here (``stories_dir`` in config/settings.toml,
+    DEPECHE_STORIES_DIR; default config/stories/)."""
+    return load_settings().stories_dir
 
 
 def story_max_bytes() -> int:
-    """The story size limit (DEPECHE_STORY_MAX_BYTES; default 4 MiB), checked before reading."""
-    raw = os.environ.get("DEPECHE_STORY_MAX_BYTES", "").strip()
-    if not raw:
-        return DEFAULT_STORY_MAX_BYTES
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15 and int(raw) >= 1024):
-        raise BadArgument(
-            f"DEPECHE_STORY_MAX_BYTES: {shown(raw)} is not a size in bytes (at least 1024)"
-        )
-    return int(raw)
+    """The story size limit (``story_max_bytes``, DEPECHE_STORY_MAX_BYTES; default 4 MiB),
+    checked before reading."""
+    return load_settings().story_max_bytes
 
 
-def load_library() -> StoryLibrary:
-    return StoryLibrary.load(stories_dir(), max_bytes=story_max_bytes())
+def load_library(settings: Settings | None = None) -> StoryLibrary:
+    from digests.story import StoryLibrary
+
+    settings = settings or load_settings()
+    return StoryLibrary.load(settings.stories_dir, max_bytes=settings.story_max_bytes)
 
 
 def add_story_option(parser: argparse.ArgumentParser) -> None:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from bot.settings import load_settings
-from bot.store import connecting, make_engine
-from bot.store.migrate import current, upgrade
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("db", help="database maintenance (migrations)")
@@ -24,12 +20,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def _url(args: argparse.Namespace) -> tuple[str, str]:
     """The URL and the name of the setting it came from (for error messages)."""
+    from bot.commands.common import load_settings
+
     if args.database_url:
         return args.database_url, "--database-url"
     return load_settings().effective_database_url, "DATABASE_URL"
 
 
 def _upgrade(args: argparse.Namespace) -> int:
+    from bot.store import connecting, make_engine
+    from bot.store.migrate import current, upgrade
+
     url, setting = _url(args)
     engine = make_engine(url, setting=setting)
     try:
@@ -47,6 +48,9 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _current(args: argparse.Namespace) -> int:
+    from bot.store import connecting, make_engine
+    from bot.store.migrate import current
+
     url, setting = _url(args)
     engine = make_engine(url, setting=setting)
     try:

@@ -14,9 +14,6 @@ from bot.commands.common import (
     parse_lang,
     story_from_args,
 )
-from digests.compose import compose_digest, compose_story_so_far
-from digests.formatting import format_long
-from digests.render import render_markdown, render_text
 
 
 def register(subparsers: Any) -> None:
@@ -38,6 +35,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digests.compose import compose_digest, compose_story_so_far
+    from digests.formatting import format_long
+    from digests.render import render_markdown, render_text
+
     story = story_from_args(args)
     day = args.date or story.first_day
     if args.so_far:

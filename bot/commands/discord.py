@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import logging
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.commands.common import BadArgument, ServiceFailure, snowflake
-from bot.settings import Settings, load_settings
+from bot.commands.common import BadArgument, ServiceFailure, load_settings, snowflake
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 SCOPES = ("bot", "applications.commands")
 

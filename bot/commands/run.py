@@ -5,7 +5,11 @@ On a fresh machine with no subscription at all it creates one console subscripti
 newcomer *sees* something at once: a **replay** of the default story starting today, with the
 post time set to the current minute — story day 1 is printed right away, day 2 tomorrow at the
 same time, and so on (live mode would print nothing: the shipped story is in the past).
-`depeche simulate` shows every day of the story in seconds instead.
+`depeche simulate` shows every day of the story in seconds instead. What the console says on a
+first and on a later run is in `bot.console.welcome`.
+
+This module is imported by `depeche --help`: only the standard library at its top; the engine,
+the store and the platforms are imported by the handler.
 """
 
 from __future__ import annotations
@@ -16,26 +20,27 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from zoneinfo import ZoneInfo
+import sys
+from typing import TYPE_CHECKING
 
-from bot.admin import Actor, SubscriptionSpec, describe
-from bot.console import ConsolePublisher
-from bot.instances import InstanceRegistry
-from bot.platforms import (
-    PLATFORM_MODULES,
-    PlatformContext,
-    build_context,
-    describe_failure,
-    load_platform,
-)
-from bot.settings import Settings, SettingsError, check_platforms, load_settings
+from bot.commands.common import load_settings
+
+if TYPE_CHECKING:
+    from bot.instances import InstanceRegistry
+    from bot.platforms import PlatformContext
+    from bot.settings import Settings
 
 _log = logging.getLogger("depeche.run")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser(
-        "run", help="run the bot (console when no platform token is set)"
+        "run",
+        help="run the bot (console when no platform token is set)",
+        description="Run the bot: schedule and deliver the digests, serve each configured "
+        "platform. With no DISCORD_TOKEN or SLACK_BOT_TOKEN it runs on the console: digests on "
+        "standard output, logs on standard error (warnings only; -v for more). Flags win over "
+        "config/settings.toml, .env and the environment.",
     )
     parser.add_argument(
         "--once", action="store_true", help="run one tick (plan + deliver) and exit"
@@ -43,93 +48,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--slack-mode",
         choices=("socket", "http"),
-        help="Slack transport (default from settings: socket)",
+        help="Slack transport (overrides SLACK_MODE; default from settings: socket)",
     )
     parser.add_argument(
-        "--port", type=int, help="HTTP port for Slack's http mode (default from settings: 3000)"
+        "--port",
+        type=int,
+        help="HTTP port for Slack's http mode (overrides SLACK_PORT; default from settings: 3000)",
     )
     parser.add_argument(
         "--no-console-subscription",
         action="store_true",
         help="do not create the demo console subscription when there is no subscription",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="more logs (console run: -v info, -vv debug)",
+    )
     parser.set_defaults(handler=_handler)
 
 
 def _handler(args: argparse.Namespace) -> int:
-    if not getattr(args, "verbose", False):  # APScheduler logs every run of the tick job at INFO
+    settings = load_settings({"--slack-mode": args.slack_mode, "--port": args.port})
+    # The platforms read these from the context's options: the final values, flags included.
+    args.slack_mode, args.port = settings.slack.mode, settings.slack.port
+    verbose = int(getattr(args, "verbose", 0) or 0)
+    if not settings.platforms_configured:
+        # On the console the digests are the output (stdout); logs (stderr) keep to warnings.
+        logging.getLogger().setLevel(max(logging.DEBUG, logging.WARNING - 10 * verbose))
+    if verbose < 2:  # APScheduler logs every run of the tick job at INFO
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    settings = load_settings()
-    if args.slack_mode is None:
-        args.slack_mode = settings.slack.mode
-    if args.port is None:
-        args.port = settings.slack.port
-    if not 0 <= args.port <= 65535:
-        raise SettingsError(f"--port {args.port}: not a port number (0..65535)")
-    check_platforms(settings, slack_mode=args.slack_mode)
     return asyncio.run(_main(settings, args))
 
 
-def local_timezone(settings: Settings) -> str:
-    if settings.schedule.default_timezone:
-        return settings.schedule.default_timezone
-    try:
-        from tzlocal import get_localzone_name
-
-        name = get_localzone_name()
-        ZoneInfo(name)
-        return name
-    except Exception:
-        return "UTC"
-
-
-async def ensure_console_subscription(context: PlatformContext) -> str | None:
-    """Create the demo console subscription if there is no subscription at all."""
-    if await context.admin.list():
-        return None
-    tz = local_timezone(context.settings)
-    now_local = context.runner.clock().astimezone(ZoneInfo(tz))
-    info, _ = await context.admin.subscribe(
-        SubscriptionSpec(
-            platform="console",
-            workspace_id="",
-            channel_id="console",
-            lang="both",
-            post_time=now_local.strftime("%H:%M"),
-            timezone=tz,
-            mode="replay",
-            start_date=now_local.date(),
-        ),
-        Actor(user_id="depeche run", via="cli", where="console", lang="en"),
-    )
-    return describe(info)
-
-
 async def _main(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import ConsolePublisher
+    from bot.console.welcome import welcome
+    from bot.platforms import build_context
+
     context = build_context(settings, options=args)
     context.publishers.register(ConsolePublisher(context.store))
     try:
         await context.admin.apply_file(settings.subscriptions_file)
         platforms = settings.platforms_configured
         if not platforms:
-            print(
-                "No Discord or Slack token is configured (DISCORD_TOKEN, SLACK_BOT_TOKEN): running on the\n"
-                "console. Digests are printed here when they are due. Database: "
-                f"{context.store.engine.url.render_as_string(hide_password=True)}"
-            )
-            created = (
-                None if args.no_console_subscription else await ensure_console_subscription(context)
-            )
-            if created:
-                print(
-                    f"Created a console subscription (replay of the story, day 1 now, then daily):\n  {created}"
-                )
-            else:
-                for info in await context.admin.list(platform="console"):
-                    print(f"  {describe(info)}")
-            print(
-                "To see the whole story in seconds: depeche simulate --from 2023-11-17 --days 5\n"
-            )
+            await welcome(context, create=not args.no_console_subscription)
         if args.once:
             planned, worked = await context.runner.step()
             _log.info("one tick: %s; %s", planned, worked)
@@ -140,6 +105,8 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _serve(context: PlatformContext, platforms: list[str]) -> int:
+    from bot import platforms as plugins
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -147,10 +114,13 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
     tasks: dict[asyncio.Task[None], str] = {}
     for name in platforms:
         try:
-            module = load_platform(name)
+            module = plugins.load_platform(name)
         except (ImportError, AttributeError) as error:
             _log.error(
-                "%s is configured but %s cannot start: %s", name, PLATFORM_MODULES[name], error
+                "%s is configured but %s cannot start: %s",
+                name,
+                plugins.PLATFORM_MODULES[name],
+                error,
             )
             continue
         task = asyncio.create_task(module.start(context), name=f"platform-{name}")
@@ -192,12 +162,14 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         for task in tasks:
             task.cancel()
         await asyncio.gather(stopping, heartbeat, *tasks, return_exceptions=True)
-    print("depeche: stopped")
+    print("depeche: stopped", file=sys.stderr)
     return code
 
 
 def _registry(context: PlatformContext) -> InstanceRegistry:
     """This instance's heartbeat; a dead instance's claims wake our worker at once."""
+    from bot.instances import InstanceRegistry
+
     pending: set[asyncio.Task[object]] = set()
 
     def released(count: int) -> None:
@@ -219,6 +191,8 @@ def _report(context: PlatformContext, name: str, task: asyncio.Task[None]) -> No
     if error is None:
         _log.error("platform %s stopped", name)
         return
+    from bot.platforms import describe_failure
+
     line = describe_failure(name, error, context.settings)
     if line is not None:
         _log.error("platform %s cannot run: %s", name, line)

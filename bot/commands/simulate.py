@@ -1,6 +1,8 @@
 """`depeche simulate`: the real scheduler and delivery path, in accelerated virtual time.
 
-    depeche simulate --from 2023-11-17 --days 5 [--lang fr|en|both] [--time 08:00] [--tz Europe/Paris]
+    depeche simulate [--from 2023-11-17 --days 4] [--lang fr|en|both] [--time 08:00] [--tz Europe/Paris]
+
+Without ``--from`` and ``--days`` it covers the whole story, from its first day to its last.
 
 A temporary SQLite database holds one live console subscription; a virtual clock advances from
 midnight (local) of ``--from`` one tick at a time (``--step`` minutes of virtual time) and each
@@ -18,17 +20,13 @@ import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
+from bot.commands.common import load_library, load_settings, parse_date
 
-from bot.admin import Actor, SubscriptionSpec, check_time, check_timezone
-from bot.commands.common import parse_date
-from bot.console import ConsolePublisher
-from bot.platforms import build_context
-from bot.settings import load_settings
-from bot.store import Store
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,10 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--from",
         dest="start",
         type=parse_date,
-        default=dt.date(2023, 11, 17),
-        help="first day (default 2023-11-17)",
+        help="first day, YYYY-MM-DD (default: the story's first day)",
     )
-    parser.add_argument("--days", type=int, default=5, help="number of days (default 5)")
+    parser.add_argument(
+        "--days", type=int, help="number of days (default: up to the story's last day)"
+    )
     parser.add_argument("--lang", choices=("fr", "en", "both"), default="both")
     parser.add_argument("--time", default="08:00", help="local post time (default 08:00)")
     parser.add_argument(
@@ -56,9 +55,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _handler(args: argparse.Namespace) -> int:
+    from bot.admin import check_time, check_timezone
     from bot.commands.common import BadArgument
 
-    if not 1 <= args.days <= 3660:
+    if args.days is not None and not 1 <= args.days <= 3660:
         raise BadArgument("--days must be between 1 and 3660")
     if not 1 <= args.step <= 1440:
         raise BadArgument("--step must be between 1 and 1440 minutes")
@@ -102,8 +102,8 @@ def plural(count: int, word: str) -> str:
 
 
 async def simulate(
-    start: dt.date,
-    days: int,
+    start: dt.date | None,
+    days: int | None,
     *,
     lang: str,
     post_time: str,
@@ -112,14 +112,31 @@ async def simulate(
     step: int = 15,
     console: Console | None = None,
 ) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from bot.admin import Actor, SubscriptionSpec
+    from bot.console import ConsolePublisher
+    from bot.platforms import build_context
+    from bot.store import Store
+
     console = console or Console(highlight=False)
     settings = load_settings()
+    library = load_library(settings)
+    for problem in library.problems:
+        logging.getLogger("depeche.simulate").warning("story file ignored: %s", problem)
+    chosen = library.get(story)
+    start = chosen.first_day if start is None else start
+    if days is None:
+        days = max(1, (chosen.last_day - start).days + 1)
     zone = ZoneInfo(tz)
     clock_now = [dt.datetime.combine(start, dt.time(0, 0), tzinfo=zone).astimezone(dt.UTC)]
     with tempfile.TemporaryDirectory(prefix="depeche-simulate-") as directory:
         store = Store.open(f"sqlite:///{Path(directory) / 'simulate.sqlite3'}")
         try:
-            context = build_context(settings, store=store, clock=lambda: clock_now[0])
+            context = build_context(
+                settings, store=store, library=library, clock=lambda: clock_now[0]
+            )
             context.publishers.register(ConsolePublisher(store, console=console))
             await context.admin.subscribe(
                 SubscriptionSpec(

@@ -7,9 +7,6 @@ import sys
 from typing import Any
 
 from bot.commands.common import add_story_option, parse_lang, story_from_args, story_max_bytes
-from digests.compose import compose_timeline
-from digests.render import render_markdown, render_text
-from digests.story import load_story
 
 
 def register(subparsers: Any) -> None:
@@ -35,9 +32,10 @@ def register(subparsers: Any) -> None:
 
 
 def check_file(args: argparse.Namespace) -> int:
-    story = load_story(
-        args.file, max_bytes=story_max_bytes()
-    )  # StoryError (every problem, one per line) -> exit 2
+    from digests.story import load_story
+
+    # StoryError (every problem, one per line) -> exit 2
+    story = load_story(args.file, max_bytes=story_max_bytes())
     print(
         f"{args.file}: OK — story '{story.slug}': {len(story.events)} events over {len(story.days)} days, "
         f"{len(story.people)} people, {len(story.organisations)} organisations"
@@ -46,6 +44,9 @@ def check_file(args: argparse.Namespace) -> int:
 
 
 def show_timeline(args: argparse.Namespace) -> int:
+    from digests.compose import compose_timeline
+    from digests.render import render_markdown, render_text
+
     document = compose_timeline(story_from_args(args), args.lang)
     sys.stdout.write(
         render_markdown(document) if args.format == "markdown" else render_text(document)
@@ -54,14 +55,16 @@ def show_timeline(args: argparse.Namespace) -> int:
 
 
 def list_stories(args: argparse.Namespace) -> int:
-    from bot.commands.common import load_library, stories_dir
+    from bot.commands.common import load_library, load_settings
 
-    library = load_library()
+    settings = load_settings()
+    directory = settings.stories_dir
+    library = load_library(settings)
     for story in library:
         marker = " (default)" if story.slug == library.default_slug else ""
         print(
             f"{story.slug}{marker}: {story.meta.title.en} — {story.first_day} to {story.last_day}"
         )
     for problem in library.problems:
-        print(f"skipped an invalid file in {stories_dir()}:\n{problem}", file=sys.stderr)
+        print(f"skipped an invalid file in {directory}:\n{problem}", file=sys.stderr)
     return 0

@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.admin import (
-    CLI,
-    AdminService,
-    Ref,
-    SubscriptionSpec,
-    Target,
-    check_target,
-    format_status,
-    render_list,
-)
-from bot.commands.common import BadArgument, parse_date
-from bot.settings import load_settings
-from bot.store import Store
-from digests.story import StoryLibrary
+from bot.commands.common import BadArgument, load_settings, parse_date
+
+if TYPE_CHECKING:
+    from bot.admin import AdminService, Ref
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -90,6 +80,8 @@ def _check_add(args: argparse.Namespace) -> None:
                 "(ids, not names; see `depeche subscriptions add --help`)"
             )
         args.channel = "console"
+    from bot.admin import check_target
+
     if args.start is not None and args.mode != "replay":
         raise BadArgument("--start only applies to --mode replay")
     check_target(args.platform, args.workspace, args.channel)
@@ -113,6 +105,10 @@ def _check_positional(args: argparse.Namespace) -> None:
 
 
 def _service() -> AdminService:
+    from bot.admin import AdminService
+    from bot.store import Store
+    from digests.story import StoryLibrary
+
     settings = load_settings()
     store = Store.open(settings.effective_database_url)
     return AdminService(
@@ -132,6 +128,8 @@ def _run(handler: Any, args: argparse.Namespace) -> int:
 
 
 def _ref(args: argparse.Namespace, *, required: bool = True) -> Ref | None:
+    from bot.admin import Target
+
     if args.id is not None:
         return int(args.id)
     if args.platform and args.channel:
@@ -144,11 +142,15 @@ def _ref(args: argparse.Namespace, *, required: bool = True) -> Ref | None:
 
 
 async def _list(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import render_list
+
     print(render_list(await admin.list(platform=args.platform, workspace_id=args.workspace)))
     return 0
 
 
 async def _add(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, SubscriptionSpec, render_list
+
     info, created = await admin.subscribe(
         SubscriptionSpec(
             platform=args.platform,
@@ -168,22 +170,30 @@ async def _add(admin: AdminService, args: argparse.Namespace) -> int:
 
 
 async def _remove(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, render_list
+
     removed = await admin.unsubscribe(_ref(args), CLI)  # type: ignore[arg-type]
     print("removed: " + render_list(removed))
     return 0
 
 
 async def _pause(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, render_list
+
     print(render_list(await admin.pause(_ref(args), CLI, args.reason)))  # type: ignore[arg-type]
     return 0
 
 
 async def _resume(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, render_list
+
     print(render_list(await admin.resume(_ref(args), CLI)))  # type: ignore[arg-type]
     return 0
 
 
 async def _status(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import format_status, render_list
+
     ref = _ref(args, required=False)
     refs: list[Ref] = [ref] if ref is not None else [info.id for info in await admin.list()]
     if not refs:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.common import add_story_option, parse_date, parse_lang, story_from_args
-from digests.story import Lang
-from digests.whois import WhoAnswer, index_for, question_language
+
+if TYPE_CHECKING:
+    from digests.story import Lang
+    from digests.whois import WhoAnswer
 
 
 def register(subparsers: Any) -> None:
@@ -56,12 +58,16 @@ def _format(answer: WhoAnswer, as_json: bool, one_line: bool) -> str:
 
 def _lang(args: argparse.Namespace, question: str) -> Lang:
     """The --lang given, else the question's own language (English when it cannot tell)."""
+    from digests.whois import question_language
+
     if args.lang is not None:
         return args.lang  # type: ignore[no-any-return]
     return question_language(question) or "en"
 
 
 def run(args: argparse.Namespace) -> int:
+    from digests.whois import index_for
+
     story = story_from_args(args)
     index = index_for(story)
     if args.question is not None:

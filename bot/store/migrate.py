@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+# One line per migration is enough; set before importing alembic, which logs its plugins at
+# INFO while it is imported (alembic >= 1.16).
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
-logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is enough
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK = 724_001  # advisory lock id: one instance migrates at a time
 
