@@ -3,8 +3,9 @@
 Precedence, lowest first: built-in defaults < ``config/settings.toml`` (or the file named by
 ``DEPECHE_CONFIG``) < a ``.env`` file (never overrides a real environment variable) < the
 environment < command-line flags (``depeche run --slack-mode http --port 8080``, passed as
-``flags``). Validation judges the final values, and names the layer each one came from. Secrets (platform tokens) are accepted **only** from the environment or ``.env``;
-they are kept as ``SecretStr`` so they never show up in logs, reprs or error messages.
+``flags``). Validation judges the final values, and names the layer each one came from.
+Secrets (platform tokens) are accepted **only** from the environment or ``.env``; they are kept
+as ``SecretStr`` so they never show up in logs, reprs or error messages.
 
 Every validation problem becomes a `SettingsError` whose message names the setting as the
 operator wrote it (``DEPECHE_GRACE_HOURS`` or ``schedule.grace_hours in config/settings.toml``).

@@ -90,6 +90,8 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
 
     context = build_context(settings, options=args)
     context.publishers.register(ConsolePublisher(context.store))
+    if not args.once:
+        _stop_on_signals(context)  # from now on: Ctrl-C during start-up is a clean stop too
     try:
         await context.admin.apply_file(settings.subscriptions_file)
         platforms = settings.platforms_configured
@@ -104,13 +106,17 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
         context.store.dispose()
 
 
-async def _serve(context: PlatformContext, platforms: list[str]) -> int:
-    from bot import platforms as plugins
-
+def _stop_on_signals(context: PlatformContext) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, context.stop.set)
+
+
+async def _serve(context: PlatformContext, platforms: list[str]) -> int:
+    from bot import platforms as plugins
+
+    _stop_on_signals(context)
     tasks: dict[asyncio.Task[None], str] = {}
     for name in platforms:
         try:

@@ -159,11 +159,11 @@ async def welcome(
                 f"To see the whole story in seconds: {simulate_command(story, library.default_slug)}",
                 file=out,
             )
-        print(file=out)
+        print(file=out, flush=True)
         return created
     existing = await context.admin.list(platform="console")
     if not existing:
-        print(file=out)
+        print(file=out, flush=True)
         return None
     now = context.runner.clock()
     one = len(existing) == 1
@@ -192,7 +192,7 @@ async def welcome(
         print(
             f"  (or remove the whole database, every subscription with it: rm {database})", file=out
         )
-    print(file=out)
+    print(file=out, flush=True)
     return None
 
 
