@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -176,3 +177,33 @@ def test_second_console_run_says_what_is_going_on(tmp_path: Path) -> None:
     assert f"subscriptions remove --id {info.id}" in out
     assert f"rm {(tmp_path / 'run.sqlite3').resolve()}" in out
     assert second.stderr == ""
+
+
+def test_next_post_says_paused_finished_due_or_when() -> None:
+    import datetime as dt
+
+    from bot.admin import SubscriptionInfo
+    from bot.console.welcome import next_post
+    from digests.story import StoryLibrary
+
+    story = StoryLibrary.load(None).get(None)
+    now = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
+    info = SubscriptionInfo(
+        id=3, story_slug=story.slug, platform="console", workspace_id="", channel_id="console",
+        lang="both", post_time="08:25", timezone="Europe/Paris", mode="replay",
+        start_date=dt.date(2026, 11, 27), active=True, paused_reason=None, managed_by="cli",
+        created_by=None, configured_from=None,
+        next_run_at=dt.datetime(2026, 11, 29, 7, 25, tzinfo=dt.UTC),
+    )  # fmt: skip
+    assert next_post(info, story, now, once=True) == (
+        "Its next post, day 3 of the story (November 19, 2023), comes on Sunday, "
+        "November 29, 2026 at 8:25\u202fAM (Europe/Paris); nothing is printed until then."
+    )  # Babel (CLDR): a narrow no-break space before AM
+    assert next_post(info, story, now).endswith("Leave this running, or stop it with Ctrl-C.")
+    late = dataclasses.replace(info, next_run_at=now - dt.timedelta(minutes=1))
+    assert "is due now" in next_post(late, story, now)
+    over = dataclasses.replace(info, start_date=dt.date(2026, 11, 20))
+    assert "reached the end of the story" in next_post(over, story, now)
+    paused = dataclasses.replace(info, active=False, paused_reason="holidays")
+    assert next_post(paused, story, now).startswith("It is paused (holidays): ")
+    assert "subscriptions resume --id 3" in next_post(paused, story, now)

@@ -96,7 +96,7 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
         await context.admin.apply_file(settings.subscriptions_file)
         platforms = settings.platforms_configured
         if not platforms:
-            await welcome(context, create=not args.no_console_subscription)
+            await welcome(context, create=not args.no_console_subscription, once=args.once)
         if args.once:
             planned, worked = await context.runner.step()
             _log.info("one tick: %s; %s", planned, worked)

@@ -105,7 +105,9 @@ def when(moment: dt.datetime, timezone: str) -> str:
     )
 
 
-def next_post(info: SubscriptionInfo, story: Story | None, now: dt.datetime) -> str:
+def next_post(
+    info: SubscriptionInfo, story: Story | None, now: dt.datetime, *, once: bool = False
+) -> str:
     """One sentence: when this subscription posts next, and what."""
     if not info.active:
         reason = f" ({info.paused_reason})" if info.paused_reason else ""
@@ -125,14 +127,12 @@ def next_post(info: SubscriptionInfo, story: Story | None, now: dt.datetime) -> 
         what = f"Its next post, day {number} of the story ({format_long(day, 'en')}),"
     if info.next_run_at <= now:
         return f"{what} is due now: it is printed in a moment."
-    return (
-        f"{what} comes on {when(local, info.timezone)}; nothing is printed until then. "
-        "Leave this running, or stop it with Ctrl-C."
-    )
+    wait = "" if once else " Leave this running, or stop it with Ctrl-C."
+    return f"{what} comes on {when(local, info.timezone)}; nothing is printed until then.{wait}"
 
 
 async def welcome(
-    context: PlatformContext, *, create: bool, out: TextIO | None = None
+    context: PlatformContext, *, create: bool, once: bool = False, out: TextIO | None = None
 ) -> SubscriptionInfo | None:
     """Say that the bot runs on the console; create the demo subscription on a fresh machine
     (``create``) or explain the ones found. Returns the subscription created, if any."""
@@ -177,7 +177,7 @@ async def welcome(
     for info in existing:
         story = _story(context, info.story_slug)
         print(f"  {describe(info)}", file=out)
-        print(f"  {next_post(info, story, now)}", file=out)
+        print(f"  {next_post(info, story, now, once=once)}", file=out)
     stories = {info.story_slug for info in existing}
     for slug in sorted(stories):
         story = _story(context, slug)
