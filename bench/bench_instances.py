@@ -127,6 +127,16 @@ def subscribe(store: Store, guilds: list[dict[str, Any]], minute: dt.datetime) -
     return len(rows)
 
 
+def handed_back(tmp: Path, instances: int) -> float | None:
+    """When (epoch seconds) a live instance logged handing the dead one's claims back."""
+    for index in range(instances):
+        for line in (tmp / f"instance-{index}.log").read_text(errors="replace").splitlines():
+            if "stopped beating" in line:
+                stamp = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+                return stamp.timestamp()  # logging writes local time
+    return None
+
+
 def start_instance(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
@@ -194,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         bound = expected / DISCORD_RATE
         deadline = minute.timestamp() + bound * 4 + 180
         killed: int | None = None
+        killed_at = 0.0
         while True:
             state = read_state(state_path)
             if args.kill and killed is None and state["messages"] >= args.kill_at * expected:
@@ -201,7 +212,11 @@ def run(args: argparse.Namespace) -> int:
                 victim.send_signal(signal.SIGKILL)
                 victim.wait()
                 killed = victim.pid
-                print(f"SIGKILLed instance pid {killed} at {state['messages']} messages")
+                killed_at = time.time()
+                print(
+                    f"SIGKILLed instance pid {killed} at {state['messages']} messages, "
+                    f"{killed_at - minute.timestamp():.1f} s after the minute"
+                )
             if state["messages"] >= expected:
                 break
             if time.time() > deadline:
@@ -250,6 +265,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"429s: {state['count_429']} of {state['requests']} requests")
         print(f"lost: {lost}, duplicated: {duplicated} (channels); outbox: {dict(statuses)}")
         print(f"sent per worker: {by_worker}")
+        if killed is not None:
+            released = handed_back(tmp, args.instances)
+            if released is None:
+                print("the killed instance's claims were not handed back (none held?)")
+            else:
+                print(
+                    f"the killed instance's claims handed back {released - killed_at:.1f} s "
+                    "after the kill (target <= 30 s)"
+                )
         ok = lost == 0 and duplicated == 0 and state["messages"] == expected
         return 0 if ok else 1
     finally:
