@@ -401,3 +401,21 @@ async def test_a_slot_overslept_by_a_stalled_loop_is_dropped() -> None:
     await budget.acquire()
     await budget.close()
     assert budget.dropped == 1 and budget.granted == 1
+
+
+def test_a_killed_instances_share_returns_at_once(db_url: str) -> None:
+    """An instance killed right after reserving holds at most the run it reserved (at most
+    ``horizon + chunk_seconds`` ahead of now); after it, the survivor gets the whole rate."""
+    killed, survivor = Store.open(db_url), Store.open(db_url)
+    try:
+        interval = 1 / 48
+        budget = SharedBudget(survivor, KEY, 48.0)
+        first = reserve_slots(killed, KEY, budget.chunk, interval, T0)  # then SIGKILL
+        assert first == pytest.approx(T0)
+        start = reserve_slots(survivor, KEY, budget.chunk, interval, T0 + 0.01)
+        assert start <= T0 + budget.horizon + budget.chunk_seconds
+        following = reserve_slots(survivor, KEY, budget.chunk, interval, T0 + 0.3)
+        assert following == pytest.approx(start + budget.chunk * interval)  # the whole rate
+    finally:
+        killed.dispose()
+        survivor.dispose()
