@@ -252,7 +252,10 @@ def run(args: argparse.Namespace) -> int:
         duplicated = sum(1 for n in per_channel.values() if n > parts)
         wall = (state["last_post_at"] or math.inf) - minute.timestamp()
         first = (state["first_post_at"] or math.inf) - minute.timestamp()
-        print(f"messages accepted: {state['messages']} of {expected}")
+        print(
+            f"messages created: {state['messages']} of {expected} "
+            f"({state['post_answers']} POSTs answered 200: a repeated nonce gets the first message)"
+        )
         print(f"first post {first:.2f} s after the minute")
         print(
             f"wall {wall:.1f} s, bound {bound:.1f} s ({expected} / 50/s): "

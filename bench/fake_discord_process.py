@@ -45,7 +45,9 @@ def snapshot(
     data = {
         **base,
         "final": full,
-        "messages": len(posts),
+        # messages created: a POST repeating a nonce (enforce_nonce) answers the first message
+        "messages": sum(len(fake.messages(c)) for c in channels),
+        "post_answers": len(posts),
         "count_429": fake.count_429,
         "identifies": len(fake.identifies),
         "first_post_at": min(posts, default=None),
