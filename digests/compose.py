@@ -63,9 +63,9 @@ def compose_digest(story: Story, day: dt.date, lang: Lang) -> Document | None:
 def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
     """Everything known up to and including ``day``, for newcomers and late subscribers.
 
-    Nothing from later days leaks in: the story's summary (written from its end) and its
-    scenarios only appear once the story has reached its last day, and background analysis only
-    from the day the source makes it.
+    Nothing from later days leaks in: the story's summary and notes (written from its end) and
+    its scenarios only appear once the story has reached its last day, and background analysis
+    only from the day the source makes it.
     """
     _ = Messages(lang)
     events = story.events_until(day)
@@ -106,7 +106,8 @@ def compose_story_so_far(story: Story, day: dt.date, lang: Lang) -> Document:
             )
         )
     footer_parts = [_sources_line(story, events, lang)]
-    footer_parts += [_("Note: %(text)s", text=note(lang)) for note in story.meta.notes]
+    if day >= story.last_day:  # the story's notes are written from its end, like its summary
+        footer_parts += [_("Note: %(text)s", text=note(lang)) for note in story.meta.notes]
     return _finish(
         Document(
             kind="so_far",

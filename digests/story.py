@@ -172,6 +172,18 @@ class Person(_Model):
         return [role for role in self.roles if role.held_on(day)]
 
 
+OrganisationRelationType = Literal["partner_of", "shareholder_of", "rival_of"]
+
+
+class OrganisationRelation(_Model):
+    """``type`` links this organisation to ``organisation``: Microsoft ``shareholder_of`` OpenAI.
+    ``partner_of`` and ``rival_of`` go both ways."""
+
+    type: OrganisationRelationType
+    organisation: Identifier
+    text: Text | None = None
+
+
 class Organisation(_Model):
     """``name`` is the proper name ("OpenAI"); ``local_name`` translates a common-noun name
     ("conseil d'administration d'OpenAI" / "OpenAI board") where one is needed."""
@@ -181,6 +193,7 @@ class Organisation(_Model):
     local_name: Text | None = None
     aliases: tuple[NonEmpty, ...] = ()
     description: Text
+    relations: tuple[OrganisationRelation, ...] = ()
 
     def name_in(self, lang: Lang) -> str:
         return self.local_name(lang) if self.local_name is not None else self.name
@@ -201,6 +214,13 @@ Predicate = Literal[
     "threatened",
     "warned",
     "announced",
+    "approved",
+    "disapproved",
+    "convinced",
+    "reported",
+    "demanded",
+    "advocated",
+    "wanted",
 ]
 
 
@@ -216,6 +236,9 @@ class Fact(_Model):
     by: Identifier | None = None
     object: Identifier | None = None
     role: Identifier | None = None
+    # Who did it when the source does not name them ("three key senior scientists"): the
+    # who-is-who engine then says so instead of naming someone else.
+    group: Text | None = None
 
 
 class Event(_Model):
@@ -261,6 +284,7 @@ class ContextFact(_Model):
     organisations: tuple[Identifier, ...] = ()
     quote: NonEmpty
     amount_usd: float | None = None
+    facts: tuple[Fact, ...] = ()  # who did what in it, for who-is-who questions
     # When the source's analysis becomes known: shown from that day on (in that day's digest as
     # analysis, in the story so far after it). None: background true from the story's start.
     as_of: OptionalStoryDate = None
@@ -669,6 +693,20 @@ def _check_references(
                         ("people", index, "relations", r, "person"),
                         "a person cannot be related to themselves",
                     )
+    for index, org in raw_items("organisations"):
+        for r, relation in enumerate(raw_list(org, "relations")):
+            if isinstance(relation, dict):
+                expect(
+                    org_ids,
+                    relation.get("organisation"),
+                    ("organisations", index, "relations", r, "organisation"),
+                    "organisation",
+                )
+                if relation.get("organisation") == org.get("id"):
+                    errors.add(
+                        ("organisations", index, "relations", r, "organisation"),
+                        "an organisation cannot be related to itself",
+                    )
     for index, event in raw_items("events"):
         for p, person_id in enumerate(raw_list(event, "people")):
             expect(person_ids, person_id, ("events", index, "people", p), "person")
@@ -688,6 +726,15 @@ def _check_references(
         expect(person_ids, quote.get("person"), ("quotes", index, "person"), "person")
         expect(source_ids, quote.get("source"), ("quotes", index, "source"), "source")
     for index, fact in raw_items("context"):
+        for f, statement in enumerate(raw_list(fact, "facts")):
+            if isinstance(statement, dict):
+                for field in ("subject", "by", "object"):
+                    expect(
+                        entity_ids,
+                        statement.get(field),
+                        ("context", index, "facts", f, field),
+                        "person or organisation",
+                    )
         for p, person_id in enumerate(raw_list(fact, "people")):
             expect(person_ids, person_id, ("context", index, "people", p), "person")
         for o, org_id in enumerate(raw_list(fact, "organisations")):

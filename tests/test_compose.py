@@ -118,6 +118,11 @@ def test_story_so_far_never_reveals_later_days() -> None:
     assert "In short" not in day1  # the summary is written from the story's end
     assert "GPT-5" in day1  # the valuation background is known from the start...
     assert "point the finger at" not in day1  # ...the article's analysis only from its date
+    # The story's notes are written from its end (Sutskever's post, Brockman's resignation).
+    assert "the day Greg Brockman resigned" not in day1
+    assert "the day Greg Brockman resigned" in render_text(
+        compose_story_so_far(STORY, STORY.last_day, "en")
+    )
     before = render_text(compose_story_so_far(STORY, NOV - dt.timedelta(days=1), "fr"))
     assert "L'histoire commence le 17 novembre 2023." in before
     assert "Chronologie\nL'histoire commence" in before and "•" not in before

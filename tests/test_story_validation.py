@@ -161,3 +161,22 @@ def test_duplicate_yaml_key() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StoryError, match="file not found"):
         load_story(tmp_path / "nope.yaml")
+
+
+def test_organisation_relations_and_unnamed_groups() -> None:
+    text = MINIMAL.replace(
+        '    description: {fr: "Une entreprise.", en: "A company."}\n',
+        '    description: {fr: "Une entreprise.", en: "A company."}\n'
+        "    relations: [{type: shareholder_of, organisation: globex}]\n",
+        1,
+    )
+    assert problems(text) == [
+        "story.yaml:16: organisations[0].relations[0].organisation: unknown organisation id 'globex'"
+    ]
+    grouped = MINIMAL.replace(
+        "facts: [{predicate: resigned, subject: ada}]",
+        'facts: [{predicate: resigned, group: {fr: "trois ingénieurs", en: "three engineers"}}]',
+    )
+    story = parse_story(grouped, "story.yaml")
+    fact = next(f for e in story.timeline for f in e.facts)
+    assert fact.subject is None and fact.group is not None and fact.group("en") == "three engineers"

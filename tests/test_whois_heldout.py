@@ -22,7 +22,9 @@ def _cases(name: str) -> list[dict[str, Any]]:
     return cases
 
 
-@pytest.mark.parametrize(("name", "minimum"), [("whois_heldout.yaml", 150)])
+@pytest.mark.parametrize(
+    ("name", "minimum"), [("whois_heldout.yaml", 150), ("whois_heldout2.yaml", 60)]
+)
 def test_heldout_set_is_big_well_formed_and_covers_the_issue(name: str, minimum: int) -> None:
     cases = _cases(name)
     assert len(cases) >= minimum

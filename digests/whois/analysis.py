@@ -34,6 +34,15 @@ COPULA = frozenset({"is", "was", "are", "were", "s", "est", "etait", "c", "sont"
 LEAD = frozenset({"avec", "with", "par", "by", "pour", "for", "de", "a"})
 
 
+def french_auxiliary(tokens: list[str], position: int) -> bool:
+    """ "a" after "qui", "n'" or a pronoun is the French auxiliary ("qui a démissionné"), not the
+    English article ("a firing")."""
+    return tokens[position] == "a" and position > 0 and tokens[position - 1] in _BEFORE_AUX
+
+
+_BEFORE_AUX = frozenset({"qui", "n", "ne", "il", "elle", "on", "t", "y", "l", "ce", "c"})
+
+
 def parse(ix: StoryIndex, question: str) -> Query:
     text = strip_mentions(question[: MAX_INPUT * 4])[:MAX_INPUT]
     tokens = normalise(text).split()[:MAX_TOKENS]
@@ -66,7 +75,11 @@ def parse(ix: StoryIndex, question: str) -> Query:
             del q.markers["passive"]
     # A predicate after an article or a possessive is a noun ("the board's resignation").
     for position, _pred, noun in q.preds:
-        if noun or (position > 0 and tokens[position - 1] in NOMINAL_BEFORE):
+        if noun or (
+            position > 0
+            and tokens[position - 1] in NOMINAL_BEFORE
+            and not french_auxiliary(tokens, position - 1)
+        ):
             q.nominal.add(position)
     # "Who is on OpenAI's board?", "qui siège au CA ?": membership of a board is a role.
     if not any(not weak for _, _, weak in q.roles) and "board-member" in ix.role_holders:

@@ -21,6 +21,19 @@ DAY_TOKEN = re.compile(r"^(\d{1,2})(st|nd|rd|th|er|re|e|eme)?$")
 YEAR_TOKEN = re.compile(r"^(19|20|21)\d\d$")
 
 
+def numeric_pair(q: Query, position: int) -> bool:
+    """Are the words at ``position`` and the next one written as "18/11" or "18.11"?"""
+    if q.spans is None or position + 1 >= len(q.spans):
+        return False
+    return q.text[q.spans[position][1] : q.spans[position + 1][0]] in ("/", ".", "-")
+
+
+def spelled_date_follows(toks: list[str], position: int) -> bool:
+    """ "Sunday, November 19", "samedi 18 novembre": the full date that follows a weekday wins."""
+    ahead = toks[position : position + 3]
+    return any(t in lex.MONTHS for t in ahead[:2]) and any(t.isdigit() for t in ahead)
+
+
 def parse_date(ix: StoryIndex, q: Query) -> None:
     toks = q.tokens
     story = ix.story
@@ -100,6 +113,32 @@ def parse_date(ix: StoryIndex, q: Query) -> None:
             if day:
                 found = (i, i + 2 + (year is not None), day)
                 break
+        if d is not None and nxt == "of" and i + 2 < n and toks[i + 2] in lex.MONTHS:
+            year = year_at(i + 3)  # "the 16th of November (2023)"
+            day = make(year, lex.MONTHS[toks[i + 2]], d)
+            if day:
+                found = (i, i + 3 + (year is not None), day)
+                break
+        after_year = i > 0 and YEAR_TOKEN.match(toks[i - 1]) and numeric_pair(q, i - 1)
+        if (
+            tok.isdigit()
+            and nxt.isdigit()
+            and not year_at(i + 2)
+            and not after_year  # "2023-14-02" is one (impossible) date, not "14-02"
+            and numeric_pair(q, i)
+        ):
+            a, b = int(tok), int(nxt)  # "18/11": day/month; "11/18": month/day when it must be
+            at[0], at[1] = i, i + 2
+            if 1 <= b <= 12 and 1 <= a <= 31:
+                day = make(None, b, a)
+            elif 1 <= a <= 12 and 1 <= b <= 31:
+                day = make(None, a, b)
+            else:
+                day = None
+                bad.append((i, i + 2))
+            if day:
+                found = (i, i + 2, day)
+                break
         if tok in lex.MONTHS and nxt and day_of(nxt) is not None:
             year = year_at(i + 2)
             day = make(year, lex.MONTHS[tok], day_of(nxt) or 1)
@@ -118,7 +157,7 @@ def parse_date(ix: StoryIndex, q: Query) -> None:
             if day:
                 found = (i, i + 3, day)
                 break
-        if tok in lex.WEEKDAYS:
+        if tok in lex.WEEKDAYS and not spelled_date_follows(toks, i + 1):
             target = lex.WEEKDAYS[tok]
             day = first_day + dt.timedelta(days=(target - first_day.weekday()) % 7)
             found = (i, i + 1, day)
@@ -193,8 +232,11 @@ def parse_date(ix: StoryIndex, q: Query) -> None:
     look = start
     while (
         look > 0
-        and toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of")
-        and start - look < 2
+        and (
+            toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of")
+            or toks[look - 1] in lex.WEEKDAYS  # "on Sunday, November 19"
+        )
+        and start - look < 3
     ):
         look -= 1
     for size in (3, 2, 1):

@@ -14,6 +14,7 @@ from digests.textnorm import (
     neutralise,
 )
 from digests.whois.analysis import boss_question, content_word, parse, question_shape, verb_slot
+from digests.whois.answers.groups import described_group, group_answer
 from digests.whois.answers.identity import identity_answer
 from digests.whois.answers.refusals import bad_date, no_data, not_covered, not_found, usage
 from digests.whois.answers.relations import boss_answer
@@ -25,7 +26,7 @@ from digests.whois.answers.role_at_date import (
 )
 from digests.whois.answers.who_did_what import event_answer, query_predicate, text_answer
 from digests.whois.mentions import resolve, span_text
-from digests.whois.model import SPEECH, Entity, Query, WhoAnswer
+from digests.whois.model import ORG_LINKS, SPEECH, Entity, Query, WhoAnswer
 from digests.whois.render import with_note
 from digests.whois.texts import retrieve
 
@@ -125,6 +126,11 @@ def dispatch(
     if coverage == "before" and (q.roles or q.preds) and not (q.preds and q.date is None):
         return not_covered(ix, echo, lang, as_of, accepted)
 
+    # 0d. A group the source does not name, described by the question ("the three scientists").
+    described = described_group(ix, q, accepted, as_of)
+    if described:
+        return group_answer(ix, echo, lang, described, as_of)
+
     # 1. Events and relations.
     if q.preds:
         # The main verb: the first verb, speech verbs ("said", "a déclaré") only when alone.
@@ -132,8 +138,19 @@ def dispatch(
         specific_verbs = [p for p in verbs if p[1] not in SPEECH]
         pos, pred, noun = sorted(specific_verbs or verbs or q.preds)[0]
         results = query_predicate(ix, q, pred, pos, noun, accepted)
-        if results:
-            return event_answer(ix, echo, lang, q, pred, results, accepted, as_of)
+        named = [r for r in results if r[0] in ix.by_id]
+        asked = {e.id for e, _, _ in accepted}
+        if (
+            pred not in ORG_LINKS  # "de quelle entreprise Microsoft est-il actionnaire ?"
+            and q.has("what")
+            and not q.has("who")
+            and all(t.doer in asked for _, t, _ in named)
+        ):
+            named = []  # "what do the investors want?": about them, not whom they want
+        if named:
+            return event_answer(ix, echo, lang, q, pred, named, accepted, as_of)
+        if results and subject_first != "none":  # only a group the source does not name did it
+            return group_answer(ix, echo, lang, [triple for _, triple, _ in results], as_of)
         if persons:
             return identity_answer(ix, echo, lang, persons[0][0], accepted, as_of, q, no_event=True)
     # 2. Roles.

@@ -13,8 +13,9 @@ from typing import Any
 from digests.story import Event, Role, Story
 from digests.textnorm import normalise
 from digests.whois import lexicon as lex
+from digests.whois.answers.groups import Group, build_groups
 from digests.whois.completion import Completion, build_completion
-from digests.whois.model import PASSIVE_FACTS, Entity, Triple
+from digests.whois.model import PASSIVE_FACTS, RELATIONS, SYMMETRIC, Entity, Triple
 from digests.whois.texts import TextIndex, build_texts
 
 
@@ -78,7 +79,16 @@ class StoryIndex:
                 else:
                     doer, undergoer = fact.subject or fact.by, fact.object
                 self.triples.setdefault(fact.predicate, []).append(
-                    Triple(fact.predicate, doer, undergoer, event.date, fact.role, event)
+                    Triple(
+                        fact.predicate,
+                        doer,
+                        undergoer,
+                        event.date,
+                        fact.role,
+                        event,
+                        None,
+                        fact.group,
+                    )
                 )
             for entity_id in dict.fromkeys(ids):
                 if entity_id in self.by_id:
@@ -172,6 +182,35 @@ class StoryIndex:
                             self.add_phrase(phrase, ("role", role.key))
                             if role.interim:
                                 self.add_phrase(phrase, ("interim", ""))
+        # Facts of the story's context (background, not dated events): "he urged caution".
+        for ctx in story.context:
+            for fact in ctx.facts:
+                doer = fact.by if fact.predicate in PASSIVE_FACTS else fact.subject or fact.by
+                undergoer = fact.subject if fact.predicate in PASSIVE_FACTS else fact.object
+                self.triples.setdefault(fact.predicate, []).append(
+                    Triple(
+                        fact.predicate,
+                        doer,
+                        undergoer,
+                        ctx.as_of,
+                        fact.role,
+                        None,
+                        ctx.text,
+                        fact.group,
+                        ctx,
+                    )
+                )
+        # Links between organisations (Microsoft shareholder_of OpenAI); partners and rivals
+        # go both ways.
+        for org in story.organisations:
+            for link in org.relations:
+                self.triples.setdefault(link.type, []).append(
+                    Triple(link.type, org.id, link.organisation, None, None, None, link.text)
+                )
+                if link.type in SYMMETRIC:
+                    self.triples[link.type].append(
+                        Triple(link.type, link.organisation, org.id, None, None, None, link.text)
+                    )
         # "X preceded Y" is "Y replaced X".
         for triple in self.triples.get("replaced", []):
             self.triples.setdefault("preceded", []).append(
@@ -243,7 +282,7 @@ class StoryIndex:
         self.relations_of: dict[str, list[Triple]] = {}
         for triple_list in self.triples.values():
             for triple in triple_list:
-                if triple.event is None:
+                if triple.predicate in RELATIONS:
                     for party in {triple.doer, triple.undergoer}:
                         if party:
                             self.relations_of.setdefault(party, []).append(triple)
@@ -267,6 +306,7 @@ class StoryIndex:
         people = [e for e in self.entities if e.kind == "person"]
         self.top_person = max(people, key=lambda e: e.weight) if people else None
         self.top_org = max(orgs, key=lambda e: e.weight) if orgs else None
+        self.groups: list[Group] = build_groups(self)
         self.texts: TextIndex = build_texts(self)
         self.completion: Completion = build_completion(self)
 

@@ -71,7 +71,7 @@ PREDICATE_PHRASES: dict[str, str] = {
     "took over|take over|takes over|stepped in|steps in|step in|took the interim|"
     "nomme|nommee|nommer|nomination|designe|designee|choisi|choisie|installe|installee|"
     "pris l interim|prend l interim|prendre l interim|assure l interim|assurer l interim|"
-    "assurait l interim|convaincu|convaincre|persuaded",
+    "assurait l interim",
     "will_lead": "will lead|will head|will run|to lead|going to lead|is set to lead|set to lead|"
     "will be leading|will take the helm|va diriger|vont diriger|dirigera|va prendre la tete|"
     "prendre la tete|prend la tete|prendra la tete|va prendre les renes|doit diriger|"
@@ -104,6 +104,31 @@ PREDICATE_PHRASES: dict[str, str] = {
     "poursuites|poursuivre|legal action|ready to quit|prets a demissionner",
     "speculated": "speculated|speculation|speculations|rumour|rumours|rumor|rumors|rumeur|rumeurs",
     "warned": "warned|warn|warns|averti|alerte|prevenu",
+    "approved": "approved|approve|approves|approval|backed|endorsed|endorse|supported|"
+    "was in favour|was in favor|agreed with|approuve|approuvee|approuver|approuvait|aval|"
+    "soutenu|soutenue|soutenir|soutenait|soutient|favorable",
+    "disapproved": "disapproved|disapprove|disapproves|disapproval|opposed|oppose|opposes|"
+    "objected|object to|not approve|not agree|disagreed|desapprouve|desapprouvee|desapprouver|"
+    "desapprouvait|desapprobation|oppose|opposee|opposer|opposait|pas approuve|pas approuvee|"
+    "pas d accord|desaccord",
+    "convinced": "convinced|convince|convinces|convincing|persuaded|persuade|persuades|"
+    "talked into|won over|convaincu|convaincue|convaincre|convainc|convainquent|persuadee|"
+    "persuader",
+    "reported": "reported|report|reports|revealed|reveal|reveals|disclosed|rapporte|rapportee|"
+    "rapportent|revele|revelee|reveler|revelent|devoile|divulgue",
+    "demanded": "demanded|demand|demands|demanding|called for|call for|calls for|insisted on|"
+    "exige|exigee|exiger|exigent|exigeant|exigeaient|reclame|reclamer|reclament|reclamait",
+    "shareholder_of": "shareholder|shareholders|stakeholder|stake in|stake|owns shares|"
+    "actionnaire|actionnaires|actionnariat|parts dans|parts de|detient des parts|part du capital",
+    "partner_of": "partner|partners|partnered|partnership|ally|allies|partenaire|partenaires|"
+    "partenariat|allie|allies",
+    "rival_of": "rival|rivals|rivalry|competitor|competitors|compete|competes|competing|"
+    "rivaux|rivale|rivales|concurrent|concurrents|concurrente|concurrentes|concurrence",
+    "advocated": "advocated|advocate|advocates|urged|urge|urges|preached|caution|cautious|"
+    "careful|wary|warier|prudence|prudent|mefiant|mefiance|pronait|prone|preconise|preconisait",
+    "wanted": "wanted|wants|want|wish|wishes|wished|hoped|hopes|aims|aimed|seeks|sought|"
+    "veut|voulait|voulaient|veulent|vouloir|souhaite|souhaitait|souhaitent|desire|desirait|"
+    "espere|esperait|cherchent a|cherche a|cherchait a",
     "works_with": "works with|work with|working with|worked with|work alongside|colleague|"
     "colleagues|travaille avec|travailler avec|travaillent avec|collabore|collaborer|collegue|"
     "collegues|bosse avec",
@@ -112,7 +137,10 @@ PREDICATE_NOUNS = set(
     _words(
         "firing|ouster|ousting|dismissal|licenciement|eviction|renvoi|limogeage|destitution|"
         "depart force|successor|replacement|successeur|successeure|remplacant|remplacante|"
-        "succession|recruiter|recrutement|predecessor|predecessors|predecesseur|predecesseure"
+        "succession|recruiter|recrutement|predecessor|predecessors|predecesseur|predecesseure|"
+        "shareholder|shareholders|stakeholder|actionnaire|actionnaires|partner|partners|"
+        "partenaire|partenaires|rival|rivals|rivaux|rivale|rivales|competitor|competitors|"
+        "concurrent|concurrents|concurrente|concurrentes|disapproval|desapprobation|approval"
     )
 )
 

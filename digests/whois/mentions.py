@@ -38,6 +38,77 @@ def name_like(ix: StoryIndex, q: Query, position: int) -> bool:
     return len(token) >= 3 and token not in ix.texts.vocab
 
 
+# Particles inside a family name ("Marie de La Tour", "Ludwig van Beethoven").
+PARTICLES = frozenset(
+    [
+        "de",
+        "du",
+        "des",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "den",
+        "da",
+        "di",
+        "del",
+        "della",
+        "dos",
+        "das",
+        "ter",
+        "ten",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "st",
+    ]
+)
+
+
+def connector(q: Query, position: int) -> bool:
+    """A word that joins two parts of one name: a particle ("de La Tour") or a letter before an
+    apostrophe ("O'Brien", "D'Angelo", "Jean d'Ormesson")."""
+    token = q.tokens[position]
+    if len(token) == 1 and token.isalpha():
+        if q.spans is None or position + 1 >= len(q.spans):
+            return False
+        gap = q.text[q.spans[position][1] : q.spans[position + 1][0]]
+        return gap in ("'", "\u2019")
+    return token in PARTICLES
+
+
+def name_after(ix: StoryIndex, q: Query, position: int) -> int | None:
+    """The name-like word at ``position``, or after connectors from there ("de La Tour")."""
+    p = position
+    while p < len(q.tokens) and connector(q, p) and p - position < 3:
+        p += 1
+    return p if p < len(q.tokens) and name_like(ix, q, p) else None
+
+
+def name_before(ix: StoryIndex, q: Query, position: int) -> int | None:
+    """The name-like word at ``position``, or before connectors from there."""
+    p = position
+    while p >= 0 and connector(q, p) and position - p < 3:
+        p -= 1
+    return (
+        p
+        if p >= 0 and p != position and name_like(ix, q, p)
+        else (position if position >= 0 and name_like(ix, q, position) else None)
+    )
+
+
+def name_start(q: Query, position: int) -> bool:
+    """A capital letter before an apostrophe starts a name ("O'Neil"); "d'" is French elision."""
+    return (
+        connector(q, position)
+        and len(q.tokens[position]) == 1
+        and q.cased is not None
+        and q.cased[position].isupper()
+    )
+
+
 def resolve(
     ix: StoryIndex, q: Query
 ) -> tuple[list[tuple[Entity, float, int]], list[Entity], list[tuple[str, int]]]:
@@ -65,10 +136,8 @@ def resolve(
                         continue
                     clash = [
                         p
-                        for p in (ev.start - 1, ev.end)
-                        if 0 <= p < len(q.tokens)
-                        and name_like(ix, q, p)
-                        and not close_to_name(ix, q.tokens[p], entity)
+                        for p in (name_before(ix, q, ev.start - 1), name_after(ix, q, ev.end))
+                        if p is not None and not close_to_name(ix, q.tokens[p], entity)
                     ]
                     if clash:
                         conflicts.append((min(ev.start, *clash), max(ev.end - 1, *clash)))
@@ -85,11 +154,11 @@ def resolve(
         if entity.kind == "person" and len(token_owners.get(ev.start, ())) > 1:
             score *= 0.85
         if entity.kind == "person":
-            neighbours = [p for p in (ev.start - 1, ev.end) if 0 <= p < len(q.tokens)]
+            neighbours = [name_before(ix, q, ev.start - 1), name_after(ix, q, ev.end)]
             clash = [
                 p
                 for p in neighbours
-                if name_like(ix, q, p) and not close_to_name(ix, q.tokens[p], entity)
+                if p is not None and not close_to_name(ix, q.tokens[p], entity)
             ]
             if clash:
                 rejected.append(entity)
@@ -109,20 +178,27 @@ def resolve(
     unknown: list[tuple[str, int]] = []  # (name as typed, number of words; 0 = clash)
     covered: set[int] = set()
     for a, b in conflicts:
-        while a > 0 and name_like(ix, q, a - 1):
-            a -= 1
-        while b + 1 < len(q.tokens) and name_like(ix, q, b + 1):
-            b += 1
+        while a > 0 and (before := name_before(ix, q, a - 1)) is not None:
+            a = before
+        while b + 1 < len(q.tokens) and (after := name_after(ix, q, b + 1)) is not None:
+            b = after
         covered.update(range(a, b + 1))
         unknown.append((span_text(ix, q, a, b + 1), 0))
     position = 0
     while position < len(q.tokens):
-        if position in covered or not name_like(ix, q, position):
+        starts = name_like(ix, q, position) or (
+            name_start(q, position) and name_after(ix, q, position) is not None
+        )
+        if position in covered or not starts:
             position += 1
             continue
-        end = position
-        while end + 1 < len(q.tokens) and name_like(ix, q, end + 1) and end + 1 not in covered:
-            end += 1
+        end = position if name_like(ix, q, position) else name_after(ix, q, position) or position
+        while (
+            end + 1 < len(q.tokens)
+            and (after := name_after(ix, q, end + 1)) is not None
+            and after not in covered
+        ):
+            end = after
         run = end - position + 1
         strong = run >= 2 or (q.mixed_case and q.cased is not None) or len(q.tokens) <= 3
         if strong:

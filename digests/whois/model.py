@@ -23,6 +23,11 @@ MAX_TOKENS = 60
 SUGGESTION_LIMIT = 25
 SPEECH = {"declared", "announced", "explained"}  # predicates of facts that report speech
 PASSIVE_FACTS = {"fired", "appointed"}  # facts whose subject undergoes the action (by = agent)
+SYMMETRIC = {"partner_of", "rival_of"}  # links between organisations that go both ways
+ORG_LINKS = {"partner_of", "shareholder_of", "rival_of"}
+# Timeless links between people or organisations (shown as "related"), not things that happened.
+RELATIONS = {"recruited", "replaced", "preceded", "works_with", "cofounded_with", *ORG_LINKS}
+GROUP_PREFIX = "group:"  # the answer id of a group the source does not name
 
 # --------------------------------------------------------------------------- public results
 
@@ -110,6 +115,14 @@ class Triple:
     role: str | None
     event: Event | None
     text: Any = None  # a relation's bilingual text, when the triple comes from a relation
+    group: Any = None  # who did it, when the source does not name them (bilingual Text)
+    context: Any = None  # the story's context item the fact comes from (not an event)
+
+    def group_id(self) -> str | None:
+        """An answer id for the unnamed group that did this ("group:<event id>"), if any."""
+        if self.doer is None and self.group is not None and self.event is not None:
+            return GROUP_PREFIX + self.event.id
+        return None
 
 
 @dataclass(frozen=True, slots=True)

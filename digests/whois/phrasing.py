@@ -14,7 +14,7 @@ from digests.textnorm import (
     starts_with_vowel,
 )
 from digests.whois.known import hides_future, role_as_known
-from digests.whois.model import Entity, Triple
+from digests.whois.model import ORG_LINKS, Entity, Triple
 
 if TYPE_CHECKING:
     from digests.whois.index import StoryIndex
@@ -96,6 +96,32 @@ def headline(ix: StoryIndex, person: Person, lang: Lang, as_of: dt.date, _t: Mes
     return "; ".join([*dated, *ended, *timeless, *planned])
 
 
+def was_fired(ix: StoryIndex, person: str | None, date: StoryDate | None) -> bool:
+    """Was ``person`` fired around ``date`` (the story's facts say so)?"""
+    if person is None or date is None:
+        return False
+    return any(
+        t.undergoer == person
+        and t.date is not None
+        and t.date.first <= date.last
+        and date.first <= t.date.last
+        for t in ix.triples.get("fired", [])
+    )
+
+
+def org_link_phrase(ix: StoryIndex, triple: Triple, other: str, lang: Lang, _t: Messages) -> str:
+    """ "Microsoft — shareholder of OpenAI": the label (``other``) is the subject."""
+    name = ix.story.name_of((triple.undergoer if triple.doer == other else triple.doer) or "")
+    names = {"name": name, "of_name": of(ix, name, lang)}
+    if triple.predicate == "shareholder_of" and triple.doer != other:
+        return _t("has %(name)s as a shareholder", **names)
+    return {
+        "shareholder_of": _t("shareholder of %(name)s", **names),
+        "partner_of": _t("partner of %(name)s", **names),
+        "rival_of": _t("rival of %(name)s", **names),
+    }[triple.predicate]
+
+
 def related_item(
     ix: StoryIndex, triple: Triple, entity: Entity, other: str, lang: Lang, _t: Messages
 ) -> Item:
@@ -103,7 +129,15 @@ def related_item(
     whose subject is the person named in the label."""
     doer = ix.story.name_of(triple.doer) if triple.doer else "?"
     undergoer = ix.story.name_of(triple.undergoer) if triple.undergoer else "?"
-    if triple.doer == other:
+    # A replacement after a firing is said as such: the fired person did not step aside.
+    fired = triple.predicate == "replaced" and was_fired(ix, triple.undergoer, triple.date)
+    if fired and triple.doer == other:
+        phrase: str | None = _t("took over from %(name)s after the firing", name=undergoer)
+    elif fired:
+        phrase = _t("was fired; %(name)s took over", name=doer)
+    elif triple.predicate in ORG_LINKS:
+        phrase = org_link_phrase(ix, triple, other, lang, _t)
+    elif triple.doer == other:
         phrase = {
             "recruited": _t("recruited %(name)s", name=undergoer),
             "replaced": _t("replaced %(name)s", name=undergoer),

@@ -38,6 +38,7 @@ class TextIndex:
     docs: list[tuple[dict[str, float], dict[str, float]]]  # (who -> weight, source -> weight)
     show: list[tuple[str, Any]]  # (kind, story object): how to show a document
     of_event: dict[str, int]  # event id -> document number
+    of_context: dict[str, int]  # context item id -> document number
     postings: dict[str, list[tuple[int, float]]]
     idf: dict[str, float]
     idf_unseen: float
@@ -53,6 +54,7 @@ def build_texts(ix: StoryIndex) -> TextIndex:
     story = ix.story
     docs: list[tuple[list[str], dict[str, float], dict[str, float]]] = []
     doc_of_event: dict[str, int] = {}
+    doc_of_context: dict[str, int] = {}
 
     def both(text: Any) -> list[str]:
         return [text.fr, text.en] if text is not None else []
@@ -113,7 +115,10 @@ def build_texts(ix: StoryIndex) -> TextIndex:
     for ctx in story.context:
         who = dict.fromkeys(ctx.organisations, 0.6)
         who.update(dict.fromkeys(ctx.people, 0.8))
-        add(
+        for fact in ctx.facts:
+            if fact.subject and fact.predicate not in PASSIVE_FACTS:
+                who[fact.subject] = 1.0  # the doer of what the text says
+        doc_of_context[ctx.id] = add(
             [*both(ctx.text), ctx.quote],
             who,
             {},
@@ -155,6 +160,7 @@ def build_texts(ix: StoryIndex) -> TextIndex:
         docs=[(who, sources) for _, who, sources in docs],
         show=doc_show,
         of_event=doc_of_event,
+        of_context=doc_of_context,
         postings=postings,
         idf={f: math.log((total + 1) / (len(p) + 0.5)) + 1.0 for f, p in postings.items()},
         idf_unseen=math.log((total + 1) / 0.5) + 1.0,

@@ -14,7 +14,7 @@ from digests.documents import Item, Section, Span
 from digests.i18n import Messages
 from digests.story import Lang
 from digests.whois.answers.identity import entity_sections
-from digests.whois.model import Entity, Query, Triple, WhoAnswer
+from digests.whois.model import GROUP_PREFIX, ORG_LINKS, Entity, Query, Triple, WhoAnswer
 from digests.whois.phrasing import relation_item, when
 from digests.whois.render import document, match, others
 from digests.whois.texts import doc_text, similarities
@@ -31,6 +31,15 @@ TRANSITIVE = {
     "negotiated",
     "threatened",
     "works_with",
+    "convinced",
+    "reported",
+    "demanded",
+    "approved",
+    "disapproved",
+    "shareholder_of",
+    "partner_of",
+    "rival_of",
+    "wanted",
 }
 ARTICLES = {
     "the",
@@ -169,6 +178,8 @@ def query_one_predicate(
         out: list[tuple[str, Triple, float]] = []
         for triple in triples:
             target = getattr(triple, side)
+            if target is None and side == "doer":
+                target = triple.group_id()  # a group the source does not name
             if target is None or not date_ok(triple):
                 continue
             score = 1.0
@@ -205,14 +216,18 @@ def query_one_predicate(
         return out
 
     results = run(True, answer_side) or run(False, answer_side)
-    if not results and transitive and not constraints:
+    if not results and transitive and (not constraints or pred in ORG_LINKS):
+        # "De quelle entreprise Microsoft est-il actionnaire ?": the other way round.
         results = run(True, "doer" if answer_side == "undergoer" else "undergoer")
     far = dt.date.max
     # Ties (several subjects of "declared"...) go to the event whose text best matches.
     sims = similarities(ix, q, range(len(q.tokens)), set()) if len(results) > 1 else {}
 
     def overlap(triple: Triple) -> float:
-        number = ix.texts.of_event.get(triple.event.id) if triple.event else None
+        if triple.event is not None:
+            number = ix.texts.of_event.get(triple.event.id)
+        else:
+            number = ix.texts.of_context.get(triple.context.id) if triple.context else None
         return round(sims.get(number, 0.0), 3) if number is not None else 0.0
 
     results.sort(
@@ -221,7 +236,7 @@ def query_one_predicate(
     seen: set[str] = set()
     unique: list[tuple[str, Triple, float]] = []
     for target, triple, score in results:
-        if target in seen or target not in ix.by_id:
+        if target in seen or (target not in ix.by_id and not target.startswith(GROUP_PREFIX)):
             continue
         seen.add(target)
         unique.append((target, triple, score))
