@@ -2,10 +2,14 @@
 
     python bench/bench_digests.py [--events 5000] [--people 1000]
 
-Prints: default story load time (target < 200 ms), the slowest digest render after load over
-every day in both languages (target < 5 ms), and a synthetic story of N events and M people
-(generated here): load time (target < 3 s) and per-digest render time. Each figure is also
-printed as a ratio to its target (< 1.00 means within target).
+Prints, first, the size of every daily digest of the shipped story beside the platform limits:
+characters of the post and of its "more" part, news items (lead + items, limit 1 + MAX_ITEMS),
+and the parts each platform needs (Discord messages and embeds, largest embed description against
+4,096, message characters against 6,000; Slack messages). Then the default story load time
+(target < 200 ms), the slowest digest render after load over every day in both languages (target
+< 5 ms), and a synthetic story of N events and M people (generated here): load time (target < 3 s)
+and per-digest render time. Each time is also printed as a ratio to its target (< 1.00 means
+within target). Times are in-process unit measurements (no platform round trip).
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digests.compose import compose_digest, compose_story_so_far
+from bot.discord.embeds import DESCRIPTION_MAX, MESSAGE_CHARS_MAX, embed_units
+from bot.discord.embeds import render_document as discord_render
+from bot.slack.blocks import render_document as slack_render
+from digests.compose import MAX_ITEMS, compose_digest, compose_story_so_far
 from digests.i18n import translations
 from digests.render import render_text
 from digests.story import LANGS, default_story_path, load_story, parse_story
@@ -93,6 +100,35 @@ def report(label: str, seconds: float, target: float) -> None:
     )
 
 
+def sizes(story) -> None:  # type: ignore[no-untyped-def]
+    """Per digest: characters, items and parts per platform, beside the limits."""
+    print(
+        f"{'digest':<16}{'chars':>6}{'more':>6}{'items':>7}{'discord msg/embeds':>20}"
+        f"{'max desc':>10}{'msg chars':>11}{'slack msg':>10}"
+    )
+    for day in story.days:
+        for lang in LANGS:
+            digest = compose_digest(story, day, lang)
+            news = sum(
+                len(section.items)
+                for section in digest.sections
+                if section.kind != "paragraph" or not section.heading
+            )
+            messages = discord_render(digest)
+            embeds = sum(len(message) for message in messages)
+            longest = max(len(embed.description or "") for message in messages for embed in message)
+            heaviest = max(sum(embed_units(embed) for embed in message) for message in messages)
+            more = len(render_text(digest.more)) if digest.more is not None else 0
+            print(
+                f"{f'{day} {lang}':<16}{len(render_text(digest)):>6}{more:>6}"
+                f"{f'{news}/{1 + MAX_ITEMS}':>7}{f'{len(messages)}/{embeds}':>20}"
+                f"{f'{longest}/{DESCRIPTION_MAX}':>10}{f'{heaviest}/{MESSAGE_CHARS_MAX}':>11}"
+                f"{len(slack_render(digest)):>10}"
+            )
+    print("limits: items <= 1 + MAX_ITEMS; one Discord message of one embed; one Slack message")
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
@@ -107,6 +143,7 @@ def main() -> int:
             )
         )
 
+    sizes(load_story(default_story_path()))
     loads = [timed(load_story, default_story_path())[1] for _ in range(5)]
     story = load_story(default_story_path())
     report("default story: load (median of 5)", statistics.median(loads), 0.200)

@@ -48,6 +48,10 @@ class Document:
 
     ``kind`` is ``digest``, ``so_far``, ``answer``, ``faq``, ``timeline`` or ``notice``.
     ``date`` is the story date as ISO text when the document is about a day.
+
+    ``more`` is the overflow of a post kept short on purpose: a second, complete document that
+    adapters post after the first one (a thread reply on Slack, a follow-up on Discord) or
+    leave to the story page. Renderers of the main post ignore it.
     """
 
     kind: str
@@ -59,6 +63,7 @@ class Document:
     story_slug: str | None = None
     date: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    more: Document | None = None
 
     def iter_items(self) -> Iterator[tuple[Section, Item]]:
         for section in self.sections:
@@ -92,6 +97,7 @@ class Document:
             ],
             "footer": self.footer,
             "meta": self.meta,
+            "more": self.more.to_json() if self.more is not None else None,
         }
 
 

@@ -36,18 +36,62 @@ def format_long(day: dt.date, lang: Lang) -> str:
 
 
 def format_short_day(day: dt.date, lang: Lang) -> str:
-    """'17 nov.' / 'Nov 17': for compact reminders."""
-    return format_date(day, "d MMM" if lang == "fr" else "MMM d", locale=babel_locale(lang))
+    """'17 nov.' / 'Nov. 17': for compact mentions. An abbreviated English month takes a
+    period, as in body copy ("Nov. 17"); a month Babel does not shorten keeps none ("May 5").
+
+    >>> format_short_day(dt.date(2023, 11, 17), "fr"), format_short_day(dt.date(2023, 11, 17), "en")
+    ('17 nov.', 'Nov. 17')
+    >>> format_short_day(dt.date(2024, 5, 5), "en")
+    'May 5'
+    """
+    return f"{_short_month(day, lang)} {day.day}" if lang == "en" else _fr_short(day)
+
+
+def _fr_short(day: dt.date) -> str:
+    return format_date(day, "d MMM", locale=babel_locale("fr"))
+
+
+def _short_month(day: dt.date, lang: Lang) -> str:
+    locale = babel_locale(lang)
+    short = format_date(day, "MMM", locale=locale)
+    wide = format_date(day, "MMMM", locale=locale)
+    return short if short == wide or short.endswith(".") else short + "."
+
+
+def format_compact_date(date: StoryDate, lang: Lang) -> str:
+    """A story date in a few characters, for a mark beside an item.
+
+    >>> around = StoryDate.model_validate({"from": "2023-11-20", "to": "2023-11-21",
+    ...                                    "precision": "approximate"})
+    >>> format_compact_date(around, "fr"), format_compact_date(around, "en")
+    ('vers le 20 nov.', 'around Nov. 20')
+    >>> weekend = StoryDate.model_validate({"from": "2023-11-18", "to": "2023-11-19",
+    ...                                     "precision": "weekend"})
+    >>> format_compact_date(weekend, "fr"), format_compact_date(weekend, "en")
+    ('le week-end des 18 et 19 nov.', 'the weekend of Nov. 18–19')
+    """
+    _t = Messages(lang)
+    if date.precision == "day":
+        return format_short_day(date.first, lang)
+    if date.precision == "weekend":
+        first, last = date.first, date.last
+        if lang == "fr":
+            days = format_list([str(d.day) for d in _days(first, last)], locale=babel_locale(lang))
+            dates = f"{days} {format_date(last, 'MMM', locale=babel_locale(lang))}"
+        else:
+            dates = f"{format_short_day(first, lang)}–{last.day}"
+        return _t("the weekend of %(dates)s", dates=dates)
+    return _t("around %(date)s", date=format_short_day(date.first, lang))
 
 
 def format_story_date(date: StoryDate, lang: Lang) -> str:
     """A story date as precisely as it is known: approximate dates say so."""
-    _ = Messages(lang)
+    _t = Messages(lang)
     if date.precision == "day":
         return format_long(date.first, lang)
     if date.precision == "weekend":
-        return _("the weekend of %(dates)s", dates=format_day_range(date.first, date.last, lang))
-    return _("around %(date)s", date=format_long(date.first, lang))
+        return _t("the weekend of %(dates)s", dates=format_day_range(date.first, date.last, lang))
+    return _t("around %(date)s", date=format_long(date.first, lang))
 
 
 def format_day_range(first: dt.date, last: dt.date, lang: Lang) -> str:

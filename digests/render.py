@@ -17,9 +17,9 @@ def render_text(document: Document) -> str:
         lines.append(document.subtitle)
     lines.append("=" * max(len(line) for line in lines))
     for section in document.sections:
-        lines += ["", section.heading]
+        lines += ["", section.heading] if section.heading else [""]
         for item in section.items:
-            body = _item_text(item)
+            body = _item_text(item, document.lang)
             if section.kind == "paragraph":
                 lines.append(body)
             else:
@@ -31,15 +31,20 @@ def render_text(document: Document) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _item_text(item: Item) -> str:
-    body = "".join(_span_text(span) for span in item.spans)
+def _item_text(item: Item, lang: str) -> str:
+    body = "".join(_span_text(span, lang) for span in item.spans)
     return f"{item.label} — {body}" if item.label else body
 
 
-def _span_text(span: Span) -> str:
+def quoted(text: str, lang: str) -> str:
+    """Quotation marks of the language: « guillemets » in French, “curly quotes” in English."""
+    return f"«\u00a0{text}\u00a0»" if lang == "fr" else f"“{text}”"
+
+
+def _span_text(span: Span, lang: str) -> str:
     text = span.text
     if span.emphasis == "quote":
-        text = f"« {text} »"
+        text = quoted(text, lang)
     if span.url:
         text = f"{text} <{span.url}>"
     return text
@@ -55,21 +60,21 @@ def render_markdown(document: Document) -> str:
     if document.subtitle:
         lines.append(f"*{escape_markdown(document.subtitle)}*")
     for section in document.sections:
-        lines += ["", f"## {escape_markdown(section.heading)}", ""]
+        lines += ["", f"## {escape_markdown(section.heading)}", ""] if section.heading else [""]
         for item in section.items:
-            body = _item_markdown(item)
+            body = _item_markdown(item, document.lang)
             lines.append(body if section.kind == "paragraph" else "- " + body.replace("\n", "\n  "))
     if document.footer:
         lines += ["", *(f"_{escape_markdown(line)}_" for line in document.footer.split("\n"))]
     return "\n".join(lines) + "\n"
 
 
-def _item_markdown(item: Item) -> str:
-    body = "".join(span_markdown(span) for span in item.spans)
+def _item_markdown(item: Item, lang: str) -> str:
+    body = "".join(span_markdown(span, lang) for span in item.spans)
     return f"**{escape_markdown(item.label)}** — {body}" if item.label else body
 
 
-def span_markdown(span: Span) -> str:
+def span_markdown(span: Span, lang: str = "fr") -> str:
     """One span as Markdown; leading/trailing spaces stay outside the emphasis markers."""
     stripped = span.text.strip()
     if not stripped:
@@ -82,7 +87,7 @@ def span_markdown(span: Span) -> str:
     elif span.emphasis == "em":
         text = f"*{text}*"
     elif span.emphasis == "quote":
-        text = f"« {text} »"
+        text = quoted(text, lang)
     if span.url:
         text = f"[{text}]({span.url})"
     return lead + text.replace("\n", "  \n") + trail

@@ -242,6 +242,13 @@ class Fact(_Model):
 
 
 class Event(_Model):
+    """One news item: a fact, which may draw on several sentences of the source.
+
+    ``quote`` is the main sentence of the source, ``more_quotes`` the others the item also
+    draws on (all verbatim). Events of one day that share a ``statement`` (the same post, the
+    same interview, the same report) are shown as one item in digests.
+    """
+
     id: Identifier
     date: RequiredStoryDate
     headline: Text
@@ -251,7 +258,14 @@ class Event(_Model):
     facts: tuple[Fact, ...] = ()
     source: Identifier | None = None
     quote: NonEmpty = Field(description="The sentence of the source this event comes from.")
+    more_quotes: tuple[NonEmpty, ...] = ()
+    statement: Identifier | None = None
     note: Text | None = None
+
+    @property
+    def source_sentences(self) -> tuple[str, ...]:
+        """Every sentence of the source this item draws on, main one first."""
+        return (self.quote, *self.more_quotes)
 
 
 class Quote(_Model):
@@ -270,9 +284,13 @@ class FaqEntry(_Model):
 
 
 class Scenario(_Model):
+    """A possible outcome. ``text`` reads as one sentence of "what next" (the scenarios of a
+    story are shown together, in order); ``as_of`` is the day the source sets them out."""
+
     id: Identifier
     title: Text
     text: Text
+    as_of: OptionalStoryDate = None
 
 
 class ContextFact(_Model):
@@ -280,9 +298,12 @@ class ContextFact(_Model):
 
     id: Identifier
     text: Text
+    # With a headline, analysis is a news item of its day's digest; without, a background line.
+    headline: Text | None = None
     people: tuple[Identifier, ...] = ()
     organisations: tuple[Identifier, ...] = ()
     quote: NonEmpty
+    more_quotes: tuple[NonEmpty, ...] = ()
     amount_usd: float | None = None
     facts: tuple[Fact, ...] = ()  # who did what in it, for who-is-who questions
     # When the source's analysis becomes known: shown from that day on (in that day's digest as
@@ -292,6 +313,24 @@ class ContextFact(_Model):
     def known_on(self, day: dt.date) -> bool:
         return self.as_of is None or self.as_of.first <= day
 
+    @property
+    def source_sentences(self) -> tuple[str, ...]:
+        return (self.quote, *self.more_quotes)
+
+
+class StoryNote(Text):
+    """A note about the story as a whole; with ``as_of``, it is only shown from that day on
+    (a note must never mention what happens later)."""
+
+    as_of: OptionalStoryDate = None
+
+
+class DayRecap(_Model):
+    """One short sentence saying what happened on a day, for the "Previously" reminder."""
+
+    date: dt.date
+    recap: Text
+
 
 class StoryMeta(_Model):
     slug: Identifier
@@ -299,7 +338,7 @@ class StoryMeta(_Model):
     summary: Text
     source_language: Lang = "fr"
     sources: tuple[Source, ...] = Field(min_length=1)
-    notes: tuple[Text, ...] = ()
+    notes: tuple[StoryNote, ...] = ()
 
 
 SECTIONS: dict[str, type[_Model]] = {
@@ -310,6 +349,7 @@ SECTIONS: dict[str, type[_Model]] = {
     "faq": FaqEntry,
     "scenarios": Scenario,
     "context": ContextFact,
+    "days": DayRecap,
 }
 
 
@@ -325,6 +365,7 @@ class Story:
     faq: tuple[FaqEntry, ...]
     scenarios: tuple[Scenario, ...]
     context: tuple[ContextFact, ...]
+    days_recaps: tuple[DayRecap, ...] = ()
     path: str = "<memory>"
 
     @property
@@ -370,6 +411,13 @@ class Story:
 
     def events_on(self, day: dt.date) -> tuple[Event, ...]:
         return self._events_by_day.get(day, ())
+
+    def recap_of(self, day: dt.date) -> Text | None:
+        """The story's one-sentence summary of ``day`` (None when the file gives none)."""
+        for recap in self.days_recaps:
+            if recap.date == day:
+                return recap.recap
+        return None
 
     def events_until(self, day: dt.date) -> tuple[Event, ...]:
         return tuple(event for event in self.timeline if event.date.first <= day)
@@ -593,6 +641,7 @@ def parse_story(text: str, file: str = "<string>") -> Story:
         faq=values("faq"),
         scenarios=values("scenarios"),
         context=values("context"),
+        days_recaps=values("days"),
         path=file,
     )
 
@@ -752,6 +801,12 @@ def _check_references(
                     f"role ends ({role.until.last}) before it starts ({role.since.first})",
                 )
         _check_role_overlaps(errors, index, person)
+    event_days = {event.date.first for _, event in sections["events"]}
+    for index, recap in sections["days"]:
+        if recap.date not in event_days:
+            errors.add(
+                ("days", index, "date"), f"no event starts on {recap.date}: nothing to recap"
+            )
     if not sections["events"] and not errors.issues:
         errors.add(("events",), "a story needs at least one event")
 

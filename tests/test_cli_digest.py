@@ -35,7 +35,9 @@ def test_digest_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     payload = json.loads(out)
     assert payload["date"] == "2023-11-18" and payload["lang"] == "fr"
-    assert payload["sections"][0]["heading"] == "Aujourd'hui"
+    assert payload["sections"][0]["heading"] == ""  # the lead
+    assert payload["sections"][1]["heading"] == "Aussi aujourd’hui"
+    assert payload["more"]["sections"][-1]["heading"] == "Qui est qui"
     code, out, _ = run(
         capsys, "digest", "--date", "2023-11-18", "--lang", "fr", "--format", "markdown"
     )

@@ -32,8 +32,9 @@ def check(name: str, actual: str) -> None:
 @pytest.mark.parametrize("day", STORY.days, ids=str)
 def test_daily_digest(day, lang) -> None:  # type: ignore[no-untyped-def]
     document = compose_digest(STORY, day, lang)
-    assert document is not None
+    assert document is not None and document.more is not None
     check(f"digest-{day}-{lang}.txt", render_text(document))
+    check(f"digest-{day}-{lang}-more.txt", render_text(document.more))  # the thread reply
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -52,6 +53,7 @@ def test_timeline_and_faq(lang) -> None:  # type: ignore[no-untyped-def]
 
 def test_every_golden_file_is_used() -> None:
     expected = {f"digest-{day}-{lang}.txt" for day in STORY.days for lang in LANGS}
+    expected |= {f"digest-{day}-{lang}-more.txt" for day in STORY.days for lang in LANGS}
     expected |= {f"so-far-{STORY.last_day}-{lang}.md" for lang in LANGS}
     expected |= {f"{kind}-{lang}.txt" for kind in ("timeline", "faq") for lang in LANGS}
     assert {path.name for path in GOLDEN.iterdir()} == expected

@@ -12,12 +12,12 @@ def test_every_message_has_a_french_translation() -> None:
 def test_extraction_finds_the_digest_strings() -> None:
     # Guards the check above against silently extracting nothing.
     ids = {message.id for message in extract("digests") if message.id}
-    assert {"Today", "Who's who", "Previously"} <= ids
+    assert {"Also today", "Who's who", "Previously"} <= ids
     assert set(DOMAINS) >= {"digests", "whois", "bot", "discord", "slack"}
 
 
 def test_french_catalog_is_used_at_run_time() -> None:
     from digests.i18n import Messages
 
-    assert Messages("fr")("Today") == "Aujourd'hui"
-    assert Messages("en")("Today") == "Today"
+    assert Messages("fr")("Also today") == "Aussi aujourd’hui"
+    assert Messages("en")("Also today") == "Also today"
