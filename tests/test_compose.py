@@ -71,7 +71,7 @@ def test_a_daily_digest_is_a_lead_and_at_most_six_items_the_rest_behind_more() -
     day4 = compose_digest(STORY, dt.date(2023, 11, 20), "en")
     assert day4 is not None and day4.more is not None
     headings = [section.heading for section in day4.more.sections]
-    assert headings == ["Analysis", "Who's who"]
+    assert headings == ["Analysis", "Who’s who"]
 
 
 def test_one_statement_makes_one_item() -> None:
