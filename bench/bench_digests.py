@@ -94,9 +94,25 @@ def timed(function, *args):  # type: ignore[no-untyped-def]
     return result, time.perf_counter() - started
 
 
+def calibration() -> float:
+    """Seconds for a fixed pure-Python loop (median of 5): the machine's speed right now."""
+
+    def loop() -> int:
+        total = 0
+        for number in range(200_000):
+            total += number % 7
+        return total
+
+    return statistics.median(timed(loop)[1] for _ in range(5))
+
+
+CALIBRATION = 0.0  # set in main()
+
+
 def report(label: str, seconds: float, target: float) -> None:
     print(
-        f"{label:<52} {seconds * 1000:9.2f} ms   target {target * 1000:7.0f} ms   ratio {seconds / target:5.2f}"
+        f"{label:<52} {seconds * 1000:9.2f} ms   target {target * 1000:7.0f} ms"
+        f"   ratio {seconds / target:5.2f}   = {seconds / CALIBRATION:6.2f} x calibration"
     )
 
 
@@ -144,6 +160,9 @@ def main() -> int:
         )
 
     sizes(load_story(default_story_path()))
+    global CALIBRATION
+    CALIBRATION = calibration()
+    print(f"calibration: fixed pure-Python loop {CALIBRATION * 1000:.2f} ms (median of 5)")
     loads = [timed(load_story, default_story_path())[1] for _ in range(5)]
     story = load_story(default_story_path())
     report("default story: load (median of 5)", statistics.median(loads), 0.200)

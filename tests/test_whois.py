@@ -223,7 +223,7 @@ def test_suggest_prefixes_surnames_aliases_and_limit(index: WhoIndex) -> None:
     assert [s.id for s in index.suggest("mur", "fr")] == ["mira-murati"]
     assert index.suggest("Altm", "en")[0].id == "sam-altman"
     assert next(s.id for s in index.suggest("ope", "en")) == "openai"
-    assert index.suggest("conseil", "fr")[0].name == "conseil d'administration d'OpenAI"
+    assert index.suggest("conseil", "fr")[0].name == "conseil d’administration d’OpenAI"
     assert len(index.suggest("", "en")) == len(default_story().people) + len(
         default_story().organisations
     )
