@@ -44,7 +44,7 @@ def test_cli_answers_in_the_language_of_each_question_without_lang(
     assert main(["who", "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["lang"] for r in rows] == ["fr", "en", "en"]
-    assert rows[0]["text"].startswith("conseil d'administration d'OpenAI")
+    assert rows[0]["text"].startswith("conseil d’administration d’OpenAI")
     assert main(["who", "Qui est Mira Murati ?"]) == 0
     assert "Fonctions" in capsys.readouterr().out
     assert main(["who", "Qui est Mira Murati ?", "--lang", "en"]) == 0  # --lang wins
