@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import delete, desc, func, select
 
 from bot.publishing import PublisherRegistry
-from bot.schedule import first_run, format_post_time, langs_of, story_date_for, utcnow
+from bot.schedule import first_run, langs_of, story_date_for, utcnow
 from bot.store import (
     FAILED,
     MANUAL,
@@ -49,6 +49,7 @@ from bot.store import (
 from digests.documents import Document
 from digests.errors import DepecheError
 from digests.i18n import Messages
+from digests.options import OptionError, parse_time_option
 from digests.story import Lang, StoryLibrary
 
 _log = logging.getLogger(__name__)
@@ -281,15 +282,11 @@ def check_timezone(name: str, lang: str = "en") -> str:
 
 
 def check_time(value: str, lang: str = "en") -> str:
+    """A post time from any surface, by the core parser shared with the chat platforms."""
     try:
-        return format_post_time(value)
-    except ValueError:
-        raise InvalidTime(
-            messages(lang)(
-                "Invalid time %(time)s: use HH:MM, 24-hour clock (for example 08:00).",
-                time=repr(value),
-            )
-        ) from None
+        return parse_time_option(value, lang)
+    except OptionError as error:
+        raise InvalidTime(str(error)) from None
 
 
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,30}")

@@ -26,7 +26,10 @@ KEYWORDS = {"_": None, "_t": None, "_m": (2,), "N_": None, "gettext": None, "nge
 
 # domain -> (package whose locale/ directory holds the catalogs, source globs)
 DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "digests": ("digests", ("digests/compose.py", "digests/formatting.py", "digests/render.py")),
+    "digests": (
+        "digests",
+        ("digests/compose.py", "digests/formatting.py", "digests/options.py", "digests/render.py"),
+    ),
     "whois": ("digests", ("digests/whois/**/*.py",)),
     "bot": ("bot", ("bot/*.py", "bot/commands/*.py", "bot/console/*.py", "bot/store/*.py")),
     "discord": ("bot", ("bot/discord/**/*.py",)),

@@ -165,7 +165,7 @@ async def test_usage_messages_are_translated(world: World) -> None:
         unknown = await command(world, "/digest", "frobnicate", user_id=FR_ADMIN)
         assert "Action inconnue : frobnicate." in shown(unknown) and "Utilisation" in shown(unknown)
         bad_time = await command(world, "/digest", "subscribe 25:00", user_id=EN_ADMIN)
-        assert "25:00 is not a time of day" in shown(bad_time) and "Usage" in shown(bad_time)
+        assert "Invalid time '25:00': use HH:MM" in shown(bad_time) and "Usage" in shown(bad_time)
         bad_date = await command(world, "/timeline", "hier", user_id=FR_ADMIN)
         assert "Utilisation : /timeline" in shown(bad_date)
         who = await command(world, "/who", "")
@@ -433,7 +433,9 @@ def test_parsing_is_forgiving() -> None:
         "subscribe", "C0123ABCD", "both", "08:00", "America/New_York",
     )  # fmt: skip
     assert (
-        parse_time("7pm") == "19:00" and parse_time("12am") == "00:00" and parse_time("8") is None
+        parse_time("7pm") == "19:00"
+        and parse_time("12am") == "00:00"
+        and parse_time("8") == "08:00"
     )
     assert parse_digest("send-now 2023-11-19").date == dt.date(2023, 11, 19)
     assert parse_digest("preview 2023-02-30").bad_date == "2023-02-30"

@@ -47,6 +47,7 @@ from digests.compose import compose_digest, compose_faq, compose_story_so_far, c
 from digests.errors import DepecheError
 from digests.i18n import N_
 from digests.i18n import Messages as Catalog
+from digests.options import parse_date_option
 from digests.story import Lang, Story
 from digests.whois import index_for
 
@@ -137,18 +138,11 @@ def ui(lang: str) -> Catalog:
 
 
 def parse_day(value: str | None, lang: str) -> dt.date | None:
+    """A date option, parsed whole by the core parser (the same as Slack's): trailing text is
+    an error showing the expected form, never cut off."""
     if value is None or not value.strip():
         return None
-    try:
-        return dt.date.fromisoformat(value.strip()[:10])
-    except ValueError:
-        _ = ui(lang)
-        raise BadOption(
-            _(
-                "Invalid date %(value)s: use YYYY-MM-DD, for example 2023-11-17.",
-                value=truncate(safe(repr(value)), 60),
-            )
-        ) from None
+    return parse_date_option(value, lang)  # OptionError: shown by the error handler
 
 
 def client_of(interaction: discord.Interaction[Any]) -> DepecheClient:

@@ -53,6 +53,7 @@ from bot.slack.parsing import (
 from bot.slack.users import SlackUser, UserDirectory
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
+from digests.options import invalid_date, invalid_time
 from digests.story import Lang, Story, StoryLibrary
 
 _log = logging.getLogger(__name__)
@@ -239,6 +240,8 @@ class SlackCommands:
         until = day
         if words:
             parsed = parse_date(words[0])
+            if parsed is False:
+                raise Usage(str(invalid_date(words[0], request.lang)))
             if not parsed or len(words) > 1:
                 raise Usage(
                     _t("Usage: /timeline [YYYY-MM-DD] [fr|en], for example /timeline 2023-11-19.")
@@ -394,14 +397,9 @@ class SlackCommands:
         _t = messages(lang)
         problems = []
         if args.bad_date:
-            problems.append(_t("%(value)s is not a date (use YYYY-MM-DD).", value=args.bad_date))
+            problems.append(str(invalid_date(args.bad_date, lang)))
         if args.bad_time:
-            problems.append(
-                _t(
-                    "%(value)s is not a time of day (use HH:MM, for example 08:00).",
-                    value=args.bad_time,
-                )
-            )
+            problems.append(str(invalid_time(args.bad_time, lang)))
         extra = [
             name
             for name in ("channel", "lang", "time", "timezone", "date")

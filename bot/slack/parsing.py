@@ -19,6 +19,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from digests.options import (
+    OptionError,
+    looks_like_date,
+    looks_like_time,
+    parse_date_option,
+    parse_time_option,
+)
+
 LANG_WORDS = {
     "fr": "fr", "french": "fr", "français": "fr", "francais": "fr", "fra": "fr",
     "en": "en", "english": "en", "anglais": "en", "eng": "en",
@@ -40,12 +48,9 @@ _CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _CHANNEL_NAME_RE = re.compile(r"^#([a-z0-9][a-z0-9_\-]{0,79})$", re.IGNORECASE)
 _ESCAPED_RE = re.compile(r"<([^<>]*)>")
 _CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]{6,}$")
-_TIME_RE = re.compile(r"^([01]?\d|2[0-3])(?:[:hH.]([0-5]\d)?)?$")
-_AMPM_RE = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m\.?$", re.IGNORECASE)
 _TZ_RE = re.compile(
     r"^[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+$|^(?:UTC|GMT|Etc/[A-Za-z0-9+\-]+)$", re.IGNORECASE
 )
-_DATE_RE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
 def tokens(text: str) -> list[str]:
@@ -101,19 +106,14 @@ def parse_lang(token: str) -> str | None:
 
 
 def parse_time(token: str) -> str | None:
-    """``8``, ``8h``, ``08:00``, ``7h30``, ``7.30``, ``7pm``, ``7:15am`` -> ``HH:MM``."""
-    match = _TIME_RE.match(token)
-    if match and (":" in token or token[-1:] in "hH" or "h" in token.lower() or "." in token):
-        return f"{int(match.group(1)):02d}:{int(match.group(2) or 0):02d}"
-    match = _AMPM_RE.match(token)
-    if match:
-        hour = int(match.group(1)) % 12 + (12 if match.group(3).lower() == "p" else 0)
-        return f"{hour:02d}:{int(match.group(2) or 0):02d}"
-    return None
-
-
-def looks_like_time(token: str) -> bool:
-    return bool(re.match(r"^\d{1,2}([:hH.]\d*)?(am|pm)?$", token, re.IGNORECASE))
+    """``8``, ``8h``, ``08:00``, ``7h30``, ``7.30``, ``7pm``, ``7:15am`` -> ``HH:MM`` (the core
+    parser, `digests.options.parse_time_option`); None when not a valid time."""
+    if not looks_like_time(token):
+        return None
+    try:
+        return parse_time_option(token)
+    except OptionError:
+        return None
 
 
 def parse_timezone(token: str) -> str | None:
@@ -121,13 +121,13 @@ def parse_timezone(token: str) -> str | None:
 
 
 def parse_date(token: str) -> dt.date | bool | None:
-    """A date, None when the token is not date-shaped, False when date-shaped but invalid."""
-    if not _DATE_RE.match(token):
+    """A date, None when the token is not date-shaped, False when date-shaped but invalid
+    (trailing garbage included: ``2023-11-17x``). The core parser decides."""
+    if not looks_like_date(token):
         return None
     try:
-        year, month, day = (int(part) for part in token.split("-"))
-        return dt.date(year, month, day)
-    except ValueError:
+        return parse_date_option(token)
+    except OptionError:
         return False
 
 
@@ -166,8 +166,11 @@ def parse_digest(text: str) -> DigestArgs:
             channel_name = found
         elif lang is None and (found := parse_lang(word)):
             lang = found
-        elif time is None and (found := parse_time(word)):
-            time = found
+        elif looks_like_time(word):
+            if time is None and (found := parse_time(word)):
+                time = found
+            else:
+                bad_time = word
         elif (parsed := parse_date(word)) is not None:
             if parsed is False:
                 bad_date = word
@@ -177,8 +180,6 @@ def parse_digest(text: str) -> DigestArgs:
                 unknown.append(word)
         elif timezone is None and (found := parse_timezone(word)):
             timezone = found
-        elif looks_like_time(word):
-            bad_time = word
         else:
             unknown.append(word)
     return DigestArgs(
