@@ -24,7 +24,7 @@ import inspect
 import logging
 import re
 import tomllib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
@@ -60,6 +60,12 @@ MODES = ("live", "replay")
 
 ChannelValidator = Callable[[str, str], bool | Awaitable[bool]]
 """``(workspace_id, channel_id) -> bool``: does the bot see that channel (and may it post)?"""
+
+ChannelTenants = Callable[[str, str], Collection[str] | Awaitable[Collection[str] | None] | None]
+"""``(workspace_id, channel_id) -> the tenants the platform places the channel in`` (Discord: the
+channel's guild id; Slack: its ``context_team_id`` and ``shared_team_ids``), or None when the bot
+cannot see the channel. ``workspace_id`` only says which token to ask with: the answer must come
+from the platform, never from the request. See `AdminService.check_tenant`."""
 
 
 def messages(lang: str) -> Messages:
@@ -98,6 +104,12 @@ class InvalidTime(AdminError):
 
 class UnknownChannel(AdminError):
     code = "unknown_channel"
+
+
+class ForeignChannel(UnknownChannel):
+    """The channel is not in the server/workspace the request comes from (or cannot be seen)."""
+
+    code = "foreign_channel"
 
 
 class ReplayStartInPast(AdminError):
@@ -359,9 +371,59 @@ class AdminService:
     worker: Any = None  # bot.delivery.DeliveryWorker, for send-now
     clock: Callable[[], dt.datetime] = utcnow
     channel_validators: dict[str, ChannelValidator] = field(default_factory=dict)
+    channel_tenants: dict[str, ChannelTenants] = field(default_factory=dict)
 
     def register_channel_validator(self, platform: str, validator: ChannelValidator) -> None:
         self.channel_validators[platform] = validator
+
+    def register_channel_tenants(self, platform: str, lookup: ChannelTenants) -> None:
+        """The platform's answer to "which server/workspace is this channel in?"."""
+        self.channel_tenants[platform] = lookup
+
+    # -------------------------------------------------------------- the tenant boundary
+
+    async def check_tenant(
+        self, platform: str, workspace_id: str, channel_id: str, actor: Actor
+    ) -> None:
+        """THE tenant check (docs/security.md): every admin action on a channel passes here.
+
+        Refuses unless the platform places ``channel_id`` in ``workspace_id`` (the server or
+        workspace the request comes from). Which tenant the channel is in is asked of the
+        platform, never taken from the request; a channel the bot cannot see, or a failed
+        lookup, is refused too. Subscriptions from the configuration file are the operator's,
+        and a platform that does not run in this process (the CLI) has no lookup: both pass."""
+        lookup = self.channel_tenants.get(platform)
+        if lookup is None or actor.via == "file":
+            return
+        try:
+            found = lookup(workspace_id, channel_id)
+            tenants = await found if inspect.isawaitable(found) else found
+        except Exception as error:  # the platform could not answer: refuse, do not guess
+            _log.warning("tenant check of %s channel %s failed: %r", platform, channel_id, error)
+            tenants = None
+        if tenants is not None and workspace_id in tenants:
+            return
+        _log.info(
+            "refused %s channel %s to %s user %s of %s (channel in %s)",
+            platform,
+            channel_id,
+            actor.via,
+            actor.user_id,
+            workspace_id,
+            sorted(tenants) if tenants is not None else "none visible",
+        )
+        raise ForeignChannel(
+            messages(actor.lang)(
+                "Unknown channel %(channel)s: it is not a channel of this server or workspace that I can see.",
+                channel=_quoted(channel_id),
+            )
+        )
+
+    async def _authorize(self, ref: Ref | SubscriptionSpec, actor: Actor) -> None:
+        """`check_tenant` for a channel named by a request; subscription ids come only from
+        the operator's command line (chat and web always name a channel)."""
+        if isinstance(ref, Target | SubscriptionSpec):
+            await self.check_tenant(ref.platform, ref.workspace_id, ref.channel_id, actor)
 
     # -------------------------------------------------------------- helpers
 
@@ -479,6 +541,7 @@ class AdminService:
         """Create the subscription, or update the one for the same platform/workspace/channel/
         language. Returns ``(info, created)``."""
         spec = self._validate(spec, actor, check_start=actor.via != "file")
+        await self._authorize(spec, actor)
         if actor.via != "file":
             await self._check_channel(spec.platform, spec.workspace_id, spec.channel_id, actor.lang)
         now = self.clock()
@@ -538,6 +601,7 @@ class AdminService:
     ) -> builtins.list[SubscriptionInfo]:
         """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
         ``story_slug``) of existing subscriptions."""
+        await self._authorize(ref, actor)
         with self.store.session() as session:
             rows = self._rows(session, ref, actor.lang)
             specs = [
@@ -563,6 +627,7 @@ class AdminService:
         return out
 
     async def unsubscribe(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
+        await self._authorize(ref, actor)
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
             for row in rows:
@@ -574,6 +639,7 @@ class AdminService:
     async def pause(
         self, ref: Ref, actor: Actor, reason: str | None = None
     ) -> builtins.list[SubscriptionInfo]:
+        await self._authorize(ref, actor)
         _t = messages(actor.lang)
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
@@ -589,6 +655,7 @@ class AdminService:
 
     async def resume(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
         """Reactivate; the next post is the next scheduled time (missed days are not caught up)."""
+        await self._authorize(ref, actor)
         now = self.clock()
         with self.store.session() as session, session.begin():
             rows = self._rows(session, ref, actor.lang)
@@ -635,6 +702,7 @@ class AdminService:
     async def status(
         self, ref: Ref, actor: Actor = CLI, *, recent: int = 10
     ) -> builtins.list[StatusReport]:
+        await self._authorize(ref, actor)
         reports = []
         with self.store.session() as session:
             for row in self._rows(session, ref, actor.lang):
@@ -684,6 +752,7 @@ class AdminService:
         """The documents the subscription would post on local ``day`` (default today)."""
         from digests.compose import compose_digest, compose_story_so_far
 
+        await self._authorize(ref, actor)
         if isinstance(ref, SubscriptionSpec):
             spec = self._validate(ref, actor, check_start=False)
             story_slug, mode, start, tz, lang = (
@@ -734,6 +803,7 @@ class AdminService:
         """
         from bot.schedule import _insert
 
+        await self._authorize(ref, actor)
         now = self.clock()
         ids: builtins.list[int] = []
         kind = SCHEDULED if day is None else MANUAL

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.store import PENDING, SKIPPED, Store
+from bot.store.health import OutageLog, is_outage
 from digests.errors import DepecheError
 from digests.story import Story, StoryLibrary
 
@@ -641,6 +642,8 @@ class Runner:
     no_news_line: bool = False
     clock: Callable[[], dt.datetime] = utcnow
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    _busy: bool = field(default=False, init=False, repr=False)
+    _outage: OutageLog = field(default_factory=OutageLog, init=False, repr=False)
 
     async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
         now = now or self.clock()
@@ -652,12 +655,22 @@ class Runner:
         return planned, worked
 
     async def _job(self) -> None:
+        if self._busy:  # the previous tick still runs (a big catch-up, a slow database)
+            _log.debug("tick skipped: the previous one is still running")
+            return
+        self._busy = True
         try:
             await self.step()
+            self._outage.up()
         except asyncio.CancelledError:  # shutdown while a tick runs: it is retried at next start
             _log.debug("tick cancelled by shutdown")
-        except Exception:  # keep the scheduler alive; the next tick retries
-            _log.exception("tick failed")
+        except Exception as error:  # keep the scheduler alive; the next tick retries
+            if is_outage(error):
+                self._outage.down(error)  # one warning per outage, not a traceback per tick
+            else:
+                _log.exception("tick failed")
+        finally:
+            self._busy = False
 
     def start(self, tick_seconds: float) -> AsyncIOScheduler:
         """Start an `AsyncIOScheduler` (in the running loop) ticking every ``tick_seconds``."""
@@ -671,7 +684,7 @@ class Runner:
             id=TICK_JOB_ID,
             replace_existing=True,
             coalesce=True,
-            max_instances=1,
+            max_instances=2,  # a tick that finds the previous one running skips quietly
             misfire_grace_time=max(1, int(tick_seconds)),
             next_run_time=dt.datetime.now(dt.UTC),
         )

@@ -145,6 +145,7 @@ class Settings(_Section):
     database_url: str = (
         ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
     )
+    database_wait_seconds: float = Field(60.0, ge=0)
     stories_dir: Path = Path("config/stories")
     story_max_bytes: int = Field(DEFAULT_STORY_MAX_BYTES, ge=1024)
     subscriptions_file: Path = Path("config/subscriptions.toml")
@@ -175,6 +176,7 @@ def default_database_url() -> str:
 # Environment variable -> (section, field) or (field,). Secrets are marked.
 ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database_url",),
+    "DEPECHE_DATABASE_WAIT_SECONDS": ("database_wait_seconds",),
     "DEPECHE_STORIES_DIR": ("stories_dir",),
     "DEPECHE_STORY_MAX_BYTES": ("story_max_bytes",),
     "DEPECHE_SUBSCRIPTIONS_FILE": ("subscriptions_file",),

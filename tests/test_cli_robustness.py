@@ -77,6 +77,7 @@ def test_bad_database_url_is_one_line_without_password(
     fresh, capsys, monkeypatch, url, expected, argv
 ):
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DEPECHE_DATABASE_WAIT_SECONDS", "0")  # `run` waits (tests/test_outages.py)
     code, _out, err = run(capsys, *argv)
     assert code == 2
     assert expected in one_line_error(err)

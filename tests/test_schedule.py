@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import random
 from collections import Counter
 from zoneinfo import ZoneInfo
@@ -294,10 +295,40 @@ async def test_runner_registers_one_tick_job_with_apscheduler(tmp_path):
         assert (
             job is not None
             and job.coalesce
-            and job.max_instances == 1
+            and job.max_instances == 2  # the second finds the first running and returns quietly
             and job.misfire_grace_time == 30
         )
         assert len(scheduler.get_jobs()) == 1
     finally:
         scheduler.shutdown(wait=False)
+        store.dispose()
+
+
+async def test_a_tick_while_the_previous_one_runs_is_skipped_quietly(tmp_path, caplog):
+    from bot.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    release = asyncio.Event()
+    steps = 0
+
+    class SlowRunner(Runner):
+        async def step(self, now=None):  # type: ignore[no-untyped-def]
+            nonlocal steps
+            steps += 1
+            await release.wait()
+            return await super().step(now)
+
+    runner = SlowRunner(store, LIB, DeliveryWorker(store, LIB, PublisherRegistry()))
+    try:
+        first = asyncio.create_task(runner._job())
+        await asyncio.sleep(0)
+        with caplog.at_level(logging.DEBUG, logger="bot.schedule"):
+            await runner._job()  # returns at once: the first one still runs
+        assert steps == 1
+        assert [r.levelno for r in caplog.records if r.name == "bot.schedule"] == [logging.DEBUG]
+        release.set()
+        await first
+        await runner._job()  # and the next one runs again
+        assert steps == 2
+    finally:
         store.dispose()

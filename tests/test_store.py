@@ -99,6 +99,7 @@ def test_url_normalisation():
 
 
 def test_sqlite_uses_wal(tmp_path):
+    (tmp_path / "nested").mkdir()  # an explicit URL's directory must exist (test_outages.py)
     store = Store.open(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

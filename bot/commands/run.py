@@ -88,7 +88,13 @@ async def _main(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console.welcome import welcome
     from bot.platforms import build_context
 
-    context = build_context(settings, options=args)
+    url = settings.effective_database_url
+    store = None
+    if not url.startswith("sqlite"):  # a server that may not be up yet: wait for it
+        from bot.store.health import open_waiting
+
+        store = await open_waiting(url, wait_seconds=settings.database_wait_seconds)
+    context = build_context(settings, store=store, options=args)
     context.publishers.register(ConsolePublisher(context.store))
     if not args.once:
         _stop_on_signals(context)  # from now on: Ctrl-C during start-up is a clean stop too

@@ -45,6 +45,22 @@ class DiscordBot:
         # ask Discord whether the bot can see it.
         return await self.publisher.channel_visible(channel_id)
 
+    async def channel_tenants(self, guild_id: str, channel_id: str) -> set[str] | None:
+        """For `AdminService.check_tenant`: the server the channel is in, as Discord says it
+        (the gateway cache, else REST); ``guild_id`` (the requesting server) is not used."""
+        from bot.discord.publisher import channel_guild
+
+        try:
+            number = int(channel_id)
+        except ValueError:
+            return None
+        channel = self.client.get_channel(number)
+        if channel is not None:
+            guild = getattr(channel, "guild", None)
+            return {str(guild.id)} if guild is not None else set()
+        owner = await channel_guild(self.publisher, channel_id)
+        return None if owner is None else ({owner} if owner else set())
+
 
 def contacts_from(store: Store) -> Any:
     """``subscription id -> Contact`` (where it was configured, the admin's language)."""
@@ -97,6 +113,7 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     bot = DiscordBot(client=client, publisher=publisher)
     context.publishers.register(publisher)
     context.admin.register_channel_validator("discord", bot.validate_channel)
+    context.admin.register_channel_tenants("discord", bot.channel_tenants)
     return bot
 
 

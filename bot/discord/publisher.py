@@ -518,6 +518,17 @@ class DiscordPublisher:
             return True  # do not refuse a subscription because of a network blip
 
 
+async def channel_guild(publisher: DiscordPublisher, channel_id: str) -> str | None:
+    """The id of the server a channel belongs to, from Discord (REST, with the bot's token):
+    ``""`` for a channel outside any server (a DM), None if the bot cannot see it. Network
+    errors propagate: the caller must not guess."""
+    try:
+        payload = await publisher._call("GET", f"/channels/{channel_id}")
+    except DiscordAPIError:
+        return None
+    return str(payload.get("guild_id") or "") if isinstance(payload, dict) else None
+
+
 async def post_messages(
     publisher: DiscordPublisher, channel_id: str, messages: Messages, *, key: str
 ) -> list[str]:

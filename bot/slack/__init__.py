@@ -30,6 +30,7 @@ def setup(context: PlatformContext) -> SlackBot:
     )
     context.publishers.register(bot.publisher)
     context.admin.register_channel_validator("slack", bot.validate_channel)
+    context.admin.register_channel_tenants("slack", bot.channel_tenants)
     return bot
 
 

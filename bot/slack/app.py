@@ -190,6 +190,20 @@ class SlackBot:
                 self.workspaces.register(self._app)
         return self._app
 
+    async def channel_tenants(self, workspace_id: str, channel_id: str) -> set[str] | None:
+        """For `AdminService.check_tenant`: the workspaces Slack places the channel in (its
+        ``context_team_id``, and ``shared_team_ids`` for a Slack Connect channel), asked with
+        the requesting workspace's token; None if the bot cannot see the channel."""
+        client = self.clients.for_team(workspace_id)
+        try:
+            info = (await client.conversations_info(channel=channel_id)).get("channel") or {}
+        except SlackApiError as error:
+            _log.info("conversations.info %s: %s", channel_id, error.response.get("error"))
+            return None
+        shared = info.get("shared_team_ids") or []
+        teams = [info.get("context_team_id"), *(shared if isinstance(shared, list) else [])]
+        return {str(team) for team in teams if team}
+
     async def validate_channel(self, workspace_id: str, channel_id: str) -> bool:
         """May the bot post (and read back its posts) in this channel? Joins public channels."""
         client = self.clients.for_team(workspace_id)

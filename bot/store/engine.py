@@ -28,6 +28,10 @@ class DatabaseURLError(DepecheError):
     The message names the setting and never contains the password."""
 
 
+class DatabaseUnreachable(DatabaseURLError):
+    """The URL is fine but the database server cannot be reached (yet): worth waiting for."""
+
+
 def check_url(url: str, *, setting: str = "DATABASE_URL") -> URL:
     """Parse ``url`` (after `normalise_url`) and refuse what the bot cannot use."""
     try:
@@ -95,7 +99,7 @@ def connecting(url: str | URL, *, setting: str = "DATABASE_URL") -> Iterator[Non
         if not error.connection_invalidated and not _is_connect_error(error):
             raise
         parsed = url if isinstance(url, URL) else make_url(normalise_url(url))
-        raise DatabaseURLError(
+        raise DatabaseUnreachable(
             f"{setting}: cannot connect to {describe_target(parsed)} ({_reason(error)})"
         ) from None
 
@@ -115,16 +119,32 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _is_default_location(database: str) -> bool:
+    from bot.settings import default_database_url
+
+    default = make_url(default_database_url()).database
+    return default is not None and Path(database).expanduser() == Path(default)
+
+
 def make_engine(url: str, *, setting: str = "DATABASE_URL", **kwargs: Any) -> Engine:
     """An engine for ``url``; a URL the bot cannot use raises `DatabaseURLError` (naming
-    ``setting``). Nothing connects yet: wrap the first use in `connecting`."""
+    ``setting``). Nothing connects yet: wrap the first use in `connecting`.
+
+    An SQLite file is created on first use, but its directory only at the default location: a
+    typo in an explicit URL must not give a bot with a new, empty database."""
     parsed = check_url(url, setting=setting)
     url = normalise_url(url.strip())
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
+            directory = Path(database).parent
+            if not directory.is_dir() and not _is_default_location(database):
+                raise DatabaseURLError(
+                    f"{setting}: the directory of SQLite database {database} does not exist "
+                    "(create it, or correct the URL)"
+                )
             try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise DatabaseURLError(
                     f"{setting}: cannot create the directory of SQLite database {database} "
