@@ -237,6 +237,11 @@ async def test_slack_workspace_cannot_reach_a_channel_of_another_workspace(
             channel_id=THEIRS,
         )
         assert "Unknown channel" in text and "not a channel of this server" in text, text
+        # Slack did answer: the channel is visible, and placed in our default workspace
+        seen = [c.response for c in fake.calls_to("conversations.info")]
+        assert seen and all(
+            r and r.get("ok") and r["channel"]["context_team_id"] == DEFAULT_TEAM_ID for r in seen
+        ), seen
         assert fake.messages(NEWS) == []
         assert row_state(context, planted_id) == before
         with context.store.session() as session:
