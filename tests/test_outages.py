@@ -104,7 +104,7 @@ class Bot:
 
     def __init__(self, tmp_path: Path, *argv: str, **env: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", *argv],
+            [sys.executable, "-m", "bot", "-v", "run", *argv],  # -v: INFO lines too
             cwd=tmp_path,
             env=environment(tmp_path, **env),
             stdout=subprocess.DEVNULL,
