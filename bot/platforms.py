@@ -35,6 +35,7 @@ from bot.publishing import PublisherRegistry
 from bot.schedule import Runner, utcnow
 from bot.settings import Settings
 from bot.store import Store
+from bot.stories import LiveStories, StoryRevisions
 from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class PlatformContext:
     runner: Runner
     options: argparse.Namespace = field(default_factory=argparse.Namespace)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    stories: LiveStories | None = None
 
 
 class PlatformModule(Protocol):
@@ -67,12 +69,20 @@ def build_context(
     clock: Callable[[], dt.datetime] = utcnow,
     options: argparse.Namespace | None = None,
 ) -> PlatformContext:
-    """Open the store (migrating it), load the stories, wire worker, admin service and runner."""
+    """Open the store (migrating it), load the stories, wire worker, admin service and runner.
+
+    Without ``library``: story files are imported as revisions (a changed file becomes a new
+    revision) and the library serves each story's latest revision in the database, refreshed
+    before every tick. With ``library`` (tests): that library, refreshed from the database too."""
     store = store or Store.open(settings.effective_database_url)
+    revisions = StoryRevisions(store, clock=clock)
     if library is None:
-        library = StoryLibrary.load(settings.stories_dir, max_bytes=settings.story_max_bytes)
-        for problem in library.problems:
-            _log.warning("story file ignored: %s", problem)
+        stories = LiveStories.start(
+            revisions, settings.stories_dir, max_bytes=settings.story_max_bytes
+        )
+        library = stories.library
+    else:
+        stories = LiveStories(revisions, library)
     publishers = PublisherRegistry()
     worker = DeliveryWorker(
         store,
@@ -90,9 +100,18 @@ def build_context(
         grace=dt.timedelta(hours=settings.schedule.grace_hours),
         no_news_line=settings.schedule.no_news_line,
         clock=clock,
+        stories=stories,
     )
     return PlatformContext(
-        settings, store, library, publishers, worker, admin, runner, options or argparse.Namespace()
+        settings,
+        store,
+        library,
+        publishers,
+        worker,
+        admin,
+        runner,
+        options or argparse.Namespace(),
+        stories=stories,
     )
 
 

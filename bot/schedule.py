@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
@@ -630,6 +630,10 @@ def _hours(delta: dt.timedelta) -> str:
 # --------------------------------------------------------------------------- the runner
 
 
+class StoryRefresher(Protocol):
+    def refresh(self) -> object: ...
+
+
 @dataclass
 class Runner:
     """One instance's loop: tick, then deliver what is due. Driven by APScheduler in `run`,
@@ -642,11 +646,18 @@ class Runner:
     no_news_line: bool = False
     clock: Callable[[], dt.datetime] = utcnow
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Serves newly published story revisions before each tick (bot.stories.LiveStories).
+    stories: StoryRefresher | None = None
     _busy: bool = field(default=False, init=False, repr=False)
     _outage: OutageLog = field(default_factory=OutageLog, init=False, repr=False)
 
     async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
         now = now or self.clock()
+        if self.stories is not None:
+            try:
+                await asyncio.to_thread(self.stories.refresh)
+            except Exception:  # the database is down: serve what we have, tick anyway
+                _log.exception("could not check for new story revisions")
         # In a thread: a big catch-up tick must not stall the platforms' gateways (heartbeats).
         planned = await asyncio.to_thread(
             tick, self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line

@@ -848,6 +848,14 @@ def load_story(path: str | Path, *, max_bytes: int = DEFAULT_STORY_MAX_BYTES) ->
         raise StoryError([StoryIssue(str(path), "", "nested too deeply")]) from None
 
 
+def story_files(directory: str | Path | None) -> list[Path]:
+    """The shipped story's file, then every ``*.yaml``/``*.yml`` in ``directory`` (sorted)."""
+    paths = [default_story_path()]
+    if directory is not None and Path(directory).is_dir():
+        paths.extend(sorted(Path(directory).glob("*.y*ml")))
+    return paths
+
+
 def default_story_path() -> Path:
     return Path(str(resources.files("digests") / "stories" / f"{DEFAULT_STORY_SLUG}.yaml"))
 
@@ -893,6 +901,13 @@ class StoryLibrary:
         library = cls(stories)
         library.problems = problems
         return library
+
+    def put(self, story: Story) -> None:
+        """Serve ``story`` for its slug from now on (a new revision, or a new story).
+
+        Copy-on-write: readers iterating the library in another thread keep a consistent view.
+        """
+        self._stories = {**self._stories, story.slug: story}
 
     def get(self, slug: str | None = None) -> Story:
         slug = slug or self.default_slug

@@ -1,4 +1,5 @@
-"""`depeche story check FILE` and `depeche story show`."""
+"""`depeche story check FILE`, `show`, `list`; the revision actions (publish, history, diff,
+rollback, export) are in `bot.commands.story_revisions`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.commands.common import add_story_option, parse_lang, story_from_args, s
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "story",
-        help="check a story file or show a story's timeline",
+        help="check, show, publish and roll back stories",
         description="Work with story files.",
     )
     actions = parser.add_subparsers(dest="story_command", metavar="ACTION", required=True)
@@ -29,6 +30,10 @@ def register(subparsers: Any) -> None:
 
     stories = actions.add_parser("list", help="list the stories this bot knows")
     stories.set_defaults(handler=list_stories)
+
+    from bot.commands.story_revisions import register_actions
+
+    register_actions(actions)
 
 
 def check_file(args: argparse.Namespace) -> int:

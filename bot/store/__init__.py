@@ -21,6 +21,8 @@ from bot.store.models import (
     Delivery,
     Instance,
     RateBudget,
+
+    StoryRevision,
     Subscription,
 )
 
@@ -39,6 +41,7 @@ __all__ = [
     "Instance",
     "RateBudget",
     "Store",
+    "StoryRevision",
     "Subscription",
     "check_url",
     "connecting",

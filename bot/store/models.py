@@ -182,3 +182,26 @@ class Instance(Base):
     pid: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+class StoryRevision(Base):
+    """One published revision of a story: the validated YAML document, as published.
+
+    Owned by `bot.stories` (the only module that reads or writes it). Revisions of a slug are
+    numbered 1, 2, 3...; the unique (slug, revision) pair is what refuses a second publish from
+    the same base, across instances."""
+
+    __tablename__ = "story_revisions"
+    __table_args__ = (
+        UniqueConstraint("slug", "revision", name="uq_story_revisions_slug_revision"),
+        Index("ix_story_revisions_slug_digest", "slug", "digest"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)  # the story's YAML, exactly as validated
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the document
+    author: Mapped[str] = mapped_column(String(128))
+    origin: Mapped[str] = mapped_column(String(255))  # file:<name>, cli, discord:<guild>...
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
