@@ -36,6 +36,7 @@ from bot.schedule import Runner, utcnow
 from bot.settings import Settings
 from bot.store import Store
 from bot.stories import LiveStories, StoryRevisions
+from bot.stories.editing import StoryEditing
 from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class PlatformContext:
     options: argparse.Namespace = field(default_factory=argparse.Namespace)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     stories: LiveStories | None = None
+    editing: StoryEditing | None = None
 
 
 class PlatformModule(Protocol):
@@ -112,6 +114,7 @@ def build_context(
         runner,
         options or argparse.Namespace(),
         stories=stories,
+        editing=StoryEditing(store, revisions, on_publish=stories.refresh, clock=clock),
     )
 
 

@@ -579,6 +579,18 @@ _StoryLoader.yaml_implicit_resolvers = {
 }
 
 
+def story_data(text: str) -> Any:
+    """The raw data of a story document, read as `parse_story` reads it (dates stay strings);
+    raises `yaml.YAMLError` on invalid YAML. For editors that change a document and validate
+    the result with `parse_story`."""
+    return yaml.load(text, Loader=_StoryLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def dump_story_data(data: Any) -> str:
+    """YAML text for story data (UTF-8 text kept readable, keys in their order)."""
+    return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100))
+
+
 def parse_story(text: str, file: str = "<string>") -> Story:
     """Parse and validate a story from YAML text; raise `StoryError` listing every problem."""
     try:

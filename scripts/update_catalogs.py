@@ -31,7 +31,10 @@ DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("digests/compose.py", "digests/formatting.py", "digests/options.py", "digests/render.py"),
     ),
     "whois": ("digests", ("digests/whois/**/*.py",)),
-    "bot": ("bot", ("bot/*.py", "bot/commands/*.py", "bot/console/*.py", "bot/store/*.py")),
+    "bot": (
+        "bot",
+        ("bot/*.py", "bot/commands/*.py", "bot/console/*.py", "bot/store/*.py", "bot/stories/*.py"),
+    ),
     "discord": ("bot", ("bot/discord/**/*.py",)),
     "slack": ("bot", ("bot/slack/**/*.py",)),
 }

@@ -27,6 +27,7 @@ def setup(context: PlatformContext) -> SlackBot:
         library=context.library,
         store=context.store,
         limits=context.settings.ratelimit,
+        editing=context.editing,
     )
     context.publishers.register(bot.publisher)
     context.admin.register_channel_validator("slack", bot.validate_channel)

@@ -35,6 +35,7 @@ from bot.slack.publisher import SlackPublisher
 from bot.slack.users import UserDirectory
 from bot.slack.workspaces import Workspaces
 from bot.store import Store, Subscription
+from bot.stories.editing import StoryEditing
 from digests.errors import DepecheError
 from digests.story import StoryLibrary
 
@@ -123,6 +124,7 @@ class SlackBot:
         store: Store | None = None,
         limits: RateLimitSettings | None = None,
         tokens: Mapping[str, str] | None = None,
+        editing: StoryEditing | None = None,
     ) -> None:
         self.settings = settings
         self.admin = admin
@@ -152,7 +154,11 @@ class SlackBot:
             subscriber=subscriber_lookup(store) if store is not None else None,
         )
         self.commands = SlackCommands(
-            admin=admin, library=library, users=self.users, clients=self.clients
+            admin=admin,
+            library=library,
+            users=self.users,
+            clients=self.clients,
+            editing=editing,
         )
         self._app: AsyncApp | None = None
         self.http_port: int | None = None

@@ -38,7 +38,7 @@ from bot.admin import (
     format_status,
     render_list,
 )
-from bot.slack import modal
+from bot.slack import modal, story_editing
 from bot.slack.blocks import SlackMessage, render_reply, text_message
 from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
@@ -51,6 +51,7 @@ from bot.slack.parsing import (
     unescape,
 )
 from bot.slack.users import SlackUser, UserDirectory
+from bot.stories.editing import StoryEditing
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
 from digests.options import invalid_date, invalid_time
@@ -112,12 +113,18 @@ class SlackCommands:
         users: UserDirectory,
         clients: SlackClients,
         clock: Callable[[], dt.datetime] | None = None,
+        editing: StoryEditing | None = None,
     ) -> None:
         self.admin = admin
         self.library = library
         self.users = users
         self.clients = clients
         self.clock = clock or admin.clock
+        self.story_editing = (
+            story_editing.SlackStoryEditing(editing=editing, users=users, clients=clients)
+            if editing is not None
+            else None
+        )
 
     # ------------------------------------------------------------------ wiring
 
@@ -126,17 +133,22 @@ class SlackCommands:
             ("/who", self.who, False),
             ("/timeline", self.timeline, True),
             ("/faq", self.faq, True),
-            ("/story", self.story, True),
+            # None: /story reads its own text (editing actions keep their words and mentions).
+            ("/story", self.story, None),
         ):
             app.command(name)(self._listener(handler, anywhere=anywhere))
         app.command("/digest")(self._digest_listener)
         app.view(modal.CALLBACK_ID)(self._view_submission)
+        if self.story_editing is not None:
+            app.view(story_editing.CALLBACK_ID)(self.story_editing.view_submission)
         app.error(self._on_error)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         _log.error("unhandled Slack listener error: %s", error, exc_info=error)
 
-    def _listener(self, handler: Handler, *, anywhere: bool) -> Callable[..., Awaitable[None]]:
+    def _listener(
+        self, handler: Handler, *, anywhere: bool | None
+    ) -> Callable[..., Awaitable[None]]:
         async def listener(ack: Any, command: dict[str, Any], respond: Any) -> None:
             await ack()
             await self._serve(command, respond, handler, anywhere=anywhere)
@@ -260,7 +272,21 @@ class SlackCommands:
         return render_reply(document)
 
     async def story(self, request: Request) -> list[SlackMessage]:
-        """/story — the story so far, for newcomers."""
+        """/story — the story so far, for newcomers; /story add-event|correct|draft|publish|
+        discard|editors — editing the story (see `bot.slack.story_editing`)."""
+        action = request.text.strip().split(" ", 1)[0]
+        if action in story_editing.ACTIONS and self.story_editing is not None:
+            sub = await self._subscription(request)
+            return await self.story_editing.command(
+                user=request.user,
+                lang=request.lang,
+                slug=sub.story_slug if sub else self.library.default_slug,
+                text=request.text,
+                channel_id=request.channel_id,
+                trigger_id=request.trigger_id,
+            )
+        forced, text = split_reply_lang(unescape(request.text), anywhere=True)
+        request = dataclasses.replace(request, lang=forced or request.lang, text=text)
         if request.text.strip():
             raise Usage(_m(request.lang, "Usage: /story [fr|en]"))
         story, day = await self._story(request)

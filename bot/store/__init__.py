@@ -21,7 +21,8 @@ from bot.store.models import (
     Delivery,
     Instance,
     RateBudget,
-
+    StoryDraft,
+    StoryEditor,
     StoryRevision,
     Subscription,
 )
@@ -41,6 +42,8 @@ __all__ = [
     "Instance",
     "RateBudget",
     "Store",
+    "StoryDraft",
+    "StoryEditor",
     "StoryRevision",
     "Subscription",
     "check_url",

@@ -183,6 +183,7 @@ class Instance(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
+
 class StoryRevision(Base):
     """One published revision of a story: the validated YAML document, as published.
 
@@ -205,3 +206,40 @@ class StoryRevision(Base):
     origin: Mapped[str] = mapped_column(String(255))  # file:<name>, cli, discord:<guild>...
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StoryDraft(Base):
+    """An unpublished edit of a story, shared by the editors of one workspace (owned by
+    `bot.stories.editing`). ``base_revision``: the revision it started from."""
+
+    __tablename__ = "story_drafts"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace_id", "slug", name="uq_story_drafts_target"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    slug: Mapped[str] = mapped_column(String(64))
+    base_revision: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StoryEditor(Base):
+    """Who may edit stories from chat in one workspace, besides its admins: a Discord role
+    (``kind='role'``) or a Slack user (``kind='user'``)."""
+
+    __tablename__ = "story_editors"
+    __table_args__ = (
+        UniqueConstraint("platform", "workspace_id", "kind", "ref", name="uq_story_editors_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # role | user
+    ref: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
