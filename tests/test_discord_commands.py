@@ -61,7 +61,15 @@ async def answer(interaction: FakeInteraction, *, followup: bool = False) -> dic
 
 async def test_synced_commands_carry_french_localizations_and_admin_gating(env: Env) -> None:
     commands = {c["name"]: c for c in env.fake.commands[None]}
-    assert set(commands) == {"who", "timeline", "faq", "story", "digest", "digest-admin"}
+    assert set(commands) == {
+        "who",
+        "timeline",
+        "faq",
+        "story",
+        "story-edit",
+        "digest",
+        "digest-admin",
+    }
     who = commands["who"]
     assert who["name_localizations"] == {"fr": "qui"}
     assert who["description_localizations"]["fr"].startswith("Qui est qui")
@@ -83,7 +91,9 @@ async def test_synced_commands_carry_french_localizations_and_admin_gating(env: 
         "list",
         "status",
         "send-now",
+        "editors",
     }
+    assert subs["editors"]["name_localizations"] == {"fr": "éditeurs"}
     assert subs["subscribe"]["name_localizations"] == {"fr": "abonner"}
     channel = next(o for o in subs["subscribe"]["options"] if o["name"] == "channel")
     assert channel["type"] == 7 and set(channel["channel_types"]) == {0, 5}
@@ -531,7 +541,7 @@ async def test_cli_sync_to_a_guild_and_invite_url(
             assert fake.commands[GUILD_ID][0]["name_localizations"]
             assert not fake.connections  # REST only, no gateway
             application_id = await _application_id(settings)
-    assert "6 command(s) synced to server" in capsys.readouterr().out
+    assert "7 command(s) synced to server" in capsys.readouterr().out
     url = invite_url(application_id)
     assert url.startswith(f"https://discord.com/oauth2/authorize?client_id={fake.application_id}&")
     assert "scope=bot%20applications.commands" in url

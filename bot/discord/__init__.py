@@ -106,6 +106,7 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
         admin=context.admin,
         publisher=publisher,
         clock=context.runner.clock,
+        editing=context.editing,
     )
     # discord.py's own requests take their slots from the same budget (bot.discord.limits)
     client_options.setdefault("http_trace", request_trace(publisher.limiter, settings.api_url))

@@ -36,7 +36,7 @@ from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.discord.commands",)
+EXTENSIONS = ("bot.discord.commands", "bot.discord.story_editing")
 CACHE_SECONDS = 30.0
 
 
@@ -64,6 +64,7 @@ class Services:
     library: StoryLibrary
     admin: AdminService
     publisher: Any = None  # bot.discord.publisher.DiscordPublisher, for send-now with a date
+    editing: Any = None  # bot.stories.editing.StoryEditing: /story-edit, /digest-admin editors
     clock: Callable[[], dt.datetime] = utcnow
     _cache: dict[tuple[int | None, int | None], tuple[float, SubscriptionInfo | None]] = field(
         default_factory=dict
