@@ -1,7 +1,7 @@
 """story_revisions: stories live in the database as numbered, validated revisions
 
-Revision ID: 0004_stories
-Revises: 0003_lead
+Revision ID: 0005_stories
+Revises: 0004_budget
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_stories"
-down_revision = "0003_lead"
+revision = "0005_stories"
+down_revision = "0004_budget"
 branch_labels = None
 depends_on = None
 

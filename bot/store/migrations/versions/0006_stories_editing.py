@@ -1,7 +1,7 @@
 """story_drafts and story_editors: editing stories from chat
 
-Revision ID: 0005_stories
-Revises: 0004_stories
+Revision ID: 0006_stories
+Revises: 0005_stories
 Create Date: 2026-11-28
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_stories"
-down_revision = "0004_stories"
+revision = "0006_stories"
+down_revision = "0005_stories"
 branch_labels = None
 depends_on = None
 
