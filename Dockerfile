@@ -6,6 +6,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# DejaVu fonts draw the timeline picture (accents, French spacing).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 depeche
 WORKDIR /app
 
@@ -21,5 +24,6 @@ RUN pip install --no-deps --no-build-isolation .
 COPY config ./config
 
 USER depeche
+EXPOSE 8080
 # Without DATABASE_URL the bot uses SQLite under ~/.local/share/depeche (a volume is advised).
 CMD ["depeche", "run"]

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Sequence
 
-from bot.commands import db, digest, faq, run, simulate, story, subscriptions, who
+from bot.commands import db, digest, faq, run, simulate, story, subscriptions, web, who
 from bot.commands import discord as discord_commands
 from digests.errors import DepecheError
 
@@ -24,7 +24,7 @@ EXIT_BAD_INPUT = 2
 # They are small: their heavy imports (SQLAlchemy, APScheduler, discord.py, slack_bolt...) happen
 # inside the handlers, so `depeche --help` and the reading commands start fast
 # (tests/test_cli_imports.py checks which libraries each command loads).
-COMMANDS = (run, digest, story, who, faq, subscriptions, simulate, db, discord_commands)
+COMMANDS = (run, digest, story, who, faq, subscriptions, simulate, db, discord_commands, web)
 
 _log = logging.getLogger("depeche")
 

@@ -20,6 +20,7 @@ Slack bot token in Socket Mode needs ``SLACK_APP_TOKEN``, HTTP mode needs
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -141,6 +142,25 @@ class SlackSettings(_Section):
         return bool(self.bot_token and self.bot_token.get_secret_value()) or self.installable
 
 
+class WebSettings(_Section):
+    """The web side (reader pages, feeds, console, health, metrics), on one port."""
+
+    host: str = ""  # "" = 127.0.0.1 in the console run (no platform), 0.0.0.0 otherwise
+    port: int = Field(8080, ge=0, le=65535)  # 0 = any free port (printed at start)
+    enabled: bool = True
+    public_url: str = ""  # e.g. https://depeche.example.org: digests link to their day's page
+    secret: SecretStr | None = None  # signs session cookies; "" = a random one per process
+    metrics_token: SecretStr | None = None  # when set, /metrics needs "Authorization: Bearer ..."
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", value):
+            raise ValueError("must be an http(s) URL such as https://depeche.example.org")
+        return value
+
+
 class Settings(_Section):
     database_url: str = (
         ""  # "" = SQLite in the per-user data directory (see `effective_database_url`)
@@ -154,6 +174,7 @@ class Settings(_Section):
     ratelimit: RateLimitSettings = RateLimitSettings()
     discord: DiscordSettings = DiscordSettings()
     slack: SlackSettings = SlackSettings()
+    web: WebSettings = WebSettings()
 
     @property
     def effective_database_url(self) -> str:
@@ -207,17 +228,27 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "SLACK_CLIENT_ID": ("slack", "client_id"),
     "SLACK_CLIENT_SECRET": ("slack", "client_secret"),
     "DEPECHE_TOKEN_KEY": ("slack", "token_key"),
+    "DEPECHE_WEB_HOST": ("web", "host"),
+    "DEPECHE_WEB_PORT": ("web", "port"),
+    "DEPECHE_WEB": ("web", "enabled"),
+    "DEPECHE_PUBLIC_URL": ("web", "public_url"),
+    "DEPECHE_WEB_SECRET": ("web", "secret"),
+    "DEPECHE_METRICS_TOKEN": ("web", "metrics_token"),
 }
 # Command-line flags that override a setting (they win over the file and the environment).
 COMMAND_LINE: dict[str, tuple[str, ...]] = {
     "--slack-mode": ("slack", "mode"),
     "--port": ("slack", "port"),
+    "--web-host": ("web", "host"),
+    "--web-port": ("web", "port"),
 }
 SECRETS = {
     ("discord", "token"),
     ("slack", "bot_token"),
     ("slack", "app_token"),
     ("slack", "signing_secret"),
+    ("web", "secret"),
+    ("web", "metrics_token"),
 }
 
 

@@ -37,6 +37,7 @@ DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "discord": ("bot", ("bot/discord/**/*.py",)),
     "slack": ("bot", ("bot/slack/**/*.py",)),
+    "web": ("bot", ("bot/web/**/*.py",)),
 }
 LANGS = ("fr", "en")
 

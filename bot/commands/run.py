@@ -26,9 +26,12 @@ from typing import TYPE_CHECKING
 from bot.commands.common import load_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.instances import InstanceRegistry
     from bot.platforms import PlatformContext
     from bot.settings import Settings
+    from bot.web import WebServer
 
 _log = logging.getLogger("depeche.run")
 
@@ -124,6 +127,7 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
 
     _stop_on_signals(context)
     tasks: dict[asyncio.Task[None], str] = {}
+    server = await _start_web(context)
     for name in platforms:
         try:
             module = plugins.load_platform(name)
@@ -137,6 +141,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
             continue
         task = asyncio.create_task(module.start(context), name=f"platform-{name}")
         tasks[task] = name
+        if server is not None:
+            server.state.readiness[name] = _running(task)
         _log.info("platform %s starting", name)
     scheduler = context.runner.start(context.settings.schedule.tick_seconds)
     heartbeat = asyncio.create_task(_registry(context).run(), name="heartbeat")
@@ -174,6 +180,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         for task in tasks:
             task.cancel()
         await asyncio.gather(stopping, heartbeat, *tasks, return_exceptions=True)
+        if server is not None:
+            await server.stop()
     print("depeche: stopped", file=sys.stderr)
     return code
 
@@ -192,6 +200,22 @@ def _registry(context: PlatformContext) -> InstanceRegistry:
     return InstanceRegistry(
         context.store, context.worker.worker_id, clock=context.runner.clock, on_released=released
     )
+
+
+async def _start_web(context: PlatformContext) -> WebServer | None:
+    """The web side on the same event loop; the bot runs on without it if it cannot listen."""
+    if not context.settings.web.enabled:
+        return None
+    from bot.web.serve import start_web
+
+    server = await start_web(context)
+    if server is not None:
+        print(f"Web (story pages, feeds, health): {server.url}", flush=True)
+    return server
+
+
+def _running(task: asyncio.Task[None]) -> Callable[[], bool]:
+    return lambda: not task.done()
 
 
 def _report(context: PlatformContext, name: str, task: asyncio.Task[None]) -> None:

@@ -1,0 +1,32 @@
+"""Prometheus metrics of the web side, and the text exposition of every registered metric.
+
+Metrics live in one registry per process (`REGISTRY`); other parts of the bot may register
+their own collectors there.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "depeche_web_requests",
+    "HTTP requests answered by the web side, by route and status",
+    ["route", "status"],
+    registry=REGISTRY,
+)
+RENDER_SECONDS = Histogram(
+    "depeche_web_render_seconds",
+    "Time to render a page or picture",
+    ["page"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+STORIES = Gauge("depeche_stories", "Stories loaded", registry=REGISTRY)
+READY = Gauge(
+    "depeche_ready",
+    "1 when the part is ready (database, each platform)",
+    ["part"],
+    registry=REGISTRY,
+)
