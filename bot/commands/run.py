@@ -210,7 +210,8 @@ async def _start_web(context: PlatformContext) -> WebServer | None:
 
     server = await start_web(context)
     if server is not None:
-        print(f"Web (story pages, feeds, health): {server.url}", flush=True)
+        where = "console, story pages" if server.state.console else "story pages"
+        print(f"Web ({where}, feeds, health): {server.url}", flush=True)
     return server
 
 

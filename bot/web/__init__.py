@@ -7,7 +7,7 @@ metrics — one aiohttp application on one port, on the bot's event loop.
 - `app`: the application factory, security headers, `start_site`;
 - `reader`: story, day, FAQ and person pages; `feeds`: Atom and JSON Feed;
 - `picture`: the timeline PNG; `health`: /healthz, /readyz, /metrics;
-- `(next) the admin console.
+- ``sessions` and `console`: the admin console (signed cookies, CSRF tokens).
 """
 
 from __future__ import annotations

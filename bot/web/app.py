@@ -62,12 +62,21 @@ def static_dir() -> Path:
     return Path(str(resources.files("bot.web") / "static"))
 
 
+async def favicon(request: web.Request) -> web.Response:
+    return web.Response(status=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 def create_app(state: WebState) -> web.Application:
     app = web.Application(middlewares=[security], client_max_size=64 * 1024)
     app[STATE] = state
     health.add_routes(app)
     reader.add_routes(app)
     feeds.add_routes(app)
+    if state.console:
+        from bot.web import console
+
+        console.add_routes(app)
+    app.router.add_get("/favicon.ico", favicon, name="favicon")
     app.router.add_static("/static/", static_dir(), name="static", append_version=False)
     return app
 

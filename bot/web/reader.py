@@ -100,7 +100,7 @@ def common(state: WebState, story: Story, lang: Lang, other_url: str) -> dict[st
         "feed_base": story_path(story, lang),
         "other_url": other_url,
         "other_lang": other(lang),
-        "console_url": None,
+        "console_url": "/console/" if state.console else None,
     }
 
 
@@ -136,6 +136,7 @@ async def index(request: web.Request) -> web.Response:
             t=t,
             page_title=f"Dépêche — {t['stories']}",
             stories=entries,
+            console_url="/console/" if state.console else None,
         )
     )
 

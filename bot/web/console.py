@@ -1,0 +1,259 @@
+"""The admin console: subscriptions with their status, next post and last deliveries;
+pause/resume, unsubscribe, send-now, preview and create — all through `bot.admin.AdminService`
+(the same service as chat and the CLI; no SQL here).
+
+Served without sign-in only in the console run, on the loopback interface (`WebState.console`).
+Every form carries a CSRF token; every POST answers with a redirect to a fixed path of ours
+(never one taken from the request), or with the page and a one-line error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aiohttp import web
+
+from bot.admin import Actor, AdminError, SubscriptionInfo, SubscriptionSpec
+from bot.admin import messages as admin_messages
+from bot.web.labels import labels, messages
+from bot.web.render import document_html, render_page
+from bot.web.sessions import RateLimiter, check_csrf, save, session_of
+from bot.web.state import STATE
+from digests.story import Lang
+
+FORMS = RateLimiter(limit=30, window=60.0)
+ACTIONS = ("pause", "resume", "unsubscribe", "send-now")
+NOTICES = ("paused", "resumed", "unsubscribed", "sent", "created")
+
+
+def console_lang(request: web.Request) -> Lang:
+    asked = request.query.get("lang", "")
+    if asked in ("fr", "en"):
+        return asked  # type: ignore[return-value]
+    return "fr" if request.headers.get("Accept-Language", "").startswith("fr") else "en"
+
+
+def actor(lang: Lang) -> Actor:
+    # The console run's operator, on this machine: the same rights as the CLI.
+    return Actor(user_id="web console", via="cli", where="web", lang=lang)
+
+
+def notice_text(lang: Lang, key: str) -> str:
+    _t = messages(lang)
+    return {
+        "paused": _t("Subscription paused."),
+        "resumed": _t("Subscription resumed."),
+        "unsubscribed": _t("Subscription removed."),
+        "sent": _t("Digest sent now."),
+        "created": _t("Subscription saved."),
+    }.get(key, "")
+
+
+def console_labels(lang: Lang) -> dict[str, str]:
+    _t = messages(lang)
+    return {
+        "title": _t("Subscriptions"),
+        "none": _t("No subscription yet."),
+        "channel": _t("Channel"),
+        "language": _t("Language"),
+        "schedule": _t("Schedule"),
+        "mode": _t("Mode"),
+        "status": _t("Status"),
+        "next": _t("Next post"),
+        "last": _t("Last deliveries"),
+        "actions": _t("Actions"),
+        "active": _t("active"),
+        "paused": _t("paused"),
+        "live": _t("live"),
+        "replay": _t("replay"),
+        "pause": _t("Pause"),
+        "resume": _t("Resume"),
+        "unsubscribe": _t("Unsubscribe"),
+        "send_now": _t("Send now"),
+        "preview": _t("Preview"),
+        "create": _t("New subscription"),
+        "save": _t("Subscribe"),
+        "time": _t("Time"),
+        "timezone": _t("Time zone"),
+        "start": _t("Replay start"),
+        "story": _t("Story"),
+        "both": _t("both"),
+        "back": _t("Back to the console"),
+        "preview_of": _t("Preview of subscription #%(id)s"),
+        "file_managed": _t("managed by the configuration file"),
+    }
+
+
+def _lang_url(lang: Lang) -> str:
+    return f"/console/?lang={lang}"
+
+
+def _status_rows(report: Any, lang: Lang) -> list[str]:
+    _t = admin_messages(lang)  # delivery statuses are the admin service's words
+    rows = []
+    for delivery in report.recent[:5]:
+        line = f"{delivery.digest_date.isoformat()} [{delivery.lang}] {_t(delivery.status)}"
+        if delivery.last_error and delivery.status != "sent":
+            line += f" — {delivery.last_error[:120]}"
+        rows.append(line)
+    return rows
+
+
+async def _page(
+    request: web.Request, lang: Lang, *, error: str = "", status: int = 200
+) -> web.Response:
+    state = request.app[STATE]
+    admin = state.context.admin
+    session = session_of(request)
+    subscriptions: list[dict[str, Any]] = []
+    for info in await admin.list():
+        report = (await admin.status(info.id, actor(lang), recent=5))[0]
+        subscriptions.append(_row(info, report, lang))
+    notice = notice_text(lang, request.query.get("done", ""))
+    page = render_page(
+        "console.html",
+        lang=lang,
+        t=labels(lang),
+        c=console_labels(lang),
+        page_title=f"Dépêche — {labels(lang)['console']}",
+        other_url=_lang_url("en" if lang == "fr" else "fr"),
+        other_lang="en" if lang == "fr" else "fr",
+        console_url=_lang_url(lang),
+        csrf=session.csrf_token(state.secret),
+        subscriptions=subscriptions,
+        stories=[(story.slug, story.meta.title(lang)) for story in state.context.library],
+        today=state.now().date().isoformat(),
+        notice=notice,
+        error=error,
+    )
+    response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
+    save(request, response)
+    return response
+
+
+def _row(info: SubscriptionInfo, report: Any, lang: Lang) -> dict[str, Any]:
+    nxt = info.next_run_local
+    return {
+        "id": info.id,
+        "where": f"{info.platform}:{info.workspace_id + '/' if info.workspace_id else ''}{info.channel_id}",
+        "lang": info.lang,
+        "schedule": f"{info.post_time} {info.timezone}",
+        "mode": info.mode,
+        "start": info.start_date.isoformat() if info.start_date else "",
+        "story": info.story_slug,
+        "active": info.active,
+        "reason": info.paused_reason or "",
+        "next": nxt.strftime("%Y-%m-%d %H:%M %Z") if nxt and info.active else "—",
+        "last": _status_rows(report, lang),
+        "file": info.managed_by == "file",
+    }
+
+
+async def console_page(request: web.Request) -> web.Response:
+    return await _page(request, console_lang(request))
+
+
+def _limit(request: web.Request) -> None:
+    if not FORMS.allow(request.remote or "?"):
+        raise web.HTTPTooManyRequests(text="too many requests: wait a minute\n")
+
+
+async def action(request: web.Request) -> web.StreamResponse:
+    _limit(request)
+    form = await request.post()
+    check_csrf(request, form)
+    lang: Lang = "fr" if form.get("lang") == "fr" else "en"
+    try:
+        sub_id = int(request.match_info["id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    admin = request.app[STATE].context.admin
+    name = request.match_info["action"]
+    try:
+        if name == "pause":
+            await admin.pause(sub_id, actor(lang))
+            done = "paused"
+        elif name == "resume":
+            await admin.resume(sub_id, actor(lang))
+            done = "resumed"
+        elif name == "unsubscribe":
+            await admin.unsubscribe(sub_id, actor(lang))
+            done = "unsubscribed"
+        else:
+            await admin.send_now(sub_id, actor(lang))
+            done = "sent"
+    except AdminError as error:
+        return await _page(request, lang, error=str(error), status=400)
+    raise web.HTTPSeeOther(f"/console/?lang={lang}&done={done}")
+
+
+async def create(request: web.Request) -> web.StreamResponse:
+    _limit(request)
+    form = await request.post()
+    check_csrf(request, form)
+    lang: Lang = "fr" if form.get("lang") == "fr" else "en"
+    _t = messages(lang)
+    start: dt.date | None = None
+    if form.get("mode") == "replay" and str(form.get("start", "")).strip():
+        try:
+            start = dt.date.fromisoformat(str(form["start"]).strip())
+        except ValueError:
+            return await _page(
+                request,
+                lang,
+                error=_t("Not a date: %(value)s.", value=str(form["start"])[:40]),
+                status=400,
+            )
+    spec = SubscriptionSpec(
+        platform="console",
+        workspace_id="",
+        channel_id=str(form.get("channel", "")).strip()[:100],
+        lang=str(form.get("sub_lang", "")),
+        post_time=str(form.get("time", "")).strip()[:10],
+        timezone=str(form.get("timezone", "")).strip()[:64],
+        mode=str(form.get("mode", "")),
+        start_date=start,
+        story_slug=str(form.get("story", "")) or None,
+    )
+    try:
+        await request.app[STATE].context.admin.subscribe(spec, actor(lang))
+    except AdminError as error:
+        return await _page(request, lang, error=str(error), status=400)
+    raise web.HTTPSeeOther(f"/console/?lang={lang}&done=created")
+
+
+async def preview(request: web.Request) -> web.Response:
+    lang = console_lang(request)
+    state = request.app[STATE]
+    try:
+        sub_id = int(request.match_info["id"])
+        documents = await state.context.admin.preview(sub_id, actor(lang))
+    except (ValueError, AdminError) as error:
+        message = str(error) if isinstance(error, AdminError) else messages(lang)("Not found")
+        return await _page(request, lang, error=message, status=404)
+    c = console_labels(lang)
+    page = render_page(
+        "preview.html",
+        lang=lang,
+        t=labels(lang),
+        c=c,
+        page_title=c["preview_of"] % {"id": sub_id},
+        heading=c["preview_of"] % {"id": sub_id},
+        console_url=_lang_url(lang),
+        other_url=f"/console/subscriptions/{sub_id}/preview?lang={'en' if lang == 'fr' else 'fr'}",
+        other_lang="en" if lang == "fr" else "fr",
+        documents=[(d, document_html(d, heading_level=3)) for d in documents],
+    )
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/console/", console_page, name="console")
+    app.router.add_post("/console/subscriptions", create, name="console_create")
+    app.router.add_post(
+        "/console/subscriptions/{id:\\d+}/{action:pause|resume|unsubscribe|send-now}",
+        action,
+        name="console_action",
+    )
+    app.router.add_get("/console/subscriptions/{id:\\d+}/preview", preview, name="console_preview")
