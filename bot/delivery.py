@@ -23,11 +23,12 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, bindparam, select, text, update
 
+from bot.links import day_url
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
@@ -156,6 +157,7 @@ class DeliveryWorker:
     settings: DeliverySettings = field(default_factory=DeliverySettings)
     no_news_line: bool = False
     clock: Callable[[], dt.datetime] = utcnow
+    public_url: str = ""  # digests link to their day's page there (DEPECHE_PUBLIC_URL)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     rng: random.Random = field(default_factory=random.Random)
     _documents: dict[tuple[str, dt.date, str], Document | None] = field(default_factory=dict)
@@ -255,6 +257,9 @@ class DeliveryWorker:
             document = compose_digest(story, item.story_date, item.lang)  # type: ignore[arg-type]
             if document is None and self.no_news_line:
                 document = no_news_document(item.lang, item.story_slug, item.story_date)
+            url = day_url(self.public_url, item.story_slug, item.lang, item.story_date)
+            if document is not None and document.kind == "digest" and url:
+                document = replace(document, meta={**document.meta, "url": url})
             if len(self._documents) > 1024:
                 self._documents.clear()
             self._documents[key] = document

@@ -93,6 +93,7 @@ def build_context(
         settings=settings.delivery,
         no_news_line=settings.schedule.no_news_line,
         clock=clock,
+        public_url=settings.web.public_url,
     )
     admin = AdminService(store, library, publishers=publishers, worker=worker, clock=clock)
     runner = Runner(

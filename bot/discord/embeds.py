@@ -247,6 +247,7 @@ def render_document(document: Document, *, color: int = COLOR, footer_reserve: i
             embed = discord.Embed(color=color, description="\n".join(lines).strip("\n") or None)
             if position == 0:
                 embed.title = title if number == 1 else f"{short_title} ({number}/{count})"
+                embed.url = safe_url(document.meta.get("url"))  # the day's page on the web
             embeds.append(embed)
         messages.append(embeds)
     if footer_in_embed:

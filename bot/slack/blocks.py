@@ -258,7 +258,9 @@ def render_document(
         raise ValueError("max_blocks must be at least 4")
     head: list[Block] = [header_block(document.title)]
     if document.subtitle:
-        head.append(context_block(mrkdwn_text(document.subtitle)))
+        subtitle = mrkdwn_text(document.subtitle)
+        url = safe_url(document.meta.get("url"))  # the day's page on the web
+        head.append(context_block(f"<{url}|{subtitle}>" if url else subtitle))
     body = _body_blocks(document)
 
     # Pack: the first message carries the head; continuations carry a one-line context.

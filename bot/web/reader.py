@@ -13,6 +13,7 @@ import time
 
 from aiohttp import web
 
+from bot import links
 from bot.web.labels import labels, messages
 from bot.web.metrics import RENDER_SECONDS
 from bot.web.picture import layout
@@ -34,11 +35,11 @@ def other(lang: Lang) -> Lang:
 
 
 def story_path(story: Story, lang: Lang) -> str:
-    return f"/{lang}/{story.slug}/"
+    return links.story_path(story.slug, lang)
 
 
 def day_path(story: Story, lang: Lang, day: dt.date) -> str:
-    return f"/{lang}/{story.slug}/{day.isoformat()}/"
+    return links.day_path(story.slug, lang, day)
 
 
 def picture_path(story: Story, lang: Lang, day: dt.date) -> str:
