@@ -239,3 +239,17 @@ def test_compose_publishes_the_web_port_on_loopback_with_health_checks() -> None
     assert bot["environment"]["DEPECHE_WEB_PORT"] == "8080"
     check = " ".join(bot["healthcheck"]["test"])
     assert "/healthz" in check and "/readyz" in check and "127.0.0.1:8080" in check
+
+
+async def test_day_pages_are_rendered_once_per_revision_day_language_and_progress(
+    site: Site,
+) -> None:
+    site.clock.now = dt.datetime(2023, 11, 18, 12, 0, tzinfo=dt.UTC)
+    _, first, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
+    _, again, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
+    assert again == first and 'rel="next"' not in first
+    assert len(site.state.pages._items) == 1
+    site.clock.now = dt.datetime(2023, 11, 19, 12, 0, tzinfo=dt.UTC)  # one more day published
+    _, later, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
+    assert f'rel="next" href="/en/{SLUG}/2023-11-19/"' in later
+    assert len(site.state.pages._items) == 2

@@ -172,10 +172,17 @@ async def story_page(request: web.Request) -> web.Response:
 async def day_page(request: web.Request) -> web.Response:
     state, story, lang = request_story(request)
     day = request_day(request, story, lang, state)
+    published = state.published_until(story)
+    # A day page depends on the story revision, the day, the language and how far the story
+    # is published (the "next day" link): rendered once for each.
+    key = ("day", id(story), day, lang, published)
+    cached = state.pages.get(key, story)
+    if cached is not None:
+        return _html(cached)
     started = time.perf_counter()
     document = compose_digest(story, day, lang)
     assert document is not None  # request_day checked the day has events
-    days = published_days(story, state.published_until(story))
+    days = published_days(story, published)
     index = days.index(day)
     page = render_page(
         "day.html",
@@ -188,6 +195,7 @@ async def day_page(request: web.Request) -> web.Response:
         next_url=day_path(story, lang, days[index + 1]) if index + 1 < len(days) else None,
     )
     RENDER_SECONDS.labels(page="day").observe(time.perf_counter() - started)
+    state.pages.put(key, story, page)
     return _html(page)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -12,6 +13,28 @@ from aiohttp import web
 from bot.platforms import PlatformContext
 from bot.web.picture import PictureCache
 from digests.story import Story
+
+
+class PageCache:
+    """Rendered pages by key, for one story revision each (the `Story` object is kept with
+    its page, so a reloaded story never hits an old page); least recently used dropped."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[Story, str]] = OrderedDict()
+
+    def get(self, key: Hashable, story: Story) -> str | None:
+        hit = self._items.get(key)
+        if hit is None or hit[0] is not story:
+            return None
+        self._items.move_to_end(key)
+        return hit[1]
+
+    def put(self, key: Hashable, story: Story, page: str) -> None:
+        self._items[key] = (story, page)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
 
 ReadinessCheck = Callable[[], bool]
 """``() -> bool``: is this part (a platform connection) ready? Must not block."""
@@ -31,6 +54,7 @@ class WebState:
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     pictures: PictureCache = field(default_factory=PictureCache)
+    pages: PageCache = field(default_factory=PageCache)
 
     def now(self) -> dt.datetime:
         return self.context.admin.clock()
