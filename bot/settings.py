@@ -151,6 +151,16 @@ class WebSettings(_Section):
     public_url: str = ""  # e.g. https://depeche.example.org: digests link to their day's page
     secret: SecretStr | None = None  # signs session cookies; "" = a random one per process
     metrics_token: SecretStr | None = None  # when set, /metrics needs "Authorization: Bearer ..."
+    # "Sign in with Discord" for the console (OAuth2 application of the bot; redirect URI:
+    # <public_url>/auth/discord/callback)
+    discord_client_id: str = ""
+    discord_client_secret: SecretStr | None = None
+    discord_oauth_url: str = "https://discord.com/oauth2/authorize"
+
+    @property
+    def discord_signin(self) -> bool:
+        secret = self.discord_client_secret
+        return bool(self.discord_client_id and secret and secret.get_secret_value())
 
     @field_validator("public_url")
     @classmethod
@@ -234,6 +244,9 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "DEPECHE_PUBLIC_URL": ("web", "public_url"),
     "DEPECHE_WEB_SECRET": ("web", "secret"),
     "DEPECHE_METRICS_TOKEN": ("web", "metrics_token"),
+    "DISCORD_CLIENT_ID": ("web", "discord_client_id"),
+    "DISCORD_CLIENT_SECRET": ("web", "discord_client_secret"),
+    "DISCORD_OAUTH_URL": ("web", "discord_oauth_url"),
 }
 # Command-line flags that override a setting (they win over the file and the environment).
 COMMAND_LINE: dict[str, tuple[str, ...]] = {
@@ -249,6 +262,7 @@ SECRETS = {
     ("slack", "signing_secret"),
     ("web", "secret"),
     ("web", "metrics_token"),
+    ("web", "discord_client_secret"),
 }
 
 

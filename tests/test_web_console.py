@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from bot.console import ConsolePublisher
-from bot.web import WebServer, WebState, console
+from bot.web import WebServer, WebState
+from bot.web.ratelimit import RateLimiter
 from bot.web.serve import make_state
-from bot.web.sessions import RateLimiter, sign, unsign
+from bot.web.sessions import sign, unsign
 from tests.web_env import Clock, Site, make_context
 
 
@@ -145,8 +145,8 @@ async def test_redirects_never_go_where_the_request_says(site: Site) -> None:
     assert location == "/console/?lang=en&done=created"
 
 
-async def test_forms_are_rate_limited(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console, "FORMS", RateLimiter(limit=3, window=60.0))
+async def test_forms_are_rate_limited(site: Site) -> None:
+    site.state.forms = RateLimiter(limit=3, window=60.0)
     _, html, _ = await site.get("/console/")
     token = csrf_of(html)
     codes = [(await subscribe(site, token, timezone="Nowhere/Zone"))[0] for _ in range(4)]

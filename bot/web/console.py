@@ -10,19 +10,26 @@ Every form carries a CSRF token; every POST answers with a redirect to a fixed p
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from bot.admin import Actor, AdminError, SubscriptionInfo, SubscriptionSpec
+from bot.admin import (
+    Actor,
+    AdminError,
+    SubscriptionInfo,
+    SubscriptionNotFound,
+    SubscriptionSpec,
+)
 from bot.admin import messages as admin_messages
 from bot.web.labels import labels, messages
 from bot.web.render import document_html, render_page
-from bot.web.sessions import RateLimiter, check_csrf, save, session_of
+from bot.web.sessions import check_csrf, save, session_of
+from bot.web.signin import Account, SignInError, account_of, managed_guilds
 from bot.web.state import STATE
 from digests.story import Lang
 
-FORMS = RateLimiter(limit=30, window=60.0)
 ACTIONS = ("pause", "resume", "unsubscribe", "send-now")
 NOTICES = ("paused", "resumed", "unsubscribed", "sent", "created")
 
@@ -34,9 +41,53 @@ def console_lang(request: web.Request) -> Lang:
     return "fr" if request.headers.get("Accept-Language", "").startswith("fr") else "en"
 
 
-def actor(lang: Lang) -> Actor:
-    # The console run's operator, on this machine: the same rights as the CLI.
-    return Actor(user_id="web console", via="cli", where="web", lang=lang)
+@dataclass(frozen=True)
+class Scope:
+    """What this request may see and change: everything (the console run, on loopback), or
+    the Discord servers the signed-in user manages (asked from Discord for this request)."""
+
+    guilds: dict[str, str] | None
+    account: Account | None = None
+
+    def actor(self, lang: Lang) -> Actor:
+        if self.account is None:
+            # The console run's operator, on this machine: the same rights as the CLI.
+            return Actor(user_id="web console", via="cli", where="web", lang=lang)
+        return Actor(user_id=self.account.user_id, via="chat", where="web", lang=lang)
+
+    def allows(self, info: SubscriptionInfo) -> bool:
+        return self.guilds is None or (
+            info.platform == "discord" and info.workspace_id in self.guilds
+        )
+
+
+class SignInNeeded(Exception):
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def scope_of(request: web.Request) -> Scope:
+    state = request.app[STATE]
+    if state.console:
+        return Scope(None)
+    account = account_of(request)
+    if account is None:
+        raise SignInNeeded()
+    try:
+        return Scope(await managed_guilds(state, account), account)
+    except SignInError as error:
+        state.accounts.pop(session_of(request).sid, None)
+        raise SignInNeeded(str(error)) from None
+
+
+async def _allowed(request: web.Request, scope: Scope, sub_id: int, lang: Lang) -> None:
+    """Refuse a subscription outside the scope exactly as a missing one (no probing)."""
+    if scope.guilds is None:
+        return
+    reports = await request.app[STATE].context.admin.status(sub_id, scope.actor(lang), recent=0)
+    if not reports or not scope.allows(reports[0].subscription):
+        raise SubscriptionNotFound(admin_messages(lang)("No subscription #%(id)s.", id=sub_id))
 
 
 def notice_text(lang: Lang, key: str) -> str:
@@ -82,6 +133,11 @@ def console_labels(lang: Lang) -> dict[str, str]:
         "back": _t("Back to the console"),
         "preview_of": _t("Preview of subscription #%(id)s"),
         "file_managed": _t("managed by the configuration file"),
+        "sign_in": _t("Sign in with Discord"),
+        "sign_in_why": _t("Sign in to manage the subscriptions of the servers you administer."),
+        "signed_in": _t("Signed in as %(name)s"),
+        "sign_out": _t("Sign out"),
+        "servers": _t("Your servers"),
     }
 
 
@@ -101,14 +157,29 @@ def _status_rows(report: Any, lang: Lang) -> list[str]:
 
 
 async def _page(
-    request: web.Request, lang: Lang, *, error: str = "", status: int = 200
+    request: web.Request,
+    lang: Lang,
+    scope: Scope | None,
+    *,
+    error: str = "",
+    status: int = 200,
 ) -> web.Response:
     state = request.app[STATE]
     admin = state.context.admin
     session = session_of(request)
     subscriptions: list[dict[str, Any]] = []
-    for info in await admin.list():
-        report = (await admin.status(info.id, actor(lang), recent=5))[0]
+    if scope is None:
+        infos: list[SubscriptionInfo] = []
+    elif scope.guilds is None:
+        infos = await admin.list()
+    else:
+        infos = [
+            info
+            for guild in sorted(scope.guilds)
+            for info in await admin.list(platform="discord", workspace_id=guild)
+        ]
+    for info in infos:
+        report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
         subscriptions.append(_row(info, report, lang))
     notice = notice_text(lang, request.query.get("done", ""))
     page = render_page(
@@ -126,6 +197,10 @@ async def _page(
         today=state.now().date().isoformat(),
         notice=notice,
         error=error,
+        signed_in=scope.account.name if scope and scope.account else "",
+        sign_in=scope is None,
+        can_create=scope is not None and scope.guilds is None,
+        guilds=sorted((scope.guilds or {}).values()) if scope else [],
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     save(request, response)
@@ -151,11 +226,18 @@ def _row(info: SubscriptionInfo, report: Any, lang: Lang) -> dict[str, Any]:
 
 
 async def console_page(request: web.Request) -> web.Response:
-    return await _page(request, console_lang(request))
+    lang = console_lang(request)
+    try:
+        scope = await scope_of(request)
+    except SignInNeeded as needed:
+        return await _page(
+            request, lang, None, error=needed.message, status=401 if needed.message else 200
+        )
+    return await _page(request, lang, scope)
 
 
 def _limit(request: web.Request) -> None:
-    if not FORMS.allow(request.remote or "?"):
+    if not request.app[STATE].forms.allow(request.remote or "?"):
         raise web.HTTPTooManyRequests(text="too many requests: wait a minute\n")
 
 
@@ -171,20 +253,26 @@ async def action(request: web.Request) -> web.StreamResponse:
     admin = request.app[STATE].context.admin
     name = request.match_info["action"]
     try:
+        scope = await scope_of(request)
+    except SignInNeeded:
+        raise web.HTTPForbidden(text="sign in first\n") from None
+    actor = scope.actor(lang)
+    try:
+        await _allowed(request, scope, sub_id, lang)
         if name == "pause":
-            await admin.pause(sub_id, actor(lang))
+            await admin.pause(sub_id, actor)
             done = "paused"
         elif name == "resume":
-            await admin.resume(sub_id, actor(lang))
+            await admin.resume(sub_id, actor)
             done = "resumed"
         elif name == "unsubscribe":
-            await admin.unsubscribe(sub_id, actor(lang))
+            await admin.unsubscribe(sub_id, actor)
             done = "unsubscribed"
         else:
-            await admin.send_now(sub_id, actor(lang))
+            await admin.send_now(sub_id, actor)
             done = "sent"
     except AdminError as error:
-        return await _page(request, lang, error=str(error), status=400)
+        return await _page(request, lang, scope, error=str(error), status=400)
     raise web.HTTPSeeOther(f"/console/?lang={lang}&done={done}")
 
 
@@ -194,6 +282,12 @@ async def create(request: web.Request) -> web.StreamResponse:
     check_csrf(request, form)
     lang: Lang = "fr" if form.get("lang") == "fr" else "en"
     _t = messages(lang)
+    try:
+        scope = await scope_of(request)
+    except SignInNeeded:
+        raise web.HTTPForbidden(text="sign in first\n") from None
+    if scope.guilds is not None:  # members subscribe channels from chat (/digest-admin)
+        raise web.HTTPForbidden(text="subscriptions are created from Discord\n")
     start: dt.date | None = None
     if form.get("mode") == "replay" and str(form.get("start", "")).strip():
         try:
@@ -202,6 +296,7 @@ async def create(request: web.Request) -> web.StreamResponse:
             return await _page(
                 request,
                 lang,
+                scope,
                 error=_t("Not a date: %(value)s.", value=str(form["start"])[:40]),
                 status=400,
             )
@@ -217,9 +312,9 @@ async def create(request: web.Request) -> web.StreamResponse:
         story_slug=str(form.get("story", "")) or None,
     )
     try:
-        await request.app[STATE].context.admin.subscribe(spec, actor(lang))
+        await request.app[STATE].context.admin.subscribe(spec, scope.actor(lang))
     except AdminError as error:
-        return await _page(request, lang, error=str(error), status=400)
+        return await _page(request, lang, scope, error=str(error), status=400)
     raise web.HTTPSeeOther(f"/console/?lang={lang}&done=created")
 
 
@@ -227,11 +322,16 @@ async def preview(request: web.Request) -> web.Response:
     lang = console_lang(request)
     state = request.app[STATE]
     try:
+        scope = await scope_of(request)
+    except SignInNeeded as needed:
+        return await _page(request, lang, None, error=needed.message, status=401)
+    try:
         sub_id = int(request.match_info["id"])
-        documents = await state.context.admin.preview(sub_id, actor(lang))
+        await _allowed(request, scope, sub_id, lang)
+        documents = await state.context.admin.preview(sub_id, scope.actor(lang))
     except (ValueError, AdminError) as error:
         message = str(error) if isinstance(error, AdminError) else messages(lang)("Not found")
-        return await _page(request, lang, error=message, status=404)
+        return await _page(request, lang, scope, error=message, status=404)
     c = console_labels(lang)
     page = render_page(
         "preview.html",

@@ -41,6 +41,7 @@ def make_state(context: PlatformContext, host: str) -> WebState:
         console=not context.settings.platforms_configured and is_loopback(host),
         public_url=web.public_url,
         secret=secret or secrets.token_bytes(32),
+        signin=web.discord_signin,
     )
 
 

@@ -14,7 +14,6 @@ import hmac
 import json
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,25 +123,3 @@ def check_csrf(request: web.Request, form: Any) -> None:
         given.encode(), session.csrf_token(state.secret).encode()
     ):
         raise web.HTTPForbidden(text="missing or wrong CSRF token: reload the page\n")
-
-
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds per key (a client address)."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[str, deque[float]] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        if len(self._events) > 10_000:  # forget idle clients
-            for stale in [k for k, v in self._events.items() if not v]:
-                del self._events[stale]
-        return True

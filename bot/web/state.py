@@ -7,11 +7,13 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 
 from bot.platforms import PlatformContext
 from bot.web.picture import PictureCache
+from bot.web.ratelimit import RateLimiter
 from digests.story import Story
 
 
@@ -55,6 +57,10 @@ class WebState:
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
     pictures: PictureCache = field(default_factory=PictureCache)
     pages: PageCache = field(default_factory=PageCache)
+    signin: bool = False  # "Sign in with Discord" configured: the console is served to members
+    accounts: dict[str, Any] = field(default_factory=dict)  # session id -> signin.Account
+    logins: RateLimiter = field(default_factory=lambda: RateLimiter(limit=10, window=60.0))
+    forms: RateLimiter = field(default_factory=lambda: RateLimiter(limit=30, window=60.0))
 
     def now(self) -> dt.datetime:
         return self.context.admin.clock()

@@ -527,11 +527,20 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
 
+        # OAuth2 ("Sign in with Discord"): the registered client, the users who may sign in
+        # (their guilds with permissions), and who the authorize page signs in next.
+        self.oauth_client: tuple[str, str] = ("web-client-id", "web-client-secret")
+        self.oauth_users: dict[int, dict[str, Any]] = {}
+        self.oauth_login_as: int | None = None
+        self.oauth_codes: dict[str, tuple[int, str]] = {}
+        self.oauth_tokens: dict[str, int] = {}
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> FakeDiscord:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self._gateway_handler)
+        app.router.add_get("/oauth2/authorize", self._oauth_authorize)
         app.router.add_route("*", "/{tail:.*}", self._rest_handler)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -989,6 +998,9 @@ class FakeDiscord:
                     )
                 return _json_response(rule.status, rule.body, rule.headers)
 
+        if rel == "/oauth2/token" or request.headers.get("Authorization", "").startswith("Bearer "):
+            return await self._oauth_api(request, rec)
+
         matched = _match_route(method, rel)
         if matched is None:
             return _json_response(404, {"message": "404: Not Found", "code": 0})
@@ -1037,6 +1049,70 @@ class FakeDiscord:
         if "X-RateLimit-Remaining" in all_headers:
             all_headers["X-RateLimit-Remaining"] = "0"
         return _json_response(429, body, all_headers)
+
+    # OAuth2: sign in with Discord (authorization code grant; scopes identify, guilds)
+
+    def add_oauth_user(
+        self, user_id: int, name: str, guilds: list[tuple[int, str, int, bool]]
+    ) -> None:
+        """A user who may sign in, with their guilds as (id, name, permissions, owner)."""
+        self.oauth_users[user_id] = {
+            "user": self._user_payload(user_id, name),
+            "guilds": [
+                {"id": str(gid), "name": gname, "permissions": str(perms), "owner": owner}
+                for gid, gname, perms, owner in guilds
+            ],
+        }
+
+    async def _oauth_authorize(self, request: web.Request) -> web.StreamResponse:
+        """The consent page, approved at once for ``oauth_login_as``."""
+        query = request.query
+        self.requests.append(
+            RecordedRequest(
+                "GET", "/oauth2/authorize", dict(query), None, dict(request.headers), self.clock()
+            )
+        )
+        if query.get("client_id") != self.oauth_client[0] or query.get("response_type") != "code":
+            return web.Response(status=400, text="invalid client_id or response_type")
+        redirect = query.get("redirect_uri", "")
+        if self.oauth_login_as is None:
+            target = f"{redirect}?error=access_denied&state={query.get('state', '')}"
+            raise web.HTTPFound(target)
+        code = f"code-{next(self._counter)}"
+        self.oauth_codes[code] = (self.oauth_login_as, redirect)
+        raise web.HTTPFound(f"{redirect}?code={code}&state={query.get('state', '')}")
+
+    async def _oauth_api(self, request: web.Request, rec: RecordedRequest) -> web.Response:
+        if rec.path == "/oauth2/token" and rec.method == "POST":
+            form = await request.post()
+            if (form.get("client_id"), form.get("client_secret")) != self.oauth_client:
+                return _json_response(401, {"error": "invalid_client"})
+            grant = self.oauth_codes.pop(str(form.get("code", "")), None)
+            if form.get("grant_type") != "authorization_code" or grant is None:
+                return _json_response(400, {"error": "invalid_grant"})
+            if grant[1] != form.get("redirect_uri"):
+                return _json_response(
+                    400, {"error": "invalid_grant", "error_description": "redirect_uri"}
+                )
+            token = f"user-token-{next(self._counter)}"
+            self.oauth_tokens[token] = grant[0]
+            return _json_response(
+                200,
+                {
+                    "access_token": token,
+                    "token_type": "Bearer",
+                    "expires_in": 604800,
+                    "scope": "identify guilds",
+                },
+            )
+        user_id = self.oauth_tokens.get(request.headers["Authorization"].removeprefix("Bearer "))
+        if user_id is None or user_id not in self.oauth_users:
+            return _json_response(401, {"message": "401: Unauthorized", "code": 0})
+        if rec.method == "GET" and rec.path == "/users/@me":
+            return _json_response(200, self.oauth_users[user_id]["user"])
+        if rec.method == "GET" and rec.path == "/users/@me/guilds":
+            return _json_response(200, self.oauth_users[user_id]["guilds"])
+        return _json_response(404, {"message": "404: Not Found", "code": 0})
 
     # users / application / gateway
 
