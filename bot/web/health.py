@@ -12,7 +12,15 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from bot.web.metrics import READY, REGISTRY, STORIES
+from bot.web.metrics import (
+    DELIVERIES,
+    OUTBOX_DUE,
+    OUTBOX_OLDEST,
+    READY,
+    REGISTRY,
+    RETRIES,
+    STORIES,
+)
 from bot.web.state import STATE, WebState
 
 _log = logging.getLogger(__name__)
@@ -64,9 +72,27 @@ async def metrics(request: web.Request) -> web.Response:
             raise web.HTTPUnauthorized(text="a bearer token is required for /metrics\n")
     STORIES.set(len(state.context.library))
     await check_ready(state)
+    await _outbox(state)
     return web.Response(
         body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
     )
+
+
+async def _outbox(state: WebState) -> None:
+    try:
+        summary = await state.context.admin.outbox_summary()
+    except Exception as error:  # metrics must answer even when the database does not
+        _log.warning("metrics: outbox not readable (%s)", type(error).__name__)
+        return
+    DELIVERIES.clear()
+    for (platform, status), count in summary.counts.items():
+        DELIVERIES.labels(platform=platform, status=status).set(count)
+    RETRIES.clear()
+    for platform, retries in summary.retries.items():
+        RETRIES.labels(platform=platform).set(retries)
+    OUTBOX_DUE.set(summary.due)
+    age = (state.now() - summary.oldest_due).total_seconds() if summary.oldest_due else 0.0
+    OUTBOX_OLDEST.set(max(0.0, age))
 
 
 def add_routes(app: web.Application) -> None:

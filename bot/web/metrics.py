@@ -30,3 +30,22 @@ READY = Gauge(
     ["part"],
     registry=REGISTRY,
 )
+
+DELIVERIES = Gauge(
+    "depeche_deliveries",
+    "Deliveries in the outbox by platform and status (sent, pending, sending, failed, skipped)",
+    ["platform", "status"],
+    registry=REGISTRY,
+)
+RETRIES = Gauge(
+    "depeche_delivery_retries",
+    "Publish attempts beyond the first, by platform (outbox totals)",
+    ["platform"],
+    registry=REGISTRY,
+)
+OUTBOX_DUE = Gauge("depeche_outbox_due", "Posts due now and not yet sent", registry=REGISTRY)
+OUTBOX_OLDEST = Gauge(
+    "depeche_outbox_oldest_due_seconds",
+    "How long the oldest post due now has been waiting (0 when none)",
+    registry=REGISTRY,
+)
