@@ -656,8 +656,9 @@ class Runner:
         if self.stories is not None:
             try:
                 await asyncio.to_thread(self.stories.refresh)
-            except Exception:  # the database is down: serve what we have, tick anyway
-                _log.exception("could not check for new story revisions")
+            except Exception as error:  # the database is down: serve what we have; the tick
+                # below reports the outage once (no traceback per tick)
+                _log.debug("could not check for new story revisions: %s", error)
         # In a thread: a big catch-up tick must not stall the platforms' gateways (heartbeats).
         planned = await asyncio.to_thread(
             tick, self.store, self.library, now, grace=self.grace, no_news_line=self.no_news_line
