@@ -31,21 +31,21 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import delete, desc, func, select
-
-from bot.publishing import PublisherRegistry
-from bot.schedule import first_run, langs_of, story_date_for, utcnow
-from bot.store import (
-    FAILED,
-    MANUAL,
-    PENDING,
-    SCHEDULED,
-    SENT,
-    SKIPPED,
-    Delivery,
-    Store,
-    Subscription,
+from bot.outbox import (
+    DeliveryInfo,
+    NewPost,
+    Outbox,
+    Ref,
+    StatusReport,
+    SubscriptionFields,
+    SubscriptionInfo,
+    Target,
+    subscription_day,
 )
+from bot.outbox import story_day as story_day_now
+from bot.publishing import PublisherRegistry
+from bot.schedule import langs_of, story_date_for, utcnow, zone_of
+from bot.store import FAILED, MANUAL, PENDING, SCHEDULED, SKIPPED, Store
 from digests.documents import Document
 from digests.errors import DepecheError
 from digests.i18n import Messages
@@ -55,6 +55,7 @@ from digests.story import Lang, StoryLibrary
 _log = logging.getLogger(__name__)
 
 PLATFORMS = ("discord", "slack", "console")
+SEND_NOW_WAIT = 10.0  # seconds a send-now waits for its posts before answering
 LANG_CHOICES = ("fr", "en", "both")
 MODES = ("live", "replay")
 
@@ -172,95 +173,18 @@ class SubscriptionSpec:
     story_slug: str | None = None
 
 
-@dataclass(frozen=True)
-class Target:
-    """Subscriptions of a channel (all languages when ``lang`` is None)."""
-
-    platform: str
-    workspace_id: str
-    channel_id: str
-    lang: str | None = None
-
-
-Ref = int | Target
-
-
-@dataclass(frozen=True)
-class SubscriptionInfo:
-    id: int
-    story_slug: str
-    platform: str
-    workspace_id: str
-    channel_id: str
-    lang: str
-    post_time: str
-    timezone: str
-    mode: str
-    start_date: dt.date | None
-    active: bool
-    paused_reason: str | None
-    managed_by: str
-    created_by: str | None
-    configured_from: str | None
-    next_run_at: dt.datetime | None  # UTC
-
-    @property
-    def next_run_local(self) -> dt.datetime | None:
-        return self.next_run_at.astimezone(ZoneInfo(self.timezone)) if self.next_run_at else None
-
-    @classmethod
-    def of(cls, row: Subscription) -> SubscriptionInfo:
-        return cls(
-            id=row.id,
-            story_slug=row.story_slug,
-            platform=row.platform,
-            workspace_id=row.workspace_id,
-            channel_id=row.channel_id,
-            lang=row.lang,
-            post_time=row.post_time,
-            timezone=row.timezone,
-            mode=row.mode,
-            start_date=row.start_date,
-            active=row.active,
-            paused_reason=row.paused_reason,
-            managed_by=row.managed_by,
-            created_by=row.created_by,
-            configured_from=row.configured_from,
-            next_run_at=row.next_run_at,
-        )
-
-
-@dataclass(frozen=True)
-class DeliveryInfo:
-    id: int
-    digest_date: dt.date
-    story_date: dt.date | None
-    lang: str
-    status: str
-    late: bool
-    attempts: int
-    last_error: str | None
-    scheduled_for: dt.datetime
-    sent_at: dt.datetime | None
-    message_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class StatusReport:
-    subscription: SubscriptionInfo
-    recent: tuple[DeliveryInfo, ...]
-    sent: int
-    failed: int
-    skipped: int
-    pending: int
-
-    @property
-    def failures(self) -> tuple[DeliveryInfo, ...]:
-        return tuple(d for d in self.recent if d.status == FAILED)
-
-    @property
-    def skips(self) -> tuple[DeliveryInfo, ...]:
-        return tuple(d for d in self.recent if d.status == SKIPPED)
+__all__ = [
+    "CLI",
+    "Actor",
+    "AdminError",
+    "AdminService",
+    "DeliveryInfo",
+    "Ref",
+    "StatusReport",
+    "SubscriptionInfo",
+    "SubscriptionSpec",
+    "Target",
+]
 
 
 # --------------------------------------------------------------------------- validation
@@ -383,6 +307,10 @@ class AdminService:
     clock: Callable[[], dt.datetime] = utcnow
     channel_validators: dict[str, ChannelValidator] = field(default_factory=dict)
     channel_tenants: dict[str, ChannelTenants] = field(default_factory=dict)
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(self.store)
 
     def register_channel_validator(self, platform: str, validator: ChannelValidator) -> None:
         self.channel_validators[platform] = validator
@@ -516,7 +444,7 @@ class AdminService:
             spec, timezone=tz, post_time=post_time, story_slug=story.slug, start_date=start
         )
 
-    def _refuse_file_managed(self, row: Subscription, actor: Actor) -> None:
+    def _refuse_file_managed(self, row: SubscriptionInfo, actor: Actor) -> None:
         if row.managed_by == "file" and actor.via != "file":
             where = (row.configured_from or "file:config/subscriptions.toml").removeprefix("file:")
             raise FileManaged(
@@ -526,18 +454,8 @@ class AdminService:
                 )
             )
 
-    def _rows(self, session: Any, ref: Ref, lang: str) -> builtins.list[Subscription]:
-        if isinstance(ref, int):
-            rows = [row] if (row := session.get(Subscription, ref)) is not None else []
-        else:
-            query = select(Subscription).where(
-                Subscription.platform == ref.platform,
-                Subscription.workspace_id == ref.workspace_id,
-                Subscription.channel_id == ref.channel_id,
-            )
-            if ref.lang:
-                query = query.where(Subscription.lang == ref.lang)
-            rows = list(session.scalars(query.order_by(Subscription.id)))
+    async def _rows(self, ref: Ref, lang: str) -> builtins.list[SubscriptionInfo]:
+        rows = await self.outbox.find(ref)
         if not rows:
             if isinstance(ref, int):
                 raise SubscriptionNotFound(messages(lang)("No subscription #%(id)s.", id=ref))
@@ -555,53 +473,25 @@ class AdminService:
         await self._authorize(spec, actor)
         if actor.via != "file":
             await self._check_channel(spec.platform, spec.workspace_id, spec.channel_id, actor.lang)
-        now = self.clock()
-        with self.store.session() as session, session.begin():
-            row = session.scalars(
-                select(Subscription).where(
-                    Subscription.platform == spec.platform,
-                    Subscription.workspace_id == spec.workspace_id,
-                    Subscription.channel_id == spec.channel_id,
-                    Subscription.lang == spec.lang,
-                )
-            ).one_or_none()
-            created = row is None
-            if row is None:
-                row = Subscription(
-                    platform=spec.platform,
-                    workspace_id=spec.workspace_id,
-                    channel_id=spec.channel_id,
-                    lang=spec.lang,
-                    active=True,
-                    created_at=now,
-                    created_by=actor.user_id,
-                )
-                session.add(row)
-            else:
-                self._refuse_file_managed(row, actor)
-            schedule = (spec.post_time, spec.timezone, spec.mode, spec.start_date, spec.story_slug)
-            old = (row.post_time, row.timezone, row.mode, row.start_date, row.story_slug)
-            row.story_slug = spec.story_slug or self.library.default_slug
-            row.post_time, row.timezone, row.mode, row.start_date = (
-                spec.post_time,
-                spec.timezone,
-                spec.mode,
-                spec.start_date,
-            )
-            row.managed_by = "file" if actor.via == "file" else "chat"
-            row.configured_from = actor.where
-            row.admin_lang = actor.lang
-            row.updated_at = now
-            if created or schedule != old or row.next_run_at is None:
-                row.next_run_at = first_run(
-                    post_time=spec.post_time,
-                    tz=spec.timezone,
-                    mode=spec.mode,
-                    start_date=spec.start_date,
-                    now=now,
-                )
-            session.flush()
-            info = SubscriptionInfo.of(row)
+        info, created = await self.outbox.upsert(
+            SubscriptionFields(
+                platform=spec.platform,
+                workspace_id=spec.workspace_id,
+                channel_id=spec.channel_id,
+                lang=spec.lang,
+                story_slug=spec.story_slug or self.library.default_slug,
+                post_time=spec.post_time,
+                timezone=spec.timezone,
+                mode=spec.mode,
+                start_date=spec.start_date,
+                managed_by="file" if actor.via == "file" else "chat",
+                configured_from=actor.where,
+                admin_lang=actor.lang,
+                created_by=actor.user_id,
+            ),
+            self.clock(),
+            check=lambda row: self._refuse_file_managed(row, actor),
+        )
         _log.info(
             "subscription %d %s via %s", info.id, "created" if created else "updated", actor.via
         )
@@ -613,24 +503,23 @@ class AdminService:
         """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
         ``story_slug``) of existing subscriptions."""
         await self._authorize(ref, actor)
-        with self.store.session() as session:
-            rows = self._rows(session, ref, actor.lang)
-            specs = [
-                SubscriptionSpec(
-                    platform=row.platform,
-                    workspace_id=row.workspace_id,
-                    channel_id=row.channel_id,
-                    lang=row.lang,
-                    post_time=row.post_time,
-                    timezone=row.timezone,
-                    mode=row.mode,
-                    start_date=row.start_date,
-                    story_slug=row.story_slug,
-                )
-                for row in rows
-            ]
-            for row in rows:
-                self._refuse_file_managed(row, actor)
+        rows = await self._rows(ref, actor.lang)
+        for row in rows:
+            self._refuse_file_managed(row, actor)
+        specs = [
+            SubscriptionSpec(
+                platform=row.platform,
+                workspace_id=row.workspace_id,
+                channel_id=row.channel_id,
+                lang=row.lang,
+                post_time=row.post_time,
+                timezone=row.timezone,
+                mode=row.mode,
+                start_date=row.start_date,
+                story_slug=row.story_slug,
+            )
+            for row in rows
+        ]
         out = []
         for spec in specs:
             info, _ = await self.subscribe(replace(spec, **changes), actor)
@@ -639,54 +528,35 @@ class AdminService:
 
     async def unsubscribe(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
         await self._authorize(ref, actor)
-        with self.store.session() as session, session.begin():
-            rows = self._rows(session, ref, actor.lang)
-            for row in rows:
-                self._refuse_file_managed(row, actor)
-            infos = [SubscriptionInfo.of(row) for row in rows]
-            session.execute(delete(Subscription).where(Subscription.id.in_([i.id for i in infos])))
-        return infos
+        rows = await self._rows(ref, actor.lang)
+        for row in rows:
+            self._refuse_file_managed(row, actor)
+        await self.outbox.delete(row.id for row in rows)
+        return rows
 
     async def pause(
         self, ref: Ref, actor: Actor, reason: str | None = None
     ) -> builtins.list[SubscriptionInfo]:
         await self._authorize(ref, actor)
         _t = messages(actor.lang)
-        with self.store.session() as session, session.begin():
-            rows = self._rows(session, ref, actor.lang)
-            for row in rows:
-                if actor.via == "chat":
-                    self._refuse_file_managed(row, actor)
-                row.active = False
-                row.paused_reason = reason or _t(
-                    "paused by %(who)s", who=actor.user_id or actor.via
-                )
-                row.updated_at = self.clock()
-            return [SubscriptionInfo.of(row) for row in rows]
+        rows = await self._rows(ref, actor.lang)
+        for row in rows:
+            if actor.via == "chat":
+                self._refuse_file_managed(row, actor)
+        return await self.outbox.pause(
+            [row.id for row in rows],
+            reason or _t("paused by %(who)s", who=actor.user_id or actor.via),
+            self.clock(),
+        )
 
     async def resume(self, ref: Ref, actor: Actor) -> builtins.list[SubscriptionInfo]:
         """Reactivate; the next post is the next scheduled time (missed days are not caught up)."""
         await self._authorize(ref, actor)
-        now = self.clock()
-        with self.store.session() as session, session.begin():
-            rows = self._rows(session, ref, actor.lang)
-            for row in rows:
-                if actor.via == "chat":
-                    self._refuse_file_managed(row, actor)
-                row.active = True
-                row.paused_reason = None
-                row.updated_at = now
-                start = row.start_date if row.start_date and row.mode == "replay" else None
-                if start is not None and start < now.astimezone(ZoneInfo(row.timezone)).date():
-                    start = None  # a replay already under way goes on from its next day
-                row.next_run_at = first_run(
-                    post_time=row.post_time,
-                    tz=row.timezone,
-                    mode=row.mode,
-                    start_date=start,
-                    now=now,
-                )
-            return [SubscriptionInfo.of(row) for row in rows]
+        rows = await self._rows(ref, actor.lang)
+        for row in rows:
+            if actor.via == "chat":
+                self._refuse_file_managed(row, actor)
+        return await self.outbox.resume([row.id for row in rows], self.clock())
 
     async def list(
         self,
@@ -695,67 +565,16 @@ class AdminService:
         workspace_id: str | None = None,
         channel_id: str | None = None,
     ) -> builtins.list[SubscriptionInfo]:
-        query = select(Subscription).order_by(
-            Subscription.platform,
-            Subscription.workspace_id,
-            Subscription.channel_id,
-            Subscription.lang,
+        return await self.outbox.subscriptions(
+            platform=platform, workspace_id=workspace_id, channel_id=channel_id
         )
-        if platform:
-            query = query.where(Subscription.platform == platform)
-        if workspace_id is not None:
-            query = query.where(Subscription.workspace_id == workspace_id)
-        if channel_id is not None:
-            query = query.where(Subscription.channel_id == channel_id)
-        with self.store.session() as session:
-            return [SubscriptionInfo.of(row) for row in session.scalars(query)]
 
     async def status(
         self, ref: Ref, actor: Actor = CLI, *, recent: int = 10
     ) -> builtins.list[StatusReport]:
         await self._authorize(ref, actor)
-        reports = []
-        with self.store.session() as session:
-            for row in self._rows(session, ref, actor.lang):
-                counts = dict(
-                    session.execute(
-                        select(Delivery.status, func.count())
-                        .where(Delivery.subscription_id == row.id)
-                        .group_by(Delivery.status)
-                    ).all()
-                )
-                last = session.scalars(
-                    select(Delivery)
-                    .where(Delivery.subscription_id == row.id)
-                    .order_by(desc(Delivery.scheduled_for), Delivery.lang)
-                    .limit(recent)
-                )
-                reports.append(
-                    StatusReport(
-                        subscription=SubscriptionInfo.of(row),
-                        recent=tuple(
-                            DeliveryInfo(
-                                id=d.id,
-                                digest_date=d.digest_date,
-                                story_date=d.story_date,
-                                lang=d.lang,
-                                status=d.status,
-                                late=d.late,
-                                attempts=d.attempts,
-                                last_error=d.last_error,
-                                scheduled_for=d.scheduled_for,
-                                sent_at=d.sent_at,
-                                message_ids=tuple(d.message_ids or ()),
-                            )
-                            for d in last
-                        ),
-                        sent=counts.get(SENT, 0),
-                        failed=counts.get(FAILED, 0),
-                        skipped=counts.get(SKIPPED, 0),
-                        pending=counts.get(PENDING, 0),
-                    )
-                )
-        return reports
+        rows = await self._rows(ref, actor.lang)
+        return await self.outbox.status([row.id for row in rows], recent=recent)
 
     async def outbox_summary(self) -> OutboxSummary:
         """Read-only figures for /metrics (one grouped query and one aggregate)."""
@@ -807,18 +626,19 @@ class AdminService:
                 spec.lang,
             )
         else:
-            with self.store.session() as session:
-                row = self._rows(session, ref, actor.lang)[0]
-                story_slug, mode, start, tz, lang = (
-                    row.story_slug,
-                    row.mode,
-                    row.start_date,
-                    row.timezone,
-                    row.lang,
-                )
+            row = (await self._rows(ref, actor.lang))[0]
+            story_slug, mode, start, tz, lang = (
+                row.story_slug,
+                row.mode,
+                row.start_date,
+                row.timezone,
+                row.lang,
+            )
         story = self.library.get(story_slug)
-        local_day = day or self.clock().astimezone(ZoneInfo(tz)).date()
-        story_day = story_date_for(mode, local_day, start, story)
+        if day is None:
+            story_day = story_day_now(story, self.clock(), mode=mode, timezone=tz, start_date=start)
+        else:
+            story_day = story_date_for(mode, day, start, story)
         documents = []
         for one in langs_of(lang):
             document = compose_digest(story, story_day, one)  # type: ignore[arg-type]
@@ -844,92 +664,49 @@ class AdminService:
         per subscription, language, story date and local day of the send: the same date sent
         again the same day is posted once (its delivery is returned); another date, or the same
         date on another day, posts again. A date without story events is refused.
-        """
-        from bot.schedule import _insert
 
+        A running worker is woken at once and awaited for at most ``SEND_NOW_WAIT`` seconds;
+        without one (the command line), the outbox is worked here until idle.
+        """
         await self._authorize(ref, actor)
         now = self.clock()
-        ids: builtins.list[int] = []
-        kind = SCHEDULED if day is None else MANUAL
-        with self.store.session() as session, session.begin():
-            for row in self._rows(session, ref, actor.lang):
-                if actor.via == "chat":
-                    self._refuse_file_managed(row, actor)
-                story = self.library.get(row.story_slug)
-                local_day = now.astimezone(ZoneInfo(row.timezone)).date()
-                if day is None:
-                    story_day = story_date_for(row.mode, local_day, row.start_date, story)
-                    key = ["subscription_id", "digest_date", "lang"]
-                else:
-                    if not story.events_on(day):
-                        raise UnknownStoryDate(
-                            messages(actor.lang)(
-                                "No story events on %(date)s: the story runs from %(first)s "
-                                "to %(last)s.",
-                                date=day.isoformat(),
-                                first=story.first_day.isoformat(),
-                                last=story.last_day.isoformat(),
-                            ),
-                            date=day,
-                        )
-                    story_day = day
-                    key = ["subscription_id", "digest_date", "story_date", "lang"]
-                for lang in langs_of(row.lang):
-                    session.execute(
-                        _insert(self.store.dialect)(Delivery.__table__)
-                        .values(
-                            subscription_id=row.id,
-                            platform=row.platform,
-                            digest_date=local_day,
-                            story_date=story_day,
-                            lang=lang,
-                            kind=kind,
-                            scheduled_for=now,
-                            status=PENDING,
-                            late=False,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                        .on_conflict_do_nothing(
-                            index_elements=key, index_where=Delivery.kind == kind
-                        )
+        posts: builtins.list[NewPost] = []
+        for row in await self._rows(ref, actor.lang):
+            if actor.via == "chat":
+                self._refuse_file_managed(row, actor)
+            story = self.library.get(row.story_slug)
+            local_day = now.astimezone(zone_of(row.timezone)).date()
+            if day is None:
+                story_day, kind = subscription_day(row, story, now), SCHEDULED
+            else:
+                if not story.events_on(day):
+                    raise UnknownStoryDate(
+                        messages(actor.lang)(
+                            "No story events on %(date)s: the story runs from %(first)s "
+                            "to %(last)s.",
+                            date=day.isoformat(),
+                            first=story.first_day.isoformat(),
+                            last=story.last_day.isoformat(),
+                        ),
+                        date=day,
                     )
-                    query = select(Delivery.id).where(
-                        Delivery.subscription_id == row.id,
-                        Delivery.digest_date == local_day,
-                        Delivery.lang == lang,
-                        Delivery.kind == kind,
-                    )
-                    if day is not None:
-                        query = query.where(Delivery.story_date == story_day)
-                    ids.append(session.scalars(query).one())
-        if self.worker is not None:
-            await self.worker.run_until_idle(now)
-        with self.store.session() as session:
-            rows = session.scalars(
-                select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)
+                story_day, kind = day, MANUAL
+            posts.extend(
+                NewPost(row.id, row.platform, local_day, story_day, lang, kind)
+                for lang in langs_of(row.lang)
             )
-            return [
-                DeliveryInfo(
-                    id=d.id,
-                    digest_date=d.digest_date,
-                    story_date=d.story_date,
-                    lang=d.lang,
-                    status=d.status,
-                    late=d.late,
-                    attempts=d.attempts,
-                    last_error=d.last_error,
-                    scheduled_for=d.scheduled_for,
-                    sent_at=d.sent_at,
-                    message_ids=tuple(d.message_ids or ()),
-                )
-                for d in rows
-            ]
+        ids = await self.outbox.enqueue_posts(posts, now)
+        worker = self.worker
+        if worker is not None and getattr(worker, "serving", False):
+            worker.wake()
+            await worker.wait_for(ids, SEND_NOW_WAIT)
+        elif worker is not None:
+            await worker.run_until_idle(now)
+        return await self.outbox.deliveries(ids)
 
     # -------------------------------------------------------------- the file
 
-    def _check_file_start(self, spec: SubscriptionSpec) -> None:
+    async def _check_file_start(self, spec: SubscriptionSpec) -> None:
         """A replay ``start`` in the file must be today or later, as on the CLI — unless this
         very start was already applied (the replay is under way: restarting the bot must not
         fail). ``start`` in live mode is refused: it would be ignored."""
@@ -944,17 +721,9 @@ class AdminService:
         today = self.clock().astimezone(tz).date()
         if spec.start_date >= today:
             return
-        with self.store.session() as session:
-            applied = session.scalars(
-                select(Subscription.start_date).where(
-                    Subscription.platform == spec.platform,
-                    Subscription.workspace_id == spec.workspace_id,
-                    Subscription.channel_id == spec.channel_id,
-                    Subscription.lang == spec.lang,
-                    Subscription.managed_by == "file",
-                    Subscription.mode == "replay",
-                )
-            ).one_or_none()
+        applied = await self.outbox.file_replay_start(
+            spec.platform, spec.workspace_id, spec.channel_id, spec.lang
+        )
         if applied != spec.start_date:
             raise ReplayStartInPast(
                 f"replay start {spec.start_date.isoformat()} is in the past (today is "
@@ -988,20 +757,15 @@ class AdminService:
                     spec.channel_id,
                     names=("workspace", "channel"),
                 )
-                self._check_file_start(spec)
+                await self._check_file_start(spec)
                 info, _ = await self.subscribe(spec, actor)
             except (AdminError, KeyError, TypeError, ValueError) as error:
                 raise InvalidValue(
                     f"{path}: subscription[{index}]{_entry_label(entry)}: {error}"
                 ) from None
             applied.append(info)
-        keep = {info.id for info in applied}
-        with self.store.session() as session, session.begin():
-            stale = session.scalars(select(Subscription).where(Subscription.managed_by == "file"))
-            for row in stale:
-                if row.id not in keep:
-                    _log.info("subscription %d removed from %s: deleting it", row.id, path)
-                    session.delete(row)
+        for row in await self.outbox.delete_file_managed({info.id for info in applied}):
+            _log.info("subscription %d removed from %s: deleting it", row.id, path)
         return applied
 
 

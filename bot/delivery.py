@@ -1,9 +1,15 @@
-"""Delivery workers: claim due deliveries from the outbox, publish them, record the outcome.
+"""The delivery worker: a continuous loop that claims due deliveries from the outbox, publishes
+them, and records the outcome.
 
-A claim is one atomic statement that moves rows from ``pending`` to ``sending`` and stamps them
-with the worker's id (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so several instances never claim
-the same row; SQLite: one ``UPDATE ... RETURNING`` under ``BEGIN IMMEDIATE``). A ``sending`` row
-whose claim is older than the lease (a crashed worker) is claimed again.
+It runs beside the tick, never inside it: the tick (and send-now) wake it at once
+(`DeliveryWorker.wake`), and it also looks for work every ``poll_seconds`` (retries coming
+due, deliveries another instance enqueued). There is no batch barrier: a new delivery is claimed
+as soon as a slot frees, and the number of slots follows the platform's limits: enough requests
+in flight to reach the publisher's rate at the round trip it observes (`target_in_flight`),
+bounded by ``settings.concurrency``.
+
+All database work goes through `bot.outbox.Outbox`, off the event loop; outcomes are recorded
+in batches (one transaction for everything that finished meanwhile).
 
 Before any *re*-attempt (crash recovery or retry) the worker asks the publisher whether the
 delivery already went out (`Publisher.find_published`: Discord nonce, Slack metadata, console
@@ -13,37 +19,48 @@ ledger) and records it as sent instead of posting again. Publishers are idempote
 Transient errors: retried with exponential backoff and jitter (or the platform's Retry-After)
 up to ``max_attempts``, then ``failed`` with the reason. Permanent errors: ``failed``, the
 subscription is paused with the reason (shown by ``status``) and the publisher notifies admins.
+
+Rendering: the document of a (story, story day, language) is composed once and shared by every
+channel (`DocumentCache`); publishers render a shared document once per platform too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import math
 import random
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
-
-from sqlalchemy import CursorResult, bindparam, select, text, update
 
 from bot.links import day_url
+from bot.outbox import Claimed, Outbox, Outcome
 from bot.publishing import (
     Delivery,
+    Paced,
     PermanentPublishError,
+    Publisher,
     PublisherRegistry,
     PublishResult,
     TransientPublishError,
 )
 from bot.settings import DeliverySettings
-from bot.store import FAILED, PENDING, SENDING, SENT, SKIPPED, Store, Subscription
-from bot.store import Delivery as DeliveryRow
+from bot.store import Store
 from digests.documents import Document, Item, Section, plain
 from digests.errors import DepecheError
-from digests.story import StoryLibrary
+from digests.story import Lang, StoryLibrary
 
 _log = logging.getLogger(__name__)
+
+__all__ = ["Claimed", "DeliveryWorker", "WorkResult", "no_news_document", "target_in_flight"]
+
+HEADROOM = 1.5  # in flight = rate x round trip x this, + SPARE
+SPARE = 2
+DEFAULT_ROUND_TRIP = 0.25  # seconds, until the publisher has measured one
 
 
 def utcnow() -> dt.datetime:
@@ -65,68 +82,26 @@ class WorkResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
 
-
-_CLAIM_PG = """
-UPDATE deliveries AS d
-SET status = 'sending', claimed_by = :me, claimed_at = :now, attempts = d.attempts + 1
-FROM (
-    SELECT id FROM deliveries
-    WHERE platform IN :platforms
-      AND ((status = 'pending' AND next_attempt_at <= :now)
-           OR (status = 'sending' AND claimed_at <= :stale))
-    ORDER BY next_attempt_at, id
-    LIMIT :limit
-    FOR UPDATE SKIP LOCKED
-) AS c
-WHERE d.id = c.id
-RETURNING d.id
-"""
-
-_CLAIM_SQLITE = """
-UPDATE deliveries
-SET status = 'sending', claimed_by = :me, claimed_at = :now, attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE platform IN :platforms
-      AND ((status = 'pending' AND next_attempt_at <= :now)
-           OR (status = 'sending' AND claimed_at <= :stale))
-    ORDER BY next_attempt_at, id
-    LIMIT :limit
-)
-RETURNING id
-"""
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    subscription_id: int
-    platform: str
-    workspace_id: str
-    channel_id: str
-    lang: str
-    story_slug: str
-    digest_date: dt.date
-    story_date: dt.date
-    late: bool
-    attempts: int
+def target_in_flight(
+    rate: float | None, round_trip: float | None, record_seconds: float, bound: int
+) -> int:
+    """Deliveries to keep in flight: enough to reach ``rate`` (requests per second) when each
+    holds a slot for a round trip plus the time to record it (Little's law), with headroom;
+    at most ``bound``. Without a known rate: ``bound``.
 
-    def delivery(self, document: Document) -> Delivery:
-        """What the publisher gets for this claimed outbox row."""
-        return Delivery(
-            id=self.id,
-            subscription_id=self.subscription_id,
-            platform=self.platform,
-            workspace_id=self.workspace_id,
-            channel_id=self.channel_id,
-            lang=self.lang,  # type: ignore[arg-type]
-            story_slug=self.story_slug,
-            digest_date=self.digest_date,
-            document=document,
-            late=self.late,
-            attempt=self.attempts,
-            story_date=self.story_date,
-        )
+    >>> target_in_flight(48, 0.06, 0.01, 64), target_in_flight(48, 0.15, 0.01, 64)
+    (8, 14)
+    >>> target_in_flight(None, None, 0.0, 4)
+    4
+    """
+    if not rate:
+        return bound
+    hold = (round_trip if round_trip is not None else DEFAULT_ROUND_TRIP) + record_seconds
+    return max(1, min(bound, math.ceil(rate * hold * HEADROOM) + SPARE))
 
 
 def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
@@ -149,6 +124,81 @@ def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
     )
 
 
+class DocumentCache:
+    """Documents composed once per (story, story day, language), shared by every channel."""
+
+    def __init__(
+        self, library: StoryLibrary, *, no_news_line: bool, public_url: str = "", size: int = 1024
+    ) -> None:
+        self.library = library
+        self.no_news_line = no_news_line
+        self.public_url = public_url  # digests link to their day's page there (DEPECHE_PUBLIC_URL)
+        self.size = size
+        self._documents: dict[tuple[str, dt.date, str], Document | None] = {}
+
+    def get(self, story_slug: str, story_date: dt.date, lang: str) -> Document | None:
+        key = (story_slug, story_date, lang)
+        try:
+            return self._documents[key]
+        except KeyError:
+            pass
+        from digests.compose import compose_digest
+
+        story = self.library.get(story_slug)
+        document = compose_digest(story, story_date, "fr" if lang == "fr" else "en")
+        if document is None and self.no_news_line:
+            document = no_news_document(lang, story_slug, story_date)
+        url = day_url(self.public_url, story_slug, lang, story_date)
+        if document is not None and document.kind == "digest" and url:
+            document = replace(document, meta={**document.meta, "url": url})
+        if len(self._documents) >= self.size:
+            self._documents.clear()
+        self._documents[key] = document
+        return document
+
+
+class _Recorder:
+    """Outcomes written in batches: whatever finished while the previous batch was being
+    written goes in the next transaction (one commit for many posts, none on the loop)."""
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self._pending: list[tuple[Outcome, asyncio.Future[bool]]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.seconds = 0.0  # moving average of one batch's write
+
+    async def add(self, outcome: Outcome) -> bool:
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            started = time.monotonic()
+            try:
+                done = await self.worker.outbox.record(
+                    [outcome for outcome, _ in batch],
+                    worker_id=self.worker.worker_id,
+                    now=self.worker.clock(),
+                )
+            except BaseException as error:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            elapsed = time.monotonic() - started
+            self.seconds = elapsed if not self.seconds else 0.8 * self.seconds + 0.2 * elapsed
+            for (outcome, future), ok in zip(batch, done, strict=True):
+                if not future.done():
+                    future.set_result(ok)
+                self.worker._finished(outcome.delivery_id)
+
+
 @dataclass
 class DeliveryWorker:
     store: Store
@@ -160,226 +210,236 @@ class DeliveryWorker:
     public_url: str = ""  # digests link to their day's page there (DEPECHE_PUBLIC_URL)
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     rng: random.Random = field(default_factory=random.Random)
-    _documents: dict[tuple[str, dt.date, str], Document | None] = field(default_factory=dict)
+    outbox: Outbox = field(init=False)
+    documents: DocumentCache = field(init=False)
+    serving: bool = field(default=False, init=False)
+    stats: WorkResult = field(default_factory=WorkResult, init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(self.store)
+        self.documents = DocumentCache(
+            self.library, no_news_line=self.no_news_line, public_url=self.public_url
+        )
+        self._wake = asyncio.Event()
+        self._recorder = _Recorder(self)
+        self._waiters: dict[int, list[asyncio.Future[None]]] = {}
+        self._busy: set[int] = set()  # ids claimed by this worker and not finished
 
     # ------------------------------------------------------------------ claiming
 
-    def claim(self, now: dt.datetime, limit: int | None = None) -> list[Claimed]:
-        platforms = tuple(self.publishers.publishers)
-        if not platforms:
-            return []
-        statement = text(_CLAIM_PG if self.store.dialect == "postgresql" else _CLAIM_SQLITE)
-        statement = statement.bindparams(bindparam("platforms", expanding=True))
-        params = {
-            "me": self.worker_id,
-            "now": _db_time(self.store, now),
-            "stale": _db_time(self.store, now - dt.timedelta(seconds=self.settings.lease_seconds)),
-            "limit": limit or self.settings.batch_size,
-            "platforms": list(platforms),
-        }
-        with self.store.session() as session, session.begin():
-            ids = [row[0] for row in session.execute(statement, params)]
-            if not ids:
-                return []
-            d, s = DeliveryRow.__table__.c, Subscription.__table__.c
-            rows = session.execute(
-                select(
-                    d.id,
-                    d.subscription_id,
-                    d.platform,
-                    s.workspace_id,
-                    s.channel_id,
-                    d.lang,
-                    s.story_slug,
-                    d.digest_date,
-                    d.story_date,
-                    d.late,
-                    d.attempts,
-                )
-                .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
-                .where(d.id.in_(ids))
-                .order_by(d.id)
-            ).all()
-        return [
-            Claimed(
-                id=row.id,
-                subscription_id=row.subscription_id,
-                platform=row.platform,
-                workspace_id=row.workspace_id,
-                channel_id=row.channel_id,
-                lang=row.lang,
-                story_slug=row.story_slug,
-                digest_date=row.digest_date,
-                story_date=row.story_date or row.digest_date,
-                late=row.late,
-                attempts=row.attempts,
-            )
-            for row in rows
-        ]
+    async def claim(self, now: dt.datetime, limit: int | None = None) -> list[Claimed]:
+        """Claim due deliveries (never one of this worker's own in flight)."""
+        claimed = await self.outbox.claim(
+            worker_id=self.worker_id,
+            platforms=tuple(self.publishers.publishers),
+            now=now,
+            lease_seconds=self.settings.lease_seconds,
+            limit=limit or self.settings.batch_size,
+            busy=tuple(self._busy),
+        )
+        self._busy.update(item.id for item in claimed)
+        return claimed
+
+    def target_in_flight(self) -> int:
+        """Slots for the registered publishers: the sum of what each platform's pace needs."""
+        bound = self.settings.concurrency
+        total = 0
+        for publisher in self.publishers.publishers.values():
+            rate, round_trip = publisher.pace() if isinstance(publisher, Paced) else (None, None)
+            total += target_in_flight(rate, round_trip, self._recorder.seconds, bound)
+        return max(1, min(bound, total))
 
     # ------------------------------------------------------------------ running
 
-    async def run_once(self, now: dt.datetime | None = None) -> WorkResult:
-        """Claim one batch and process it (``concurrency`` publishes in flight)."""
-        now = now or self.clock()
-        claimed = self.claim(now)
-        result = WorkResult(claimed=len(claimed))
-        if not claimed:
-            return result
-        semaphore = asyncio.Semaphore(self.settings.concurrency)
+    def wake(self) -> None:
+        """New work in the outbox (a tick chunk committed, a send-now): look at once."""
+        self._wake.set()
 
-        async def one(item: Claimed) -> str:
-            async with semaphore:
-                return await self.process(item)
+    async def serve(self) -> None:
+        """Deliver continuously until cancelled."""
+        self.serving = True
+        in_flight: set[asyncio.Task[None]] = set()
+        hungry = False  # the last claim filled every free slot: more may be waiting
 
-        for outcome in await asyncio.gather(*(one(item) for item in claimed)):
-            setattr(result, outcome, getattr(result, outcome) + 1)
-        return result
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            if hungry:
+                self._wake.set()
+
+        try:
+            while True:
+                self._wake.clear()
+                room = self.target_in_flight() - len(in_flight)
+                claimed: list[Claimed] = []
+                if room > 0:
+                    try:
+                        claimed = await self.claim(self.clock(), room)
+                    except Exception:
+                        _log.exception("claiming deliveries failed; trying again shortly")
+                for item in claimed:
+                    task = asyncio.create_task(self._run(item))
+                    in_flight.add(task)
+                    task.add_done_callback(finished)
+                hungry = room <= 0 or len(claimed) == room
+                if hungry and claimed:
+                    continue  # the room may have grown (a faster pace): claim again at once
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
+        finally:
+            self.serving = False
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _run(self, item: Claimed) -> None:
+        try:
+            self.stats.count(await self.process(item))
+        except Exception:  # recording failed: the lease brings the delivery back
+            _log.exception("delivery %d: could not record its outcome", item.id)
 
     async def run_until_idle(
-        self, now: dt.datetime | None = None, *, max_rounds: int = 10_000
+        self, now: dt.datetime | None = None, *, max_rounds: int = 1_000_000
     ) -> WorkResult:
-        """Process batches until nothing is due at ``now`` (retries scheduled later stay queued)."""
+        """Deliver until nothing is due at ``now`` (retries scheduled later stay queued)."""
         total = WorkResult()
+        in_flight: set[asyncio.Task[str]] = set()
         for _ in range(max_rounds):
-            result = await self.run_once(now)
-            total += result
-            if not result.claimed:
+            room = self.target_in_flight() - len(in_flight)
+            claimed = await self.claim(now or self.clock(), room) if room > 0 else []
+            total.claimed += len(claimed)
+            in_flight.update(asyncio.create_task(self.process(item)) for item in claimed)
+            if not in_flight:
                 break
+            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                total.count(task.result())
         return total
 
-    def _document(self, item: Claimed) -> Document | None:
-        key = (item.story_slug, item.story_date, item.lang)
-        if key not in self._documents:
-            from digests.compose import compose_digest
+    async def run_once(self, now: dt.datetime | None = None) -> WorkResult:
+        """Claim one batch and process it (tests and tools)."""
+        claimed = await self.claim(now or self.clock(), self.target_in_flight())
+        result = WorkResult(claimed=len(claimed))
+        for outcome in await asyncio.gather(*(self.process(item) for item in claimed)):
+            result.count(outcome)
+        return result
 
-            story = self.library.get(item.story_slug)
-            document = compose_digest(story, item.story_date, item.lang)  # type: ignore[arg-type]
-            if document is None and self.no_news_line:
-                document = no_news_document(item.lang, item.story_slug, item.story_date)
-            url = day_url(self.public_url, item.story_slug, item.lang, item.story_date)
-            if document is not None and document.kind == "digest" and url:
-                document = replace(document, meta={**document.meta, "url": url})
-            if len(self._documents) > 1024:
-                self._documents.clear()
-            self._documents[key] = document
-        return self._documents[key]
+    async def wait_for(self, ids: Iterable[int], timeout: float) -> None:
+        """Until this worker has recorded every delivery of ``ids`` (or ``timeout``)."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        for delivery_id in ids:
+            future: asyncio.Future[None] = loop.create_future()
+            self._waiters.setdefault(delivery_id, []).append(future)
+            futures.append(future)
+        if futures:
+            await asyncio.wait(futures, timeout=timeout)
+        for future in futures:
+            future.cancel()
+
+    def _finished(self, delivery_id: int) -> None:
+        for future in self._waiters.pop(delivery_id, ()):
+            if not future.done():
+                future.set_result(None)
+
+    # ------------------------------------------------------------------ one delivery
+
+    def _document(self, item: Claimed) -> Document | None:
+        return self.documents.get(item.story_slug, item.story_date, item.lang)
 
     async def process(self, item: Claimed) -> str:
         """Publish one claimed delivery; return the outcome name (a `WorkResult` field)."""
+        try:
+            return await self._process(item)
+        finally:
+            self._busy.discard(item.id)
+
+    async def _process(self, item: Claimed) -> str:
         publisher = self.publishers.get(item.platform)
         assert publisher is not None  # we only claim platforms we have publishers for
         try:
             document = self._document(item)
         except DepecheError as error:  # unknown story (file removed): nothing will fix it by itself
             return await self._permanent(
-                item, None, PermanentPublishError(str(error), code="story")
+                item, None, PermanentPublishError(str(error), code="story"), publisher
             )
         except Exception as error:  # a bug while composing: keep the reason, retry later
             _log.exception("composing delivery %d failed", item.id)
-            return self._transient(item, f"{type(error).__name__}: {error}", None)
+            return await self._transient(item, f"{type(error).__name__}: {error}", None)
         if document is None:
-            self._finish(item, SKIPPED, error="no events on this story day")
+            await self._finish(item, "skipped", error="no events on this story day")
             return "skipped"
         delivery = item.delivery(document)
         try:
             if item.attempts > 1:  # crash recovery or retry: it may have gone out already
                 found = await publisher.find_published(delivery)
                 if found is not None:
-                    self._finish(item, SENT, message_ids=found.message_ids)
+                    await self._finish(item, "sent", message_ids=found.message_ids)
                     _log.info("delivery %d was already published: recorded, not re-posted", item.id)
                     return "recovered"
             published: PublishResult = await publisher.publish(delivery)
         except PermanentPublishError as error:
-            return await self._permanent(item, delivery, error)
+            return await self._permanent(item, delivery, error, publisher)
         except TransientPublishError as error:
-            return self._transient(item, error.reason, error.retry_after)
+            return await self._transient(item, error.reason, error.retry_after)
         except Exception as error:  # an unexpected failure is retried, with the reason kept
             _log.exception("publishing delivery %d failed", item.id)
-            return self._transient(item, f"{type(error).__name__}: {error}", None)
-        self._finish(item, SENT, message_ids=published.message_ids)
+            return await self._transient(item, f"{type(error).__name__}: {error}", None)
+        await self._finish(item, "sent", message_ids=published.message_ids)
         return "recovered" if published.recovered else "sent"
 
     # ------------------------------------------------------------------ outcomes
 
-    def _finish(
+    async def _finish(
         self,
         item: Claimed,
         status: str,
         *,
-        message_ids: tuple[str, ...] | None = None,
+        message_ids: tuple[str, ...] = (),
         error: str | None = None,
+        pause: bool = False,
     ) -> bool:
-        now = self.clock()
-        values: dict[str, Any] = {"status": status, "last_error": error}
-        if status == SENT:
-            values.update(message_ids=list(message_ids or ()), sent_at=now)
-        with self.store.session() as session, session.begin():
-            done = session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == item.id,
-                    DeliveryRow.status == SENDING,
-                    DeliveryRow.claimed_by == self.worker_id,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
+        """Record an outcome (batched); False when the claim was lost to another worker."""
+        assert status in ("sent", "failed", "skipped")
+        return await self._recorder.add(
+            Outcome(
+                item.id,
+                status,  # type: ignore[arg-type]
+                message_ids=message_ids,
+                error=error,
+                pause_subscription=item.subscription_id if pause else None,
             )
-        return bool(cast(CursorResult[Any], done).rowcount)
+        )
 
     def backoff(self, attempts: int, retry_after: float | None) -> float:
         base = self.settings.backoff_base_seconds * 2 ** (attempts - 1)
         delay = min(self.settings.backoff_max_seconds, base) * self.rng.uniform(0.5, 1.0)  # jitter
         return float(max(delay, retry_after or 0.0))
 
-    def _transient(self, item: Claimed, reason: str, retry_after: float | None) -> str:
+    async def _transient(self, item: Claimed, reason: str, retry_after: float | None) -> str:
         if item.attempts >= self.settings.max_attempts:
-            self._finish(item, FAILED, error=f"gave up after {item.attempts} attempts: {reason}")
+            await self._finish(
+                item, "failed", error=f"gave up after {item.attempts} attempts: {reason}"
+            )
             _log.warning("delivery %d failed for good: %s", item.id, reason)
             return "failed"
         when = self.clock() + dt.timedelta(seconds=self.backoff(item.attempts, retry_after))
-        with self.store.session() as session, session.begin():
-            session.execute(
-                update(DeliveryRow)
-                .where(
-                    DeliveryRow.id == item.id,
-                    DeliveryRow.status == SENDING,
-                    DeliveryRow.claimed_by == self.worker_id,
-                )
-                .values(status=PENDING, next_attempt_at=when, last_error=reason, claimed_by=None)
-                .execution_options(synchronize_session=False)
-            )
+        await self._recorder.add(Outcome(item.id, "retry", error=reason, retry_at=when))
         return "retried"
 
     async def _permanent(
-        self, item: Claimed, delivery: Delivery | None, error: PermanentPublishError
+        self,
+        item: Claimed,
+        delivery: Delivery | None,
+        error: PermanentPublishError,
+        publisher: Publisher,
     ) -> str:
-        self._finish(item, FAILED, error=error.reason)
-        with self.store.session() as session, session.begin():
-            session.execute(
-                update(Subscription)
-                .where(Subscription.id == item.subscription_id)
-                .values(active=False, paused_reason=error.reason, updated_at=self.clock())
-                .execution_options(synchronize_session=False)
-            )
+        await self._finish(item, "failed", error=error.reason, pause=True)
         _log.warning("subscription %d paused: %s", item.subscription_id, error.reason)
-        publisher = self.publishers.get(item.platform)
         if delivery is None:  # nothing was composed: the notice carries the reason alone
-            notice = Document(kind="notice", lang=item.lang, title=error.reason)  # type: ignore[arg-type]
-            delivery = item.delivery(notice)
-        if publisher is not None:
-            try:
-                await publisher.notify_admins(delivery, error.reason)
-            except Exception:
-                _log.exception(
-                    "could not notify the admins of subscription %d", item.subscription_id
-                )
+            lang: Lang = "fr" if item.lang == "fr" else "en"
+            delivery = item.delivery(Document(kind="notice", lang=lang, title=error.reason))
+        try:
+            await publisher.notify_admins(delivery, error.reason)
+        except Exception:
+            _log.exception("could not notify the admins of subscription %d", item.subscription_id)
         return "paused"
-
-
-def _db_time(store: Store, value: dt.datetime) -> dt.datetime | str:
-    """Raw SQL bypasses the UTC column type: SQLite stores naive UTC text, as SQLAlchemy writes it."""
-    value = value.astimezone(dt.UTC)
-    if store.dialect == "sqlite":
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value

@@ -91,6 +91,15 @@ class Publisher(Protocol):
         ...
 
 
+@runtime_checkable
+class Paced(Protocol):
+    """Optional for a publisher: its pace, so the worker keeps just enough in flight."""
+
+    def pace(self) -> tuple[float | None, float | None]:
+        """(requests per second allowed, observed round trip in seconds; None: unknown)."""
+        ...
+
+
 @dataclass
 class PublisherRegistry:
     """Publishers by platform name; the run command registers whichever platforms are configured."""

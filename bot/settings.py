@@ -75,9 +75,13 @@ class DeliverySettings(_Section):
     max_attempts: int = Field(6, ge=1, le=100)
     backoff_base_seconds: float = Field(2.0, gt=0)
     backoff_max_seconds: float = Field(900.0, gt=0)
-    concurrency: int = Field(8, ge=1, le=512)
-    batch_size: int = Field(200, ge=1, le=10_000)
+    # At most this many deliveries in flight; the worker keeps as many as the platform's rate
+    # needs at the round trip it observes (see `bot.delivery.target_in_flight`).
+    concurrency: int = Field(64, ge=1, le=512)
+    batch_size: int = Field(200, ge=1, le=10_000)  # claims of `run_once` (tools)
+    poll_seconds: float = Field(1.0, gt=0, le=60)  # look for work (retries, other instances)
     lease_seconds: float = Field(300.0, ge=0)  # a `sending` claim older than this is reconciled
+    loop_stall_ms: float = Field(100.0, gt=0)  # log event-loop stalls longer than this
 
 
 class RateLimitSettings(_Section):
@@ -218,6 +222,7 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "DEPECHE_MAX_ATTEMPTS": ("delivery", "max_attempts"),
     "DEPECHE_DELIVERY_CONCURRENCY": ("delivery", "concurrency"),
     "DEPECHE_LEASE_SECONDS": ("delivery", "lease_seconds"),
+    "DEPECHE_LOOP_STALL_MS": ("delivery", "loop_stall_ms"),
     "DEPECHE_DISCORD_GLOBAL_RATE": ("ratelimit", "discord_global_per_second"),
     "DEPECHE_DISCORD_CHANNEL_RATE": ("ratelimit", "discord_channel_per_second"),
     "DEPECHE_DISCORD_CHANNEL_BURST": ("ratelimit", "discord_channel_burst"),

@@ -129,7 +129,7 @@ async def test_an_unknown_story_pauses_the_subscription_visibly(store, tmp_path)
 
 async def test_a_delivery_left_sending_is_reconciled_not_reposted(store, tmp_path):
     ledger, worker, clock = setup(store, tmp_path, 2)
-    claimed = worker.claim(DUE)
+    claimed = await worker.claim(DUE)
     assert len(claimed) == 2
     # The crashed worker had posted the first one, not the second, and recorded neither.
     from bot.publishing import Delivery as D
@@ -151,21 +151,21 @@ async def test_a_delivery_left_sending_is_reconciled_not_reposted(store, tmp_pat
     successor = DeliveryWorker(
         store, LIB, worker.publishers, settings=DeliverySettings(lease_seconds=300), clock=clock
     )
-    assert successor.claim(DUE + dt.timedelta(seconds=299)) == []  # lease still held
+    assert await successor.claim(DUE + dt.timedelta(seconds=299)) == []  # lease still held
     clock.now = DUE + dt.timedelta(seconds=301)
     result = await successor.run_until_idle(clock.now)
     assert (result.recovered, result.sent) == (1, 1)
     assert ledger.count("posts") == 2 and ledger.count("calls") == 2  # no second call for the first
     assert {d.status for d in deliveries(store)} == {"sent"}
     # the crashed worker's late write cannot undo it
-    assert worker._finish(first, "failed", error="late") is False
+    assert await worker._finish(first, "failed", error="late") is False
 
 
 async def test_workers_never_claim_the_same_delivery(store, tmp_path):
     _ledger, worker, clock = setup(store, tmp_path, 30)
     other = DeliveryWorker(store, LIB, worker.publishers, clock=clock)
-    a = worker.claim(DUE, 10)
-    b = other.claim(DUE, 100)
+    a = await worker.claim(DUE, 10)
+    b = await other.claim(DUE, 100)
     assert len(a) == 10 and len(b) == 20 and not {x.id for x in a} & {x.id for x in b}
 
 
@@ -173,8 +173,8 @@ async def test_only_platforms_with_a_publisher_are_claimed(store, tmp_path):
     _ledger, worker, _ = setup(store, tmp_path)
     slack_only = PublisherRegistry()
     slack_only.register(LedgerPublisher(tmp_path / "slack.sqlite3", platform="slack"))
-    assert DeliveryWorker(store, LIB, slack_only).claim(DUE) == []
-    assert len(worker.claim(DUE)) == 1
+    assert await DeliveryWorker(store, LIB, slack_only).claim(DUE) == []
+    assert len(await worker.claim(DUE)) == 1
 
 
 async def test_console_publisher_prints_once(store):

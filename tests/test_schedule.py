@@ -299,9 +299,15 @@ async def test_runner_registers_one_tick_job_with_apscheduler(tmp_path):
             and job.misfire_grace_time == 30
         )
         assert len(scheduler.get_jobs()) == 1
+        # from a minute boundary: with 30 s, ticks fall on :00 and :30
+        trigger = job.trigger
+        assert trigger.start_date.second == 0 and trigger.start_date.microsecond == 0
+        await asyncio.sleep(0)
+        assert worker.serving
     finally:
-        scheduler.shutdown(wait=False)
+        await runner.stop()
         store.dispose()
+    assert not worker.serving
 
 
 async def test_a_tick_while_the_previous_one_runs_is_skipped_quietly(tmp_path, caplog):
@@ -312,11 +318,11 @@ async def test_a_tick_while_the_previous_one_runs_is_skipped_quietly(tmp_path, c
     steps = 0
 
     class SlowRunner(Runner):
-        async def step(self, now=None):  # type: ignore[no-untyped-def]
+        async def tick(self, now=None):  # type: ignore[no-untyped-def]
             nonlocal steps
             steps += 1
             await release.wait()
-            return await super().step(now)
+            return await super().tick(now)
 
     runner = SlowRunner(store, LIB, DeliveryWorker(store, LIB, PublisherRegistry()))
     try:

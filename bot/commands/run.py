@@ -124,6 +124,7 @@ def _stop_on_signals(context: PlatformContext) -> None:
 
 async def _serve(context: PlatformContext, platforms: list[str]) -> int:
     from bot import platforms as plugins
+    from bot.loopwatch import LoopWatch
 
     _stop_on_signals(context)
     tasks: dict[asyncio.Task[None], str] = {}
@@ -144,7 +145,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
         if server is not None:
             server.state.readiness[name] = _running(task)
         _log.info("platform %s starting", name)
-    scheduler = context.runner.start(context.settings.schedule.tick_seconds)
+    watch = LoopWatch(warn_ms=context.settings.delivery.loop_stall_ms).start()
+    context.runner.start(context.settings.schedule.tick_seconds)
     heartbeat = asyncio.create_task(_registry(context).run(), name="heartbeat")
     _log.info(
         "scheduler started: tick every %ss, grace %sh (%s)",
@@ -176,7 +178,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
     finally:
         stopping.cancel()
         heartbeat.cancel()
-        scheduler.shutdown(wait=False)
+        await context.runner.stop()
+        await watch.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(stopping, heartbeat, *tasks, return_exceptions=True)
@@ -190,12 +193,8 @@ def _registry(context: PlatformContext) -> InstanceRegistry:
     """This instance's heartbeat; a dead instance's claims wake our worker at once."""
     from bot.instances import InstanceRegistry
 
-    pending: set[asyncio.Task[object]] = set()
-
     def released(count: int) -> None:
-        task: asyncio.Task[object] = asyncio.create_task(context.worker.run_until_idle())
-        pending.add(task)
-        task.add_done_callback(pending.discard)
+        context.worker.wake()
 
     return InstanceRegistry(
         context.store, context.worker.worker_id, clock=context.runner.clock, on_released=released

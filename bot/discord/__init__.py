@@ -65,14 +65,15 @@ class DiscordBot:
 def contacts_from(store: Store) -> Any:
     """``subscription id -> Contact`` (where it was configured, the admin's language)."""
     from bot.discord.publisher import Contact
-    from bot.store import Subscription
+    from bot.outbox import Outbox
+
+    outbox = Outbox(store)
 
     def lookup(subscription_id: int) -> Contact | None:
-        with store.session() as session:
-            row = session.get(Subscription, subscription_id)
-            if row is None:
-                return None
-            return Contact(configured_from=row.configured_from, admin_lang=row.admin_lang or "en")
+        row = outbox.get_sync(subscription_id)
+        if row is None:
+            return None
+        return Contact(configured_from=row.configured_from, admin_lang=row.admin_lang)
 
     return lookup
 

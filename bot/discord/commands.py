@@ -17,7 +17,6 @@ import asyncio
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -42,7 +41,7 @@ from bot.discord.embeds import (
     text_messages,
     truncate,
 )
-from bot.schedule import story_date_for
+from bot.outbox import clamp_day, story_day, subscription_day
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
 from digests.i18n import N_
@@ -266,11 +265,10 @@ async def story_context(
         story = client.services.library.default
     now = client.services.clock()
     if subscription is not None and subscription.story_slug == story.slug:
-        local_day = now.astimezone(ZoneInfo(subscription.timezone)).date()
-        day = story_date_for(subscription.mode, local_day, subscription.start_date, story)
+        day = subscription_day(subscription, story, now)
     else:
-        day = now.date()
-    return story, subscription, min(max(day, story.first_day), story.last_day)
+        day = story_day(story, now)
+    return story, subscription, clamp_day(story, day)
 
 
 async def story_choices(interaction: discord.Interaction[Any], current: str) -> list[Choice[str]]:

@@ -26,6 +26,7 @@ Embeds never ping anyone, and everything we send also carries ``allowed_mentions
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 
@@ -264,6 +265,19 @@ def add_marker(embeds: list[discord.Embed], marker: str) -> None:
     last = embeds[-1]
     text = last.footer.text or ""
     last.set_footer(text=f"{text}{MARKER_SEPARATOR}{marker}" if text else marker)
+
+
+def with_marker(embeds: list[dict[str, Any]], marker: str) -> list[dict[str, Any]]:
+    """`add_marker` on a rendered message's embed dicts, leaving them untouched (a copy of
+    the last embed gets the marker): a document rendered once serves every channel."""
+    if not embeds:
+        return []
+    last = dict(embeds[-1])
+    footer = dict(last.get("footer") or {})
+    text = footer.get("text") or ""
+    footer["text"] = f"{text}{MARKER_SEPARATOR}{marker}" if text else marker
+    last["footer"] = footer
+    return [*embeds[:-1], last]
 
 
 def marker_units(marker: str) -> int:

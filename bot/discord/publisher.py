@@ -26,6 +26,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,11 +36,11 @@ import discord
 
 from bot.discord.embeds import (
     Messages,
-    add_marker,
     footer_markers,
     marker_units,
     notice,
     render_document,
+    with_marker,
 )
 from bot.publishing import (
     Delivery,
@@ -48,6 +49,7 @@ from bot.publishing import (
     TransientPublishError,
 )
 from bot.ratelimit import RateLimiter, discord_limiter
+from digests.documents import Document
 from digests.i18n import Messages as Catalog
 
 _log = logging.getLogger(__name__)
@@ -118,6 +120,28 @@ ContactLookup = Callable[[int], Contact | None]
 
 def _catalog(lang: str) -> Catalog:
     return Catalog(lang if lang in ("fr", "en") else "en", domain="discord", package="bot")  # type: ignore[arg-type]
+
+
+_RENDERED: dict[tuple[int, int], tuple[Document, list[list[dict[str, Any]]]]] = {}
+_RENDERED_MAX = 256
+
+
+def rendered(document: Document, footer_reserve: int) -> list[list[dict[str, Any]]]:
+    """``document`` rendered as embed dicts, once per document object (the delivery worker
+    shares one document per story, day and language among every channel). Never modify the
+    result: `with_marker` copies what it changes."""
+    key = (id(document), footer_reserve)
+    cached = _RENDERED.get(key)
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    messages = [
+        [embed.to_dict() for embed in message]
+        for message in render_document(document, footer_reserve=footer_reserve)
+    ]
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = (document, messages)  # the document is kept: its id is not reused
+    return messages
 
 
 class DiscordAPIError(Exception):
@@ -250,6 +274,12 @@ class DiscordPublisher:
         self._me: str | None = None
         self._found: dict[int, dict[int, str]] = {}  # delivery id -> part index -> message id
         self._failures: dict[int, tuple[int, int]] = {}  # delivery id -> (status, code)
+        self._round_trip: float | None = None  # moving average of a request's round trip
+
+    def pace(self) -> tuple[float | None, float | None]:
+        """(requests per second allowed, observed round trip in seconds): how many
+        deliveries the worker keeps in flight (`bot.publishing.Paced`)."""
+        return self.limiter.global_rate, self._round_trip
 
     def __repr__(self) -> str:
         return f"<DiscordPublisher {self.rest.api_url}>"
@@ -265,12 +295,16 @@ class DiscordPublisher:
         """One request through the limiter (message creation also takes the channel's bucket)."""
         key = f"channel:{channel_id}" if channel_id is not None else None
         await self.limiter.acquire(key)
+        started = time.monotonic()
         try:
             body, headers = await self.rest.request(method, path, **kwargs)
         except DiscordAPIError as error:
             if error.status == 429:
                 self.limiter.penalize(key, error.retry_after or 1.0, is_global=error.is_global)
             raise
+        elapsed = time.monotonic() - started
+        previous = self._round_trip
+        self._round_trip = elapsed if previous is None else 0.9 * previous + 0.1 * elapsed
         if key is not None and headers.get("X-RateLimit-Remaining") == "0":
             try:
                 reset_after = float(headers.get("X-RateLimit-Reset-After") or 0)
@@ -342,14 +376,14 @@ class DiscordPublisher:
 
     @staticmethod
     def parts(delivery: Delivery) -> list[list[dict[str, Any]]]:
-        """The messages of a delivery as embed dicts, each marked with `delivery_marker`."""
-        reserve = marker_units(delivery_marker(delivery, 99)) + 8
-        messages = render_document(delivery.document, footer_reserve=max(reserve, MARKER_RESERVE))
-        out = []
-        for index, message in enumerate(messages):
-            add_marker(message, delivery_marker(delivery, index))
-            out.append([embed.to_dict() for embed in message])
-        return out
+        """The messages of a delivery as embed dicts, each marked with `delivery_marker`.
+        The document is rendered once for every channel that gets it (`rendered`); only the
+        marker differs."""
+        reserve = max(marker_units(delivery_marker(delivery, 99)) + 8, MARKER_RESERVE)
+        return [
+            with_marker(embeds, delivery_marker(delivery, index))
+            for index, embeds in enumerate(rendered(delivery.document, reserve))
+        ]
 
     async def _history(self, delivery: Delivery) -> list[dict[str, Any]]:
         """The channel's recent messages, newest first: up to ``history_pages`` pages, not older

@@ -21,6 +21,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.admin import AdminService
+from bot.outbox import Outbox
 from bot.ratelimit import slack_limiter
 from bot.settings import RateLimitSettings, SettingsError, SlackSettings
 from bot.slack.clients import SlackClients
@@ -34,7 +35,7 @@ from bot.slack.install import (
 from bot.slack.publisher import SlackPublisher
 from bot.slack.users import UserDirectory
 from bot.slack.workspaces import Workspaces
-from bot.store import Store, Subscription
+from bot.store import Store
 from bot.stories.editing import StoryEditing
 from digests.errors import DepecheError
 from digests.story import StoryLibrary
@@ -102,12 +103,13 @@ def is_redundant_retry(headers: Mapping[str, str]) -> bool:
 def subscriber_lookup(store: Store) -> Any:
     """``subscription_id -> (created_by, configured_from, admin_lang)`` for admin notices."""
 
+    outbox = Outbox(store)
+
     def lookup(subscription_id: int) -> tuple[str | None, str | None, str] | None:
-        with store.session() as session:
-            row = session.get(Subscription, subscription_id)
-            if row is None:
-                return None
-            return row.created_by, row.configured_from, row.admin_lang or "en"
+        row = outbox.get_sync(subscription_id)
+        if row is None:
+            return None
+        return row.created_by, row.configured_from, row.admin_lang
 
     return lookup
 

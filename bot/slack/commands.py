@@ -22,7 +22,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -38,6 +37,7 @@ from bot.admin import (
     format_status,
     render_list,
 )
+from bot.outbox import clamp_day, story_day, subscription_day
 from bot.slack import modal, story_editing
 from bot.slack.blocks import SlackMessage, render_reply, text_message
 from bot.slack.clients import SlackClients
@@ -215,16 +215,13 @@ class SlackCommands:
         """The story the channel follows and its "today": replays do not spoil later days."""
         sub = await self._subscription(request)
         story = self.library.get(sub.story_slug if sub else None)
-        tz = (sub.timezone if sub else None) or request.user.tz or "UTC"
+        if sub is not None:
+            return story, clamp_day(story, subscription_day(sub, story, self.clock()))
         try:
-            local = self.clock().astimezone(ZoneInfo(tz)).date()
-        except Exception:
-            local = self.clock().date()
-        if sub is not None and sub.mode == "replay" and sub.start_date is not None:
-            day = story.first_day + (local - sub.start_date)
-        else:
-            day = local
-        return story, min(max(day, story.first_day), story.last_day)
+            day = story_day(story, self.clock(), timezone=request.user.tz or "UTC")
+        except (ValueError, KeyError):  # a time zone this system does not know
+            day = story_day(story, self.clock())
+        return story, clamp_day(story, day)
 
     # ------------------------------------------------------------------ member commands
 

@@ -1,0 +1,167 @@
+"""The project's fake Discord (tests/fakes/discord_server.py) as a process of its own, for the
+end-to-end benchmarks: Discord's limits (50 requests/s per bot token, 5 messages / 5 s per
+channel), a round trip added to every REST request (half before the fake answers, half after),
+and guilds holding the benchmark's channels.
+
+    python -m bench.fake_discord --rtt 0.06 --channels 2000
+
+Prints one JSON line (``api_url``, ``ws_url``, ``token``, ``channels``) when it listens, then
+reads commands on stdin, one per line, and answers each with one JSON line:
+
+- ``who RATE SECONDS``: send ``/who`` interactions at RATE per second for SECONDS (in the
+  background) and keep the time from each INTERACTION_CREATE to its callback;
+- ``stats``: what the fake saw (accepted message posts with their wall-clock times, 429s,
+  requests per second, messages per channel, /who latencies);
+- ``quit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiohttp import web
+
+from tests.fakes.discord_server import (
+    GENERAL_CHANNEL_ID,
+    GUILD_ID,
+    MEMBER_USER_ID,
+    FakeDiscord,
+    add_default_guild,
+)
+
+FIRST_GUILD = 800_000_000_000_000_000
+FIRST_CHANNEL = 810_000_000_000_000_000
+CHANNELS_PER_GUILD = 500
+
+
+def channel_ids(count: int) -> list[int]:
+    return [FIRST_CHANNEL + index for index in range(count)]
+
+
+def guild_of(channel_id: int) -> int:
+    return FIRST_GUILD + (channel_id - FIRST_CHANNEL) // CHANNELS_PER_GUILD
+
+
+class SlowFakeDiscord(FakeDiscord):
+    """The fake with a network round trip, recording when each message post was accepted."""
+
+    def __init__(self, *, rtt: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rtt = rtt
+        self.accepted: list[float] = []  # wall-clock time of each accepted message post
+        self.per_second: collections.Counter[int] = collections.Counter()  # limited requests
+        self.who: list[float] = []  # seconds from INTERACTION_CREATE to the callback
+
+    async def _rest_handler(self, request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(self.rtt / 2)
+        arrived = time.time()
+        response = await super()._rest_handler(request)
+        if not request.path.startswith(("/api/v10/interactions/", "/api/v10/webhooks/")):
+            self.per_second[int(arrived)] += 1
+        if (
+            request.method == "POST"
+            and request.path.endswith("/messages")
+            and response.status == 200
+        ):
+            self.accepted.append(time.time())
+        await asyncio.sleep(self.rtt / 2)
+        return response
+
+    async def who_load(self, rate: float, seconds: float) -> None:
+        async def one() -> None:
+            started = time.perf_counter()
+            interaction = await self.dispatch_command(
+                "who",
+                {"question": "Who is Sam Altman?"},
+                locale="en-US",
+                user_id=MEMBER_USER_ID,
+                guild_id=GUILD_ID,
+                channel_id=GENERAL_CHANNEL_ID,
+            )
+            await interaction.wait_callback(timeout=10)
+            self.who.append(time.perf_counter() - started)
+
+        tasks = []
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            tasks.append(asyncio.create_task(one()))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stats(self) -> dict[str, Any]:
+        per_channel: collections.Counter[int] = collections.Counter()
+        for channel_id, messages in self._messages.items():
+            if channel_id >= FIRST_CHANNEL:
+                per_channel[len(messages)] += 1
+        limited = [
+            r for r in self.requests if not r.path.startswith(("/interactions/", "/webhooks/"))
+        ]
+        return {
+            "accepted": self.accepted,
+            "requests": len(limited),
+            "too_many": self.count_429(),
+            "max_per_second": max(self.per_second.values(), default=0),
+            "channels_by_message_count": dict(per_channel),
+            "who": self.who,
+        }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rtt", type=float, default=0.06)
+    parser.add_argument("--channels", type=int, default=2000)
+    args = parser.parse_args()
+    fake = SlowFakeDiscord(rtt=args.rtt, clock=time.monotonic, interaction_response_deadline=3.0)
+    add_default_guild(fake)
+    ids = channel_ids(args.channels)
+    for start in range(0, len(ids), CHANNELS_PER_GUILD):
+        chunk = ids[start : start + CHANNELS_PER_GUILD]
+        fake.add_guild(
+            guild_of(chunk[0]),
+            name=f"bench {start // CHANNELS_PER_GUILD}",
+            channels=[{"id": cid, "name": f"c{cid - FIRST_CHANNEL}"} for cid in chunk],
+        )
+    await fake.start()
+    print(
+        json.dumps(
+            {
+                "api_url": fake.api_url,
+                "ws_url": fake.ws_url,
+                "token": fake.token,
+                "first_channel": FIRST_CHANNEL,
+                "channels_per_guild": CHANNELS_PER_GUILD,
+            }
+        ),
+        flush=True,
+    )
+    loop = asyncio.get_running_loop()
+    background: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            words = line.split()
+            if not words or words[0] == "quit":
+                break
+            if words[0] == "who":
+                task = asyncio.create_task(fake.who_load(float(words[1]), float(words[2])))
+                background.add(task)
+                print(json.dumps({"ok": True}), flush=True)
+            elif words[0] == "stats":
+                print(json.dumps(fake.stats()), flush=True)
+    finally:
+        for task in background:
+            task.cancel()
+        await fake.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
