@@ -10,6 +10,9 @@ reads commands on stdin, one per line, and answers each with one JSON line:
 
 - ``who RATE SECONDS``: send ``/who`` interactions at RATE per second for SECONDS (in the
   background) and keep the time from each INTERACTION_CREATE to its callback;
+- ``channels N``: add N more channels now, known to REST only (no GUILD_CREATE: the bot
+  does not load them into its cache, as with a guild on another shard);
+- ``first``: the wall-clock time of the first accepted message post (null if none);
 - ``stats``: what the fake saw (accepted message posts with their wall-clock times, 429s,
   requests per second, messages per channel, /who latencies);
 - ``quit``.
@@ -41,10 +44,6 @@ from tests.fakes.discord_server import (
 FIRST_GUILD = 800_000_000_000_000_000
 FIRST_CHANNEL = 810_000_000_000_000_000
 CHANNELS_PER_GUILD = 500
-
-
-def channel_ids(count: int) -> list[int]:
-    return [FIRST_CHANNEL + index for index in range(count)]
 
 
 def guild_of(channel_id: int) -> int:
@@ -108,11 +107,25 @@ class SlowFakeDiscord(FakeDiscord):
         return {
             "accepted": self.accepted,
             "requests": len(limited),
-            "too_many": self.count_429(),
+            "too_many": self.count_429,
             "max_per_second": max(self.per_second.values(), default=0),
             "channels_by_message_count": dict(per_channel),
             "who": self.who,
         }
+
+
+def add_channels(fake: FakeDiscord, first: int, count: int) -> None:
+    """Channels ``first .. first + count - 1`` of the benchmark, 500 per guild."""
+    ids = [FIRST_CHANNEL + index for index in range(first, first + count)]
+    while ids:
+        guild = guild_of(ids[0])
+        chunk = [cid for cid in ids[:CHANNELS_PER_GUILD] if guild_of(cid) == guild]
+        ids = ids[len(chunk) :]
+        fake.add_guild(
+            guild,
+            name=f"bench {guild - FIRST_GUILD}",
+            channels=[{"id": cid, "name": f"c{cid - FIRST_CHANNEL}"} for cid in chunk],
+        )
 
 
 async def main() -> None:
@@ -122,14 +135,7 @@ async def main() -> None:
     args = parser.parse_args()
     fake = SlowFakeDiscord(rtt=args.rtt, clock=time.monotonic, interaction_response_deadline=3.0)
     add_default_guild(fake)
-    ids = channel_ids(args.channels)
-    for start in range(0, len(ids), CHANNELS_PER_GUILD):
-        chunk = ids[start : start + CHANNELS_PER_GUILD]
-        fake.add_guild(
-            guild_of(chunk[0]),
-            name=f"bench {start // CHANNELS_PER_GUILD}",
-            channels=[{"id": cid, "name": f"c{cid - FIRST_CHANNEL}"} for cid in chunk],
-        )
+    add_channels(fake, 0, args.channels)
     await fake.start()
     print(
         json.dumps(
@@ -155,6 +161,12 @@ async def main() -> None:
                 task = asyncio.create_task(fake.who_load(float(words[1]), float(words[2])))
                 background.add(task)
                 print(json.dumps({"ok": True}), flush=True)
+            elif words[0] == "channels":
+                have = sum(1 for cid in fake.channels if cid >= FIRST_CHANNEL)
+                add_channels(fake, have, int(words[1]))
+                print(json.dumps({"ok": True}), flush=True)
+            elif words[0] == "first":
+                print(json.dumps({"first": min(fake.accepted, default=None)}), flush=True)
             elif words[0] == "stats":
                 print(json.dumps(fake.stats()), flush=True)
     finally:

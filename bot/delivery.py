@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -60,7 +61,7 @@ __all__ = ["Claimed", "DeliveryWorker", "WorkResult", "no_news_document", "targe
 
 HEADROOM = 1.5  # in flight = rate x round trip x this, + SPARE
 SPARE = 2
-DEFAULT_ROUND_TRIP = 0.25  # seconds, until the publisher has measured one
+DEFAULT_ROUND_TRIP = 0.1  # seconds, until the publisher has measured one
 
 
 def utcnow() -> dt.datetime:
@@ -224,14 +225,17 @@ class DeliveryWorker:
         self._recorder = _Recorder(self)
         self._waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._busy: set[int] = set()  # ids claimed by this worker and not finished
+        self._hungry = False  # the last claims filled some platform's slots: more may wait
 
     # ------------------------------------------------------------------ claiming
 
-    async def claim(self, now: dt.datetime, limit: int | None = None) -> list[Claimed]:
+    async def claim(
+        self, now: dt.datetime, limit: int | None = None, *, platforms: tuple[str, ...] = ()
+    ) -> list[Claimed]:
         """Claim due deliveries (never one of this worker's own in flight)."""
         claimed = await self.outbox.claim(
             worker_id=self.worker_id,
-            platforms=tuple(self.publishers.publishers),
+            platforms=platforms or tuple(self.publishers.publishers),
             now=now,
             lease_seconds=self.settings.lease_seconds,
             limit=limit or self.settings.batch_size,
@@ -240,14 +244,43 @@ class DeliveryWorker:
         self._busy.update(item.id for item in claimed)
         return claimed
 
-    def target_in_flight(self) -> int:
-        """Slots for the registered publishers: the sum of what each platform's pace needs."""
-        bound = self.settings.concurrency
-        total = 0
-        for publisher in self.publishers.publishers.values():
-            rate, round_trip = publisher.pace() if isinstance(publisher, Paced) else (None, None)
-            total += target_in_flight(rate, round_trip, self._recorder.seconds, bound)
-        return max(1, min(bound, total))
+    def target_in_flight(self, platform: str) -> int:
+        """Slots for one platform: what its publisher's pace needs (the bound when unknown)."""
+        publisher = self.publishers.get(platform)
+        rate, round_trip = publisher.pace() if isinstance(publisher, Paced) else (None, None)
+        return target_in_flight(rate, round_trip, self._recorder.seconds, self.settings.concurrency)
+
+    async def _refill(
+        self, in_flight: dict[str, set[asyncio.Task[str]]], now: dt.datetime
+    ) -> tuple[int, bool]:
+        """Claim for every platform with free slots (each platform its own slots: a busy
+        console never takes Discord's); -> (claimed, whether some platform filled its room)."""
+        claimed_total, hungry = 0, False
+        for platform in tuple(self.publishers.publishers):
+            running = in_flight.setdefault(platform, set())
+            room = self.target_in_flight(platform) - len(running)
+            if room <= 0:
+                hungry = True
+                continue
+            claimed = await self.claim(now, room, platforms=(platform,))
+            claimed_total += len(claimed)
+            hungry = hungry or len(claimed) == room
+            for item in claimed:
+                task = asyncio.create_task(self.process(item))
+                running.add(task)
+                task.add_done_callback(self._on_done)
+        return claimed_total, hungry
+
+    def _on_done(self, task: asyncio.Task[str]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:  # recording failed: the lease brings the delivery back
+            _log.error("a delivery could not be recorded: %r", error)
+        else:
+            self.stats.count(task.result())
+        if self._hungry:
+            self._wake.set()
 
     # ------------------------------------------------------------------ running
 
@@ -258,66 +291,53 @@ class DeliveryWorker:
     async def serve(self) -> None:
         """Deliver continuously until cancelled."""
         self.serving = True
-        in_flight: set[asyncio.Task[None]] = set()
-        hungry = False  # the last claim filled every free slot: more may be waiting
-
-        def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
-            if hungry:
-                self._wake.set()
-
+        in_flight: dict[str, set[asyncio.Task[str]]] = {}
         try:
             while True:
+                for running in in_flight.values():
+                    running.difference_update({task for task in running if task.done()})
                 self._wake.clear()
-                room = self.target_in_flight() - len(in_flight)
-                claimed: list[Claimed] = []
-                if room > 0:
-                    try:
-                        claimed = await self.claim(self.clock(), room)
-                    except Exception:
-                        _log.exception("claiming deliveries failed; trying again shortly")
-                for item in claimed:
-                    task = asyncio.create_task(self._run(item))
-                    in_flight.add(task)
-                    task.add_done_callback(finished)
-                hungry = room <= 0 or len(claimed) == room
-                if hungry and claimed:
+                try:
+                    claimed, self._hungry = await self._refill(in_flight, self.clock())
+                except Exception:
+                    _log.exception("claiming deliveries failed; trying again shortly")
+                    claimed, self._hungry = 0, False
+                if self._hungry and claimed:
                     continue  # the room may have grown (a faster pace): claim again at once
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_seconds)
         finally:
             self.serving = False
-            for task in in_flight:
+            tasks = [task for running in in_flight.values() for task in running]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(*in_flight, return_exceptions=True)
-
-    async def _run(self, item: Claimed) -> None:
-        try:
-            self.stats.count(await self.process(item))
-        except Exception:  # recording failed: the lease brings the delivery back
-            _log.exception("delivery %d: could not record its outcome", item.id)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run_until_idle(
         self, now: dt.datetime | None = None, *, max_rounds: int = 1_000_000
     ) -> WorkResult:
         """Deliver until nothing is due at ``now`` (retries scheduled later stay queued)."""
         total = WorkResult()
-        in_flight: set[asyncio.Task[str]] = set()
+        in_flight: dict[str, set[asyncio.Task[str]]] = {}
+        before = dataclasses.replace(self.stats)
         for _ in range(max_rounds):
-            room = self.target_in_flight() - len(in_flight)
-            claimed = await self.claim(now or self.clock(), room) if room > 0 else []
-            total.claimed += len(claimed)
-            in_flight.update(asyncio.create_task(self.process(item)) for item in claimed)
-            if not in_flight:
+            claimed, _hungry = await self._refill(in_flight, now or self.clock())
+            total.claimed += claimed
+            tasks = {task for running in in_flight.values() for task in running}
+            if not tasks:
                 break
-            done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for running in in_flight.values():
+                running.difference_update(done)
             for task in done:
-                total.count(task.result())
+                task.result()  # an error recording an outcome is raised here
+        for name in ("sent", "recovered", "retried", "failed", "paused", "skipped"):
+            setattr(total, name, getattr(self.stats, name) - getattr(before, name))
         return total
 
     async def run_once(self, now: dt.datetime | None = None) -> WorkResult:
-        """Claim one batch and process it (tests and tools)."""
-        claimed = await self.claim(now or self.clock(), self.target_in_flight())
+        """Claim up to each platform's slots once and process them (tests and tools)."""
+        claimed = await self.claim(now or self.clock(), self.settings.batch_size)
         result = WorkResult(claimed=len(claimed))
         for outcome in await asyncio.gather(*(self.process(item) for item in claimed)):
             result.count(outcome)

@@ -235,7 +235,7 @@ class Runner:
     _outage: OutageLog = field(default_factory=OutageLog, init=False, repr=False)
     chunk_size: int | None = None
     _scheduler: Any = field(default=None, init=False, repr=False)
-    _serving: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
     async def tick(self, now: dt.datetime | None = None) -> TickResult:
         """Enqueue what is due at ``now`` (in a thread: a big catch-up must not stall the
@@ -283,12 +283,15 @@ class Runner:
 
     def start(self, tick_seconds: float, *, deliver: bool = True) -> AsyncIOScheduler:
         """Start an `AsyncIOScheduler` (in the running loop) ticking every ``tick_seconds`` from
-        a minute boundary (and once at once, for a catch-up), and the worker's loop."""
+        a minute boundary (a divisor of 60 ticks on every minute boundary, where posts are
+        due), one tick at once (a catch-up after downtime), and the worker's loop."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
         now = dt.datetime.now(dt.UTC)
         scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        # No `next_run_time` override: the trigger's own times stay aligned on `start_date`
+        # (after a run at another time, IntervalTrigger counts from that run instead).
         scheduler.add_job(
             self._job,
             IntervalTrigger(seconds=tick_seconds, start_date=_minute_floor(now), timezone=dt.UTC),
@@ -297,12 +300,12 @@ class Runner:
             coalesce=True,
             max_instances=2,  # a tick that finds the previous one running skips quietly
             misfire_grace_time=max(1, int(tick_seconds)),
-            next_run_time=now,
         )
         scheduler.start()
         self._scheduler = scheduler
-        if deliver and self._serving is None:
-            self._serving = asyncio.create_task(self.worker.serve(), name="delivery-worker")
+        self._tasks.append(asyncio.create_task(self._job(), name="catch-up-tick"))
+        if deliver:
+            self._tasks.append(asyncio.create_task(self.worker.serve(), name="delivery-worker"))
         return scheduler
 
     async def stop(self) -> None:
@@ -310,7 +313,7 @@ class Runner:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            serving.cancel()
-            await asyncio.gather(serving, return_exceptions=True)
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
