@@ -26,10 +26,9 @@ import re
 import tomllib
 from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 from bot.outbox import (
     DeliveryInfo,
@@ -46,6 +45,7 @@ from bot.outbox import story_day as story_day_now
 from bot.publishing import PublisherRegistry
 from bot.schedule import langs_of, story_date_for, utcnow, zone_of
 from bot.store import FAILED, MANUAL, PENDING, SCHEDULED, SKIPPED, Store
+from bot.timezones import canonical_zone, suggest_timezones, unknown_zone
 from digests.documents import Document
 from digests.errors import DepecheError
 from digests.i18n import Messages
@@ -190,42 +190,13 @@ __all__ = [
 # --------------------------------------------------------------------------- validation
 
 
-@cache
-def _zones() -> tuple[str, ...]:
-    return tuple(sorted(available_timezones()))
-
-
-@cache
-def _zones_folded() -> dict[str, str]:
-    return {zone.casefold(): zone for zone in _zones()}
-
-
-def suggest_timezones(name: str, limit: int = 3) -> list[str]:
-    from rapidfuzz import fuzz, process
-
-    query = name.strip().replace(" ", "_")
-    matches = process.extract(query, _zones(), scorer=fuzz.WRatio, limit=limit, score_cutoff=60)
-    return [match[0] for match in matches]
-
-
 def check_timezone(name: str, lang: str = "en") -> str:
     """The canonical IANA name, or `UnknownTimezone` with close names."""
-    canonical = _zones_folded().get(name.strip().casefold())
+    canonical = canonical_zone(name)
     if canonical is not None:
         return canonical
-    try:
-        ZoneInfo(name)  # links the list does not include (e.g. "UTC" spellings)
-        return name
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    _t = messages(lang)
     suggestions = suggest_timezones(name)
-    text = _t("Unknown time zone %(zone)s.", zone=repr(name))
-    if suggestions:
-        text += " " + _t("Did you mean: %(names)s?", names=", ".join(suggestions))
-    else:
-        text += " " + _t("Use an IANA name such as Europe/Paris or America/New_York.")
-    raise UnknownTimezone(text, suggestions=suggestions)
+    raise UnknownTimezone(unknown_zone(name, lang, suggestions), suggestions=suggestions)
 
 
 def check_time(value: str, lang: str = "en") -> str:

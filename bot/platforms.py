@@ -25,9 +25,9 @@ import asyncio
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.admin import AdminService
 from bot.delivery import DeliveryWorker
@@ -60,7 +60,7 @@ class PlatformContext:
 
 
 class PlatformModule(Protocol):
-    start: Callable[[PlatformContext], Awaitable[None]]
+    start: Callable[[PlatformContext], Coroutine[Any, Any, None]]
 
 
 def build_context(
@@ -183,4 +183,4 @@ def load_platform(name: str) -> PlatformModule:
     module = importlib.import_module(PLATFORM_MODULES[name])
     if not callable(getattr(module, "start", None)):
         raise AttributeError(f"{PLATFORM_MODULES[name]} has no start(context) function")
-    return module  # type: ignore[return-value]
+    return module

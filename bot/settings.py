@@ -55,14 +55,14 @@ class ScheduleSettings(_Section):
     def _known_zone(cls, value: str) -> str:
         if not value.strip():
             return ""
-        if value in _zone_names():  # the common case needs no service import
+        if value in _zone_names():  # the common case: nothing more to import
             return value
-        from bot.admin import UnknownTimezone, check_timezone  # suggestions for a near miss
+        from bot.timezones import canonical_zone, suggest_timezones, unknown_zone
 
-        try:
-            return check_timezone(value)
-        except UnknownTimezone as error:
-            raise ValueError(str(error)) from None
+        zone = canonical_zone(value)
+        if zone is None:
+            raise ValueError(unknown_zone(value, "en", suggest_timezones(value)))
+        return zone
 
 
 def _zone_names() -> frozenset[str]:

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.discord import commands as discord_commands
+from bot.discord import interactions as discord_interactions
 from bot.discord.embeds import message_problems
 from bot.discord.translator import valid_name
 from bot.store import Subscription
@@ -198,7 +199,7 @@ async def test_a_slow_database_still_answers_within_three_seconds(
 ) -> None:
     """Asserted on events, not elapsed time: the database does not answer until the test has
     seen the deferral, so a deferral (or an autocomplete answer) that waited for it never comes."""
-    monkeypatch.setattr(discord_commands, "DEFER_AFTER", 0.2)
+    monkeypatch.setattr(discord_interactions, "DEFER_AFTER", 0.2)
     services = env.client.services
     original = services.channel_subscription
     database_answers = asyncio.Event()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.common import (
     BadArgument,
@@ -14,6 +14,9 @@ from bot.commands.common import (
     parse_lang,
     story_from_args,
 )
+
+if TYPE_CHECKING:
+    from digests.documents import Document
 
 
 def register(subparsers: Any) -> None:
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     story = story_from_args(args)
     day = args.date or story.first_day
+    document: Document | None
     if args.so_far:
         document = compose_story_so_far(story, day, args.lang)
     else:

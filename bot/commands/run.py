@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import signal
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from bot.commands.common import load_settings
 
@@ -164,7 +164,8 @@ async def _serve(context: PlatformContext, platforms: list[str]) -> int:
             done, _ = await asyncio.wait({*running, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if stopping in done:
                 break
-            for task in done:
+            for finished in done:
+                task = cast("asyncio.Task[None]", finished)
                 running.discard(task)
                 _report(context, tasks[task], task)
             if not running:

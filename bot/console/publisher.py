@@ -59,7 +59,7 @@ class ConsolePublisher:
         insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
         with self.store.session() as session, session.begin():
             session.execute(
-                insert(ConsolePost.__table__)
+                insert(ConsolePost)
                 .values(
                     idempotency_key=delivery.idempotency_key,
                     delivery_id=delivery.id,

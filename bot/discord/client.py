@@ -28,6 +28,7 @@ import discord
 from discord import app_commands
 
 from bot.admin import AdminService, SubscriptionInfo
+from bot.discord.interactions import NotAnAdmin, lang_of, reply_text, ui
 from bot.discord.translator import DepecheTranslator
 from bot.schedule import utcnow
 from bot.settings import DiscordSettings, SettingsError
@@ -107,7 +108,7 @@ class DepecheMixin:
         self.extensions = extensions
         self.sync_on_start = sync
         self.loaded: list[str] = []
-        self.tree = app_commands.CommandTree(self)  # type: ignore[arg-type]
+        self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def setup_hook(self) -> None:
@@ -129,14 +130,13 @@ class DepecheMixin:
 
     def warm_up(self) -> None:
         """Build what the first command would otherwise pay for (indexes, catalogs, locales)."""
-        from bot.discord.commands import ui
         from digests.formatting import format_day
         from digests.whois import index_for
 
         for story in self.services.library:
             index_for(story)
             for lang in ("fr", "en"):
-                format_day(story.first_day, lang)  # type: ignore[arg-type]
+                format_day(story.first_day, lang)
         for lang in ("fr", "en"):
             ui(lang)("Subscribed")
 
@@ -166,8 +166,6 @@ class DepecheMixin:
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        from bot.discord.commands import NotAnAdmin, lang_of, reply_text, ui
-
         original = getattr(error, "original", error)
         lang = lang_of(interaction)
         _ = ui(lang)

@@ -26,7 +26,7 @@ Embeds never ping anyone, and everything we send also carries ``allowed_mentions
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -284,7 +284,7 @@ def marker_units(marker: str) -> int:
     return units(marker) + units(MARKER_SEPARATOR)
 
 
-def footer_markers(embeds: list[dict]) -> list[str]:
+def footer_markers(embeds: list[dict[str, Any]]) -> list[str]:
     """The last footer segment of each embed (where `add_marker` puts a marker)."""
     out = []
     for embed in embeds:
@@ -334,9 +334,11 @@ def text_messages(text: str, *, limit: int = CONTENT_MAX) -> list[str]:
     return out
 
 
-def embed_units(embed: discord.Embed | dict) -> int:
+def embed_units(embed: discord.Embed | dict[str, Any]) -> int:
     """What an embed counts towards the 6000 limit (title, description, fields, footer, author)."""
-    data = embed.to_dict() if isinstance(embed, discord.Embed) else embed
+    data: dict[str, Any] = (
+        cast(dict[str, Any], embed.to_dict()) if isinstance(embed, discord.Embed) else embed
+    )
     total = units(data.get("title") or "") + units(data.get("description") or "")
     for field in data.get("fields") or []:
         total += units(field.get("name") or "") + units(field.get("value") or "")
@@ -345,14 +347,17 @@ def embed_units(embed: discord.Embed | dict) -> int:
     return total
 
 
-def message_problems(embeds: list[discord.Embed] | list[dict]) -> list[str]:
+def message_problems(embeds: list[discord.Embed] | list[dict[str, Any]]) -> list[str]:
     """Every Discord limit one message of embeds breaks (empty when it is fine)."""
     problems = []
     if len(embeds) > EMBEDS_MAX:
         problems.append(f"{len(embeds)} embeds > {EMBEDS_MAX}")
     total = 0
-    for index, embed in enumerate(embeds):
-        data = embed.to_dict() if isinstance(embed, discord.Embed) else embed
+    items: list[discord.Embed | dict[str, Any]] = list(embeds)
+    for index, embed in enumerate(items):
+        data: dict[str, Any] = (
+            cast(dict[str, Any], embed.to_dict()) if isinstance(embed, discord.Embed) else embed
+        )
         for key, limit in (("title", TITLE_MAX), ("description", DESCRIPTION_MAX)):
             if units(data.get(key) or "") > limit:
                 problems.append(f"embed {index}: {key} > {limit}")

@@ -29,7 +29,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import discord
@@ -135,7 +135,7 @@ def rendered(document: Document, footer_reserve: int) -> list[list[dict[str, Any
     if cached is not None and cached[0] is document:
         return cached[1]
     messages = [
-        [embed.to_dict() for embed in message]
+        [cast(dict[str, Any], embed.to_dict()) for embed in message]
         for message in render_document(document, footer_reserve=footer_reserve)
     ]
     if len(_RENDERED) >= _RENDERED_MAX:

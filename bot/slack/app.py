@@ -336,16 +336,16 @@ class SlackBot:
         try:
             handler.client.wss_uri = await handler.client.issue_new_wss_url()
         except BaseException:
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
             raise
         stopped: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         watch_disconnects(handler.client, stopped)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         _log.info("Slack Socket Mode: connected")
         try:
             await stopped  # until cancelled, or Slack disables Socket Mode for the app
         finally:
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
         message = (
             "Socket Mode was disabled for this app (disconnect: link_disabled): enable it again "
             "in the app settings (Socket Mode), or run with --slack-mode http"

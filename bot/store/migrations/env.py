@@ -14,7 +14,9 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = create_engine(config.get_main_option("sqlalchemy.url"))
+        url = config.get_main_option("sqlalchemy.url")
+        assert url is not None, "no sqlalchemy.url and no connection given to the migrations"
+        engine = create_engine(url)
         with engine.connect() as connection:
             _migrate(connection)
             connection.commit()
