@@ -193,7 +193,7 @@ class _Discord:
     platform = "discord"
 
 
-def test_a_dead_instances_claims_return_to_the_others_within_30_seconds(store: Store) -> None:
+async def test_a_dead_instances_claims_return_to_the_others_within_30_seconds(store: Store) -> None:
     dead = InstanceRegistry(store, "instance-a")
     alive = InstanceRegistry(store, "instance-b")
     dead.step(NOW)
@@ -205,13 +205,13 @@ def test_a_dead_instances_claims_return_to_the_others_within_30_seconds(store: S
     # instance-a is SIGKILLed at NOW: it never beats again; instance-b beats every 5 s
     for seconds in (5, 10):
         assert alive.step(NOW + dt.timedelta(seconds=seconds)) == 0  # not dead yet
-        assert survivor.claim(NOW + dt.timedelta(seconds=seconds)) == []  # the lease holds
+        assert await survivor.claim(NOW + dt.timedelta(seconds=seconds)) == []  # the lease holds
     assert alive.live(NOW + dt.timedelta(seconds=14)) == ["instance-a", "instance-b"]
     assert alive.live(NOW + dt.timedelta(seconds=16)) == ["instance-b"]
     assert alive.step(NOW + dt.timedelta(seconds=20)) == 5  # released at the first beat after 15 s
     with store.session() as session:
         assert set(session.scalars(select(Delivery.claimed_at))) == {RELEASED}
-    taken = survivor.claim(NOW + dt.timedelta(seconds=20))
+    taken = await survivor.claim(NOW + dt.timedelta(seconds=20))
     assert sorted(item.id for item in taken) == ids
     assert all(item.attempts == 2 for item in taken)  # a re-attempt: asks the platform first
     assert alive.live(NOW + dt.timedelta(seconds=20)) == ["instance-b"]  # a-row forgotten
