@@ -52,7 +52,7 @@ def parse_lang(value: str) -> Lang:
     lang = value.strip().lower()[:2]
     if lang not in LANGS:
         raise argparse.ArgumentTypeError(f"unknown language '{value}' (use fr or en)")
-    return lang
+    return "fr" if lang == "fr" else "en"
 
 
 def parse_date(value: str) -> dt.date:
