@@ -51,6 +51,7 @@ from bot.publishing import (
 )
 from bot.settings import DeliverySettings
 from bot.store import Store
+from bot.store.health import is_outage
 from digests.documents import Document, Item, Section, plain
 from digests.errors import DepecheError
 from digests.story import Lang, StoryLibrary
@@ -299,8 +300,11 @@ class DeliveryWorker:
                 self._wake.clear()
                 try:
                     claimed, self._hungry = await self._refill(in_flight, self.clock())
-                except Exception:
-                    _log.exception("claiming deliveries failed; trying again shortly")
+                except Exception as error:
+                    if is_outage(error):  # the tick's outage log says it once, not per claim
+                        _log.debug("claiming deliveries: the database is unreachable")
+                    else:
+                        _log.exception("claiming deliveries failed; trying again shortly")
                     claimed, self._hungry = 0, False
                 if self._hungry and claimed:
                     continue  # the room may have grown (a faster pace): claim again at once
