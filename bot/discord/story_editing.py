@@ -24,19 +24,17 @@ from babel.dates import format_date
 from discord import app_commands
 from discord.app_commands import Choice
 
-from bot.discord.commands import (
-    CHOICES_MAX,
+from bot.discord.commands import CHOICES_MAX, is_admin, story_context
+from bot.discord.embeds import notice, render_document
+from bot.discord.interactions import (
     NotAnAdmin,
     client_of,
     defer,
-    is_admin,
     lang_of,
     reply,
     reply_text,
-    story_context,
     ui,
 )
-from bot.discord.embeds import notice, render_document
 from bot.stories.editing import (
     EditingError,
     Editor,
