@@ -245,9 +245,11 @@ class Runner:
         if self.stories is not None:
             try:
                 await asyncio.to_thread(self.stories.refresh)
-            except Exception as error:  # the database is down: serve what we have; the tick
-                # below reports the outage once (no traceback per tick)
-                _log.debug("could not check for new story revisions: %s", error)
+            except Exception as error:  # the database is down: serve what we have, tick anyway
+                if is_outage(error):
+                    _log.debug("could not check for new story revisions: database unreachable")
+                else:
+                    _log.exception("could not check for new story revisions")
         return await self.worker.outbox.enqueue_due(
             self.library,
             now or self.clock(),
