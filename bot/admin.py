@@ -34,6 +34,7 @@ from bot.outbox import (
     DeliveryInfo,
     NewPost,
     Outbox,
+    OutboxSummary,
     Ref,
     StatusReport,
     SubscriptionFields,
@@ -134,17 +135,6 @@ class UnknownStoryDate(AdminError):
 
 
 # --------------------------------------------------------------------------- values
-
-
-@dataclass(frozen=True)
-class OutboxSummary:
-    """The outbox at a glance, for metrics: deliveries by (platform, status), retries by
-    platform (attempts beyond the first), posts due now and when the oldest of them was due."""
-
-    counts: dict[tuple[str, str], int]
-    retries: dict[str, int]
-    due: int
-    oldest_due: dt.datetime | None
 
 
 @dataclass(frozen=True)
@@ -549,36 +539,7 @@ class AdminService:
 
     async def outbox_summary(self) -> OutboxSummary:
         """Read-only figures for /metrics (one grouped query and one aggregate)."""
-        now = self.clock()
-        with self.store.session() as session:
-            rows = session.execute(
-                select(
-                    Delivery.platform,
-                    Delivery.status,
-                    func.count(),
-                    func.sum(func.max(Delivery.attempts - 1, 0))
-                    if self.store.dialect == "sqlite"
-                    else func.sum(func.greatest(Delivery.attempts - 1, 0)),
-                ).group_by(Delivery.platform, Delivery.status)
-            ).all()
-            due, oldest = session.execute(
-                select(func.count(), func.min(Delivery.next_attempt_at)).where(
-                    Delivery.status == PENDING, Delivery.next_attempt_at <= now
-                )
-            ).one()
-        retries: dict[str, int] = {}
-        for platform, _status, _count, extra in rows:
-            retries[platform] = retries.get(platform, 0) + int(extra or 0)
-        if isinstance(oldest, str):  # SQLite aggregates bypass the column type
-            oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.UTC)
-        elif oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=dt.UTC)
-        return OutboxSummary(
-            counts={(platform, status): int(count) for platform, status, count, _ in rows},
-            retries=retries,
-            due=int(due or 0),
-            oldest_due=oldest,
-        )
+        return await self.outbox.summary(self.clock())
 
     async def preview(
         self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None

@@ -18,6 +18,7 @@ from bot.outbox.outbox import NewPost, Outbox, Ref, SubscriptionFields, Target
 from bot.outbox.records import (
     Claimed,
     DeliveryInfo,
+    OutboxSummary,
     Outcome,
     StatusReport,
     SubscriptionInfo,
@@ -33,6 +34,7 @@ __all__ = [
     "DeliveryInfo",
     "NewPost",
     "Outbox",
+    "OutboxSummary",
     "Outcome",
     "Ref",
     "StatusReport",

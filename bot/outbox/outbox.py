@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from bot.outbox.records import (
     Claimed,
     DeliveryInfo,
+    OutboxSummary,
     Outcome,
     StatusReport,
     SubscriptionInfo,
@@ -670,3 +671,40 @@ class Outbox:
     async def status(self, ids: Sequence[int], *, recent: int = 10) -> list[StatusReport]:
         """Counts by status and the ``recent`` latest deliveries of each subscription."""
         return await self._off_loop(self._status, list(ids), recent)
+
+    # ------------------------------------------------------------------ metrics
+
+    def _summary(self, now: dt.datetime) -> OutboxSummary:
+        with self.store.session() as session:
+            extra = (
+                func.max(DeliveryRow.attempts - 1, 0)
+                if self.dialect == "sqlite"
+                else func.greatest(DeliveryRow.attempts - 1, 0)
+            )
+            rows = session.execute(
+                select(
+                    DeliveryRow.platform, DeliveryRow.status, func.count(), func.sum(extra)
+                ).group_by(DeliveryRow.platform, DeliveryRow.status)
+            ).all()
+            due, oldest = session.execute(
+                select(func.count(), func.min(DeliveryRow.next_attempt_at)).where(
+                    DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now
+                )
+            ).one()
+        retries: dict[str, int] = {}
+        for platform, _status, _count, more in rows:
+            retries[platform] = retries.get(platform, 0) + int(more or 0)
+        if isinstance(oldest, str):  # SQLite aggregates bypass the column type
+            oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.UTC)
+        elif oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        return OutboxSummary(
+            counts={(platform, status): int(count) for platform, status, count, _ in rows},
+            retries=retries,
+            due=int(due or 0),
+            oldest_due=oldest,
+        )
+
+    async def summary(self, now: dt.datetime) -> OutboxSummary:
+        """Deliveries by platform and status, retries, posts due and the oldest due (metrics)."""
+        return await self._off_loop(self._summary, now)

@@ -182,3 +182,14 @@ class Outcome:
     error: str | None = None
     retry_at: dt.datetime | None = None
     pause_subscription: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """The outbox at a glance, for metrics: deliveries by (platform, status), retries by
+    platform (attempts beyond the first), posts due now and when the oldest of them was due."""
+
+    counts: dict[tuple[str, str], int]
+    retries: dict[str, int]
+    due: int
+    oldest_due: dt.datetime | None
