@@ -29,15 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, select, update
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.store import SENDING, Instance, Store
-from bot.store import Delivery as DeliveryRow
+from bot.outbox.leases import release_claims
+from bot.store import Instance, Store
 
 _log = logging.getLogger(__name__)
-
-RELEASED = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # a claim time older than any lease
 
 
 def utcnow() -> dt.datetime:
@@ -83,18 +81,13 @@ def release_dead(store: Store, now: dt.datetime, dead_after: float) -> tuple[lis
         dead = list(session.scalars(select(Instance.id).where(Instance.seen_at <= since)))
         if not dead:
             return [], 0
-        released = session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.status == SENDING, DeliveryRow.claimed_by.in_(dead))
-            .values(claimed_at=RELEASED)
-            .execution_options(synchronize_session=False)
-        )
+        released = release_claims(session, dead)
         session.execute(
             delete(Instance)
             .where(Instance.id.in_(dead), Instance.seen_at <= since)
             .execution_options(synchronize_session=False)
         )
-    return dead, int(cast(CursorResult[Any], released).rowcount or 0)
+    return dead, released
 
 
 def leave(store: Store, instance_id: str) -> None:

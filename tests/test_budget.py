@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from bot.budget import SharedBudget, bot_key, hold_until, reserve_slots
 from bot.delivery import DeliveryWorker
-from bot.instances import RELEASED, InstanceRegistry
+from bot.instances import InstanceRegistry
+from bot.outbox.leases import RELEASED
 from bot.publishing import PublisherRegistry
 from bot.ratelimit import RateLimiter
 from bot.store import SENDING, Delivery, Store

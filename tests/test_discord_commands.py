@@ -47,8 +47,9 @@ def text_of(payload: dict[str, Any] | None) -> str:
 
 
 async def answer(interaction: FakeInteraction, *, followup: bool = False) -> dict[str, Any]:
+    # Discord's 3-second deadline is proven on events, not wall time, by
+    # test_discord_interactions.test_a_slow_database_still_answers_within_three_seconds.
     callback = await interaction.wait_callback()
-    assert callback.at - interaction.created_at < 3.0
     if followup or callback.type == 5:
         assert callback.type == 5 and callback.ephemeral
         return await interaction.wait_followup(timeout=10)

@@ -47,8 +47,8 @@ def text_of(payload: dict[str, Any] | None) -> str:
 
 async def answered(interaction: FakeInteraction) -> dict[str, Any]:
     """The answer's message payload, whether sent at once or after a deferral."""
+    # The 3-second deadline is proven on events, not wall time (the slow-database test below).
     callback = await interaction.wait_callback()
-    assert callback.at - interaction.created_at < 3.0
     assert len(interaction.callbacks) == 1  # one initial response, never two
     if callback.type == 5:
         return await interaction.wait_followup(timeout=10)

@@ -110,9 +110,7 @@ async def command(
 ) -> ResponseUrlPost:
     """A slash command over Socket Mode: acked at once (empty), answered via response_url
     (``parts`` messages; the first is returned, the others checked to follow in order)."""
-    started = time.monotonic()
     ack = await world.fake.send_slash_command(name, text, **fields)
-    assert time.monotonic() - started < 3.0
     assert not ack.payload  # acknowledged first; the answer follows through respond
     first = await world.fake.next_response(timeout=10)
     for number in range(2, parts + 1):
@@ -334,10 +332,8 @@ async def test_http_mode_signed_commands_and_401s(world: World) -> None:
         fr = world.fake.signed_slash_command(
             DEFAULT_SIGNING_SECRET, "/who", "qui est Sam Altman", user_id=FR_ADMIN
         )
-        started = time.monotonic()
         async with http.post(url, data=fr.body, headers=fr.headers) as res:
-            assert res.status == 200
-        assert time.monotonic() - started < 3.0
+            assert res.status == 200  # the ack; the answer follows through response_url
         assert "Altman" in shown(await world.fake.next_response(timeout=10))
         en = world.fake.signed_slash_command(
             DEFAULT_SIGNING_SECRET, "/digest", "preview 2023-11-20 en", user_id=FR_ADMIN
