@@ -96,7 +96,7 @@ def test_a_shared_first_name_is_only_a_marked_suggestion(index: WhoIndex) -> Non
     assert not answer.found
     assert answer.suggestions == (Suggestion("greg-brockman", "Greg Brockman", "person"),)
     text = answer.text
-    assert f"«{NNBSP}Greg Abbott{NNBSP}» n'apparaît pas dans ce dossier." in text
+    assert f"«{NNBSP}Greg Abbott{NNBSP}» n’apparaît pas dans ce dossier." in text
     assert "Vouliez-vous dire" in text and "suggestions, pas des réponses" in text
 
 
@@ -111,7 +111,7 @@ def test_role_at_date_answer_starts_with_a_direct_neutral_french_sentence(index:
     first = doc.sections[0].items[0].plain
     assert (
         first
-        == "Le 18 novembre 2023, le poste de PDG par intérim d'OpenAI était occupé par Mira Murati."
+        == "Le 18 novembre 2023, le poste de PDG par intérim d’OpenAI était occupé par Mira Murati."
     )
 
 

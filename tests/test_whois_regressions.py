@@ -58,7 +58,7 @@ def test_role_titles_read_of_and_french_elides(index: WhoIndex) -> None:
     en = index.answer("Who is Greg Brockman?", "en").text
     assert "president of OpenAI" in en and "president at OpenAI" not in en
     fr = index.answer("Qui est Greg Brockman ?", "fr").text
-    assert "président d'OpenAI" in fr
+    assert "président d’OpenAI" in fr
 
 
 def test_headline_is_the_main_role_as_of_the_date(index: WhoIndex) -> None:
@@ -67,7 +67,7 @@ def test_headline_is_the_main_role_as_of_the_date(index: WhoIndex) -> None:
     before = index.answer("Who was Greg Brockman on 17 November 2023?", "en").document.subtitle
     assert before is not None and before.startswith("president of OpenAI")
     fr = index.answer("Qui est Greg Brockman ?", "fr").document.subtitle or ""
-    assert fr.startswith("ex-président d'OpenAI")
+    assert fr.startswith("ex-président d’OpenAI")
 
 
 def test_related_people_are_sentences_listed_once(index: WhoIndex) -> None:

@@ -52,7 +52,7 @@ def role_range(ix: StoryIndex, role: Role, lang: Lang, _t: Messages) -> str:
 
 def of(ix: StoryIndex, name: str, lang: Lang) -> str:
     if lang == "fr":
-        return f"d'{name}" if starts_with_vowel(name) else f"de {name}"
+        return f"d’{name}" if starts_with_vowel(name) else f"de {name}"
     return name
 
 
