@@ -269,9 +269,13 @@ class Event(_Model):
 
 
 class Quote(_Model):
+    """What a person said. ``speech: indirect`` when the source only reports it ("Nadella said
+    he had not been given a reason"): such words are never shown between quotation marks."""
+
     id: Identifier
     person: Identifier
     text: Text
+    speech: Literal["direct", "indirect"] = "direct"
     original: NonEmpty | None = None
     date: OptionalStoryDate = None
     context: Text | None = None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from digests.render import quoted
 from digests.story import Lang, StoryDate
 from digests.textnorm import (
     normalise,
@@ -232,7 +233,9 @@ def doc_text(ix: StoryIndex, number: int, lang: Lang) -> tuple[str, StoryDate | 
     if kind == "event":
         return obj.headline(lang), obj.date
     if kind == "quote":
-        return f"“{obj.text(lang)}”", obj.date
+        # Quotation marks only around words the source puts in the person's mouth.
+        text = obj.text(lang)
+        return (text if obj.speech == "indirect" else quoted(text, lang)), obj.date
     if kind == "context":
         return context_text(ix, obj, lang), None
     if kind == "bio":

@@ -1,0 +1,40 @@
+"""Third pass on the who-is-who engine (issue 13): quotation marks, doers, groups, organisations."""
+
+from __future__ import annotations
+
+import pytest
+
+from digests.story import Quote, default_story
+from digests.whois import WhoAnswer, WhoIndex, index_for
+from digests.whois.texts import doc_text
+
+
+@pytest.fixture(scope="module")
+def index() -> WhoIndex:
+    return index_for(default_story())
+
+
+def top(answer: WhoAnswer) -> str | None:
+    return answer.matches[0].id if answer.found and answer.matches else None
+
+
+QUOTE_MARKS = '«»“”"'
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_reported_speech_is_never_shown_between_quotation_marks(index: WhoIndex, lang: str) -> None:
+    shown = {"direct": 0, "indirect": 0}
+    stages = index.index  # the pipeline's StoryIndex
+    for number, (kind, item) in enumerate(stages.texts.show):
+        if kind != "quote":
+            continue
+        assert isinstance(item, Quote)
+        text, _ = doc_text(stages, number, "fr" if lang == "fr" else "en")
+        if item.speech == "indirect":
+            assert not set(text) & set(QUOTE_MARKS), text
+        else:
+            opening = "«" if lang == "fr" else "“"
+            assert text.startswith(opening), text
+        shown[item.speech] += 1
+    # The default story has both: Sutskever's words (direct), Nadella's (reported by the article).
+    assert shown["direct"] and shown["indirect"]
