@@ -3,7 +3,9 @@
 1. Slash command latency through the HTTP endpoint (Bolt, signature check, ack): p50/p99 over
    N signed ``/who`` requests, against the 50 ms target and against ``/healthz`` (a bare aiohttp
    handler on the same server) as a floor.
-2. Fan-out: D digests to D channels spread over W workspaces through the fake's limits (per
+2. Fan-out (a unit measurement, not the product's speed: the publisher runs inside this
+   process, without the outbox, the worker or the database; `bench_slack_fanout.py` measures the
+   real `depeche run` process end to end): D digests to D channels spread over W workspaces through the fake's limits (per
    channel 1 msg/s, per workspace R msg/s with a burst of B): wall time against the bound the
    limits impose, max over workspaces of (n_w - B) / R, and the number of 429s (target < 1 %).
    Baseline in the same run: a naive ``asyncio.gather`` of plain ``chat.postMessage`` calls.
