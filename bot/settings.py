@@ -160,6 +160,12 @@ class WebSettings(_Section):
     discord_client_id: str = ""
     discord_client_secret: SecretStr | None = None
     discord_oauth_url: str = "https://discord.com/oauth2/authorize"
+    # "Sign in with Slack" (OpenID Connect) for the console: the Slack app's client id and
+    # secret (default: SLACK_CLIENT_ID / SLACK_CLIENT_SECRET of the installable app); redirect
+    # URL <public_url>/auth/slack/callback in the app's settings.
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr | None = None
+    slack_openid_url: str = "https://slack.com/openid/connect/authorize"
 
     @property
     def discord_signin(self) -> bool:
@@ -195,6 +201,17 @@ class Settings(_Section):
         if self.database_url:
             return self.database_url
         return default_database_url()
+
+    @property
+    def slack_signin(self) -> tuple[str, str] | None:
+        """The client id and secret for "Sign in with Slack", or None when not configured."""
+        web_secret = self.web.slack_client_secret
+        if self.web.slack_client_id and web_secret and web_secret.get_secret_value():
+            return self.web.slack_client_id, web_secret.get_secret_value()
+        slack_secret = self.slack.client_secret
+        if self.slack.client_id and slack_secret and slack_secret.get_secret_value():
+            return self.slack.client_id, slack_secret.get_secret_value()
+        return None
 
     @property
     def platforms_configured(self) -> list[str]:
@@ -252,6 +269,9 @@ ENVIRONMENT: dict[str, tuple[str, ...]] = {
     "DISCORD_CLIENT_ID": ("web", "discord_client_id"),
     "DISCORD_CLIENT_SECRET": ("web", "discord_client_secret"),
     "DISCORD_OAUTH_URL": ("web", "discord_oauth_url"),
+    "SLACK_SIGNIN_CLIENT_ID": ("web", "slack_client_id"),
+    "SLACK_SIGNIN_CLIENT_SECRET": ("web", "slack_client_secret"),
+    "SLACK_OPENID_URL": ("web", "slack_openid_url"),
 }
 # Command-line flags that override a setting (they win over the file and the environment).
 COMMAND_LINE: dict[str, tuple[str, ...]] = {
@@ -268,6 +288,7 @@ SECRETS = {
     ("web", "secret"),
     ("web", "metrics_token"),
     ("web", "discord_client_secret"),
+    ("web", "slack_client_secret"),
 }
 
 

@@ -72,14 +72,18 @@ def create_app(state: WebState) -> web.Application:
     health.add_routes(app)
     reader.add_routes(app)
     feeds.add_routes(app)
-    if state.console or state.signin:
+    if state.console or state.signin or state.slack_signin:
         from bot.web import console
 
         console.add_routes(app)
-    if state.signin:
+    if state.signin or state.slack_signin:
         from bot.web import signin
 
-        signin.add_routes(app)
+        signin.add_routes(app, discord=state.signin)
+    if state.slack_signin:
+        from bot.web import slack_signin
+
+        slack_signin.add_routes(app)
     app.router.add_get("/favicon.ico", favicon, name="favicon")
     app.router.add_static("/static/", static_dir(), name="static", append_version=False)
     return app

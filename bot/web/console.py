@@ -41,12 +41,17 @@ def console_lang(request: web.Request) -> Lang:
     return "fr" if request.headers.get("Accept-Language", "").startswith("fr") else "en"
 
 
+Workspace = tuple[str, str]
+"""(platform, workspace id): a Discord server or a Slack workspace."""
+
+
 @dataclass(frozen=True)
 class Scope:
     """What this request may see and change: everything (the console run, on loopback), or
-    the Discord servers the signed-in user manages (asked from Discord for this request)."""
+    the servers and workspaces the signed-in user manages (asked from the platform for this
+    request), by (platform, id) -> name."""
 
-    guilds: dict[str, str] | None
+    workspaces: dict[Workspace, str] | None
     account: Account | None = None
 
     def actor(self, lang: Lang) -> Actor:
@@ -56,9 +61,7 @@ class Scope:
         return Actor(user_id=self.account.user_id, via="chat", where="web", lang=lang)
 
     def allows(self, info: SubscriptionInfo) -> bool:
-        return self.guilds is None or (
-            info.platform == "discord" and info.workspace_id in self.guilds
-        )
+        return self.workspaces is None or (info.platform, info.workspace_id) in self.workspaces
 
 
 class SignInNeeded(Exception):
@@ -75,7 +78,13 @@ async def scope_of(request: web.Request) -> Scope:
     if account is None:
         raise SignInNeeded()
     try:
-        return Scope(await managed_guilds(state, account), account)
+        if account.platform == "slack":
+            from bot.web.slack_signin import managed_workspaces
+
+            teams = await managed_workspaces(state, account)
+            return Scope({("slack", team): name for team, name in teams.items()}, account)
+        guilds = await managed_guilds(state, account)
+        return Scope({("discord", guild): name for guild, name in guilds.items()}, account)
     except SignInError as error:
         state.accounts.pop(session_of(request).sid, None)
         raise SignInNeeded(str(error)) from None
@@ -83,7 +92,7 @@ async def scope_of(request: web.Request) -> Scope:
 
 async def _allowed(request: web.Request, scope: Scope, sub_id: int, lang: Lang) -> None:
     """Refuse a subscription outside the scope exactly as a missing one (no probing)."""
-    if scope.guilds is None:
+    if scope.workspaces is None:
         return
     reports = await request.app[STATE].context.admin.status(sub_id, scope.actor(lang), recent=0)
     if not reports or not scope.allows(reports[0].subscription):
@@ -134,10 +143,13 @@ def console_labels(lang: Lang) -> dict[str, str]:
         "preview_of": _t("Preview of subscription #%(id)s"),
         "file_managed": _t("managed by the configuration file"),
         "sign_in": _t("Sign in with Discord"),
-        "sign_in_why": _t("Sign in to manage the subscriptions of the servers you administer."),
+        "sign_in_slack": _t("Sign in with Slack"),
+        "sign_in_why": _t(
+            "Sign in to manage the subscriptions of the servers and workspaces you administer."
+        ),
         "signed_in": _t("Signed in as %(name)s"),
         "sign_out": _t("Sign out"),
-        "servers": _t("Your servers"),
+        "servers": _t("Your servers and workspaces"),
     }
 
 
@@ -170,13 +182,13 @@ async def _page(
     subscriptions: list[dict[str, Any]] = []
     if scope is None:
         infos: list[SubscriptionInfo] = []
-    elif scope.guilds is None:
+    elif scope.workspaces is None:
         infos = await admin.list()
     else:
         infos = [
             info
-            for guild in sorted(scope.guilds)
-            for info in await admin.list(platform="discord", workspace_id=guild)
+            for platform, workspace in sorted(scope.workspaces)
+            for info in await admin.list(platform=platform, workspace_id=workspace)
         ]
     for info in infos:
         report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
@@ -199,8 +211,10 @@ async def _page(
         error=error,
         signed_in=scope.account.name if scope and scope.account else "",
         sign_in=scope is None,
-        can_create=scope is not None and scope.guilds is None,
-        guilds=sorted((scope.guilds or {}).values()) if scope else [],
+        sign_in_discord=state.signin,
+        sign_in_slack=state.slack_signin,
+        can_create=scope is not None and scope.workspaces is None,
+        guilds=sorted((scope.workspaces or {}).values()) if scope else [],
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     save(request, response)
@@ -286,7 +300,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         scope = await scope_of(request)
     except SignInNeeded:
         raise web.HTTPForbidden(text="sign in first\n") from None
-    if scope.guilds is not None:  # members subscribe channels from chat (/digest-admin)
+    if scope.workspaces is not None:  # members subscribe channels from chat (/digest-admin)
         raise web.HTTPForbidden(text="subscriptions are created from Discord\n")
     start: dt.date | None = None
     if form.get("mode") == "replay" and str(form.get("start", "")).strip():

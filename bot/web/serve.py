@@ -42,6 +42,7 @@ def make_state(context: PlatformContext, host: str) -> WebState:
         public_url=web.public_url,
         secret=secret or secrets.token_bytes(32),
         signin=web.discord_signin,
+        slack_signin=context.settings.slack_signin is not None,
     )
 
 

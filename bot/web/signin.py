@@ -29,14 +29,19 @@ TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 @dataclass(frozen=True)
 class Account:
+    """Who signed in: on Discord a user (their servers asked with ``token``); on Slack a user of
+    one workspace (``team_id``: Sign in with Slack names exactly one)."""
+
     platform: str
     user_id: str
     name: str
     token: str
+    team_id: str = ""
+    team_name: str = ""
 
 
 class SignInError(Exception):
-    """Discord refused or could not be reached; the message is safe to show."""
+    """The platform refused or could not be reached; the message is safe to show."""
 
 
 def redirect_uri(state: WebState, request: web.Request) -> str:
@@ -73,14 +78,14 @@ async def managed_guilds(state: WebState, account: Account) -> dict[str, str]:
     return allowed
 
 
-def _limit(request: web.Request) -> None:
+def limit(request: web.Request) -> None:
     if not request.app[STATE].logins.allow(request.remote or "?"):
         raise web.HTTPTooManyRequests(text="too many sign-in attempts: wait a minute\n")
 
 
 async def start(request: web.Request) -> web.StreamResponse:
     """Redirect to Discord's consent page with a fresh state bound to this session."""
-    _limit(request)
+    limit(request)
     state = request.app[STATE]
     web_settings = state.context.settings.web
     session = session_of(request)
@@ -101,35 +106,50 @@ async def start(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-async def callback(request: web.Request) -> web.StreamResponse:
-    _limit(request)
-    state = request.app[STATE]
+def verified_code(request: web.Request, key: str) -> str:
+    """The callback's code, once its ``state`` matched the one this session started with
+    (stored under ``key``; used up even by a refused attempt)."""
     session = session_of(request)
-    expected = session.data.pop("oauth_state", None)
+    expected = session.data.pop(key, None)
     session.fresh = True
     given = request.query.get("state", "")
     if not expected or not secrets.compare_digest(str(expected), given):
         refused = web.HTTPForbidden(
             text="sign-in refused: the state does not match (start again)\n"
         )
-        save(request, refused)  # the state is used up, even by a refused attempt
+        save(request, refused)
         raise refused
     code = request.query.get("code")
     if not code:
         cancelled = web.HTTPForbidden(text="sign-in cancelled\n")
         save(request, cancelled)
         raise cancelled
-    try:
-        account = await _exchange(state, request, code)
-    except SignInError as error:
-        raise web.HTTPBadGateway(text=f"sign-in failed: {error}\n") from None
-    # A new session id at sign-in (no session fixation); the token stays on the server.
+    return code
+
+
+def signed_in(request: web.Request, account: Account) -> web.HTTPSeeOther:
+    """Bind the account to a new session id (no session fixation); the token stays on the
+    server. Always lands on the console, never where the request says."""
+    state = request.app[STATE]
+    session = session_of(request)
     session.sid = secrets.token_urlsafe(24)
+    session.fresh = True
     state.accounts[session.sid] = account
     _log.info("web: %s user %s signed in", account.platform, account.user_id)
     response = web.HTTPSeeOther("/console/")
     save(request, response)
-    raise response
+    return response
+
+
+async def callback(request: web.Request) -> web.StreamResponse:
+    limit(request)
+    state = request.app[STATE]
+    code = verified_code(request, "oauth_state")
+    try:
+        account = await _exchange(state, request, code)
+    except SignInError as error:
+        raise web.HTTPBadGateway(text=f"sign-in failed: {error}\n") from None
+    raise signed_in(request, account)
 
 
 async def _exchange(state: WebState, request: web.Request, code: str) -> Account:
@@ -173,7 +193,8 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/auth/discord", start, name="signin_discord")
-    app.router.add_get("/auth/discord/callback", callback, name="signin_discord_callback")
+def add_routes(app: web.Application, *, discord: bool = True) -> None:
+    if discord:
+        app.router.add_get("/auth/discord", start, name="signin_discord")
+        app.router.add_get("/auth/discord/callback", callback, name="signin_discord_callback")
     app.router.add_post("/auth/signout", sign_out, name="signout")

@@ -58,6 +58,8 @@ class WebState:
     pictures: PictureCache = field(default_factory=PictureCache)
     pages: PageCache = field(default_factory=PageCache)
     signin: bool = False  # "Sign in with Discord" configured: the console is served to members
+    slack_signin: bool = False  # "Sign in with Slack" configured
+    slack_access: Any = None  # slack_signin.SlackAccess, made on first use
     accounts: dict[str, Any] = field(default_factory=dict)  # session id -> signin.Account
     logins: RateLimiter = field(default_factory=lambda: RateLimiter(limit=10, window=60.0))
     forms: RateLimiter = field(default_factory=lambda: RateLimiter(limit=30, window=60.0))

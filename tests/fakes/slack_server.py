@@ -235,6 +235,15 @@ class User:
         return data
 
 
+@dataclass(frozen=True)
+class _OpenIdGrant:
+    team_id: str
+    user_id: str
+    client_id: str
+    redirect_uri: str
+    nonce: str | None
+
+
 @dataclass
 class Message:
     channel: str
@@ -557,6 +566,12 @@ class FakeSlack:
         self.oauth_clients: dict[str, str] = {}  # client id -> client secret
         self.oauth_redirect_url: str | None = None
         self._oauth_codes: dict[str, tuple[str, str]] = {}  # code -> (team id, user id)
+        # "Sign in with Slack" (OpenID Connect): who approves on Slack's page (team id, user
+        # id; None = the user cancels), codes issued, user tokens (xoxp-) and whom they name.
+        self.openid_login_as: tuple[str, str] | None = (DEFAULT_TEAM_ID, DEFAULT_USER_ID)
+        self.openid_redirect_urls: set[str] = set()
+        self._openid_codes: dict[str, _OpenIdGrant] = {}
+        self.user_tokens: dict[str, tuple[str, str]] = {}  # xoxp- token -> (team id, user id)
 
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -581,6 +596,7 @@ class FakeSlack:
         app.router.add_post("/response/{rid}", self._handle_response_url)
         app.router.add_get("/socket", self._handle_socket)
         app.router.add_get("/oauth/v2/authorize", self._handle_authorize)
+        app.router.add_get("/openid/connect/authorize", self._handle_openid_authorize)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
@@ -1132,6 +1148,10 @@ class FakeSlack:
 
         if method == "oauth.v2.access":  # authenticated by the app's client id and secret
             return self._json(call, self._oauth_v2_access(request, params))
+        if method == "openid.connect.token":  # likewise
+            return self._json(call, self._openid_connect_token(request, params))
+        if method == "openid.connect.userInfo":  # authenticated by the user's token
+            return self._json(call, self._openid_connect_user_info(token))
 
         # authentication
         if method == "apps.connections.open":
@@ -1235,6 +1255,109 @@ class FakeSlack:
             "is_enterprise_install": False,
             "authed_user": {"id": grant[1]},
         }
+
+    # ---------------------------------------------------------------- Sign in with Slack (OIDC)
+
+    def register_openid_app(self, client_id: str, client_secret: str, redirect_url: str) -> None:
+        """The app's credentials and one of the redirect URLs allowed in its settings."""
+        self.oauth_clients[client_id] = client_secret
+        self.openid_redirect_urls.add(redirect_url)
+
+    async def _handle_openid_authorize(self, request: web.Request) -> web.StreamResponse:
+        """Slack's "Sign in with Slack" page, answered at once for ``openid_login_as`` (None:
+        the user cancels). Like Slack, a bad client or redirect URL is an error page, never a
+        redirect; a missing ``openid`` scope is an error sent back to the redirect URL."""
+        query = request.query
+        if query.get("client_id") not in self.oauth_clients:
+            return web.Response(status=400, text="invalid_client_id")
+        redirect = query.get("redirect_uri", "")
+        if redirect not in self.openid_redirect_urls:
+            return web.Response(status=400, text="bad_redirect_uri")
+        state = query.get("state", "")
+        if query.get("response_type") != "code":
+            raise web.HTTPFound(
+                f"{redirect}?{urlencode({'error': 'unsupported_response_type', 'state': state})}"
+            )
+        if "openid" not in query.get("scope", "").split():
+            raise web.HTTPFound(
+                f"{redirect}?{urlencode({'error': 'invalid_scope', 'state': state})}"
+            )
+        if self.openid_login_as is None:
+            raise web.HTTPFound(
+                f"{redirect}?{urlencode({'error': 'access_denied', 'state': state})}"
+            )
+        team_id, user_id = self.openid_login_as
+        code = hashlib.sha256(f"oidc{next(self._ids)}{user_id}".encode()).hexdigest()[:24]
+        self._openid_codes[code] = _OpenIdGrant(
+            team_id, user_id, str(query["client_id"]), redirect, query.get("nonce")
+        )
+        raise web.HTTPFound(f"{redirect}?{urlencode({'code': code, 'state': state})}")
+
+    def _openid_connect_token(self, request: web.Request, params: dict[str, Any]) -> dict[str, Any]:
+        client_id, client_secret = params.get("client_id"), params.get("client_secret")
+        auth = request.headers.get("Authorization", "")
+        if auth.lower().startswith("basic "):
+            decoded = base64.b64decode(auth[6:].strip()).decode("utf-8", "replace")
+            client_id, _, client_secret = decoded.partition(":")
+        if client_id not in self.oauth_clients:
+            return {"ok": False, "error": "invalid_client_id"}
+        if self.oauth_clients[client_id] != client_secret:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self._openid_codes.pop(str(params.get("code") or ""), None)
+        if grant is None or grant.client_id != client_id:
+            return {"ok": False, "error": "invalid_code"}
+        if params.get("redirect_uri") != grant.redirect_uri:
+            return {"ok": False, "error": "bad_redirect_uri"}
+        token = f"xoxp-fake-{grant.team_id}-{grant.user_id}-{next(self._ids)}"
+        self.user_tokens[token] = (grant.team_id, grant.user_id)
+        now = int(self.wall_clock())
+        claims: dict[str, Any] = {
+            "iss": "https://slack.com",
+            "sub": grant.user_id,
+            "aud": client_id,
+            "exp": now + 3600,
+            "iat": now,
+            "auth_time": now,
+            "https://slack.com/user_id": grant.user_id,
+            "https://slack.com/team_id": grant.team_id,
+        }
+        if grant.nonce is not None:
+            claims["nonce"] = grant.nonce
+        id_token = ".".join(
+            base64.urlsafe_b64encode(part).rstrip(b"=").decode()
+            for part in (
+                json.dumps({"alg": "RS256", "kid": "fake", "typ": "JWT"}).encode(),
+                json.dumps(claims).encode(),
+                b"not-a-real-signature",
+            )
+        )
+        return {"ok": True, "access_token": token, "token_type": "Bearer", "id_token": id_token}
+
+    def _openid_connect_user_info(self, token: str | None) -> dict[str, Any]:
+        if token is None:
+            return {"ok": False, "error": "not_authed"}
+        signed_in = self.user_tokens.get(token)
+        if signed_in is None:
+            return {"ok": False, "error": "invalid_auth"}
+        team = self.teams[signed_in[0]]
+        user = self.users.get(signed_in[1])
+        if user is None or user.deleted:
+            return {"ok": False, "error": "account_inactive"}
+        return {
+            "ok": True,
+            "sub": user.id,
+            "https://slack.com/user_id": user.id,
+            "https://slack.com/team_id": team.id,
+            "name": user.real_name,
+            "given_name": user.real_name.split(" ")[0],
+            "locale": (user.locale or "en-US").replace("_", "-"),
+            "https://slack.com/team_name": team.name,
+            "https://slack.com/team_domain": team.domain,
+        }
+
+    def revoke_user_token(self, token: str) -> None:
+        """The user signed out of Slack everywhere, or an admin revoked the token."""
+        self.user_tokens.pop(token, None)
 
     def revoke_team_token(self, team_id: str) -> None:
         """The workspace removed the app: its bot token stops working (``invalid_auth``)."""
@@ -1489,7 +1612,7 @@ class FakeSlack:
         self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
     ) -> dict[str, Any]:
         user = self.users.get(str(params.get("user")))
-        if user is None:
+        if user is None or user.team_id != team.id:  # another workspace's user is unknown here
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": user.to_api(_truthy(params.get("include_locale", False)))}
 
