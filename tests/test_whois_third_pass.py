@@ -38,3 +38,24 @@ def test_reported_speech_is_never_shown_between_quotation_marks(index: WhoIndex,
         shown[item.speech] += 1
     # The default story has both: Sutskever's words (direct), Nadella's (reported by the article).
     assert shown["direct"] and shown["indirect"]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        # A place ("at OpenAI", "chez OpenAI") does not hide a relation that has no event: the
+        # doer is answered, never the person the question names.
+        ("Who recruited Ilya Sutskever at OpenAI?", "en", "sam-altman"),
+        ("Qui a embauché Sutskever chez OpenAI ?", "fr", "sam-altman"),
+        ("Qui a été recruté par Sam Altman ?", "fr", "ilya-sutskever"),
+        # A verb of asking and the noun of what was asked: the noun's fact, from the text that
+        # matches the question, not the first verb's ("called for" = the staff's demand).
+        ("Who called for prudence on AI?", "en", "ilya-sutskever"),
+        ("Qui réclamait la prudence ?", "fr", "ilya-sutskever"),
+        ("Who demanded the board resign?", "en", "openai-employees"),
+    ],
+)
+def test_the_doer_of_the_action_the_question_means(
+    index: WhoIndex, question: str, lang: str, expected: str
+) -> None:
+    assert top(index.answer(question, "fr" if lang == "fr" else "en")) == expected

@@ -24,7 +24,12 @@ from digests.whois.answers.role_at_date import (
     query_role_relative,
     role_answer,
 )
-from digests.whois.answers.who_did_what import event_answer, query_predicate, text_answer
+from digests.whois.answers.who_did_what import (
+    choose_predicate,
+    event_answer,
+    query_predicate,
+    text_answer,
+)
 from digests.whois.mentions import resolve, span_text
 from digests.whois.model import ORG_LINKS, SPEECH, Entity, Query, WhoAnswer
 from digests.whois.render import with_note
@@ -136,7 +141,9 @@ def dispatch(
         # The main verb: the first verb, speech verbs ("said", "a déclaré") only when alone.
         verbs = [p for p in q.preds if not p[2]]
         specific_verbs = [p for p in verbs if p[1] not in SPEECH]
-        pos, pred, noun = sorted(specific_verbs or verbs or q.preds)[0]
+        pos, pred, noun = choose_predicate(
+            ix, q, sorted(specific_verbs or verbs or q.preds), accepted
+        )
         results = query_predicate(ix, q, pred, pos, noun, accepted)
         named = [r for r in results if r[0] in ix.by_id]
         asked = {e.id for e, _, _ in accepted}

@@ -159,8 +159,11 @@ def query_one_predicate(
     else:
         answer_side = "doer"
 
-    if constraints:
-        triples = ix.pred_entity.get((pred, constraints[0][0].id), [])
+    # Scan only the triples of an entity the question names as a participant; a place ("at
+    # OpenAI") may be missing from a relation that has no event, so it never narrows the scan.
+    participants = [entity for entity, side in constraints if side != "context"]
+    if participants:
+        triples = ix.pred_entity.get((pred, participants[0].id), [])
 
     def date_ok(triple: Triple) -> bool:
         if q.date is None:
@@ -224,11 +227,7 @@ def query_one_predicate(
     sims = similarities(ix, q, range(len(q.tokens)), set()) if len(results) > 1 else {}
 
     def overlap(triple: Triple) -> float:
-        if triple.event is not None:
-            number = ix.texts.of_event.get(triple.event.id)
-        else:
-            number = ix.texts.of_context.get(triple.context.id) if triple.context else None
-        return round(sims.get(number, 0.0), 3) if number is not None else 0.0
+        return text_overlap(ix, triple, sims)
 
     results.sort(
         key=lambda r: (-round(r[2], 3), -overlap(r[1]), r[1].date.first if r[1].date else far)
@@ -241,6 +240,41 @@ def query_one_predicate(
         seen.add(target)
         unique.append((target, triple, score))
     return unique
+
+
+def text_overlap(ix: StoryIndex, triple: Triple, sims: dict[int, float]) -> float:
+    """How well the question's words match the text a triple comes from (its event or context)."""
+    if triple.event is not None:
+        number = ix.texts.of_event.get(triple.event.id)
+    else:
+        number = ix.texts.of_context.get(triple.context.id) if triple.context else None
+    return round(sims.get(number, 0.0), 3) if number is not None else 0.0
+
+
+def choose_predicate(
+    ix: StoryIndex,
+    q: Query,
+    candidates: list[tuple[int, str, bool]],
+    accepted: list[tuple[Entity, float, int]],
+) -> tuple[int, str, bool]:
+    """The predicate a question asks about when it names several ("who called for caution?":
+    a verb of asking, and a noun that says what was asked for): the one whose facts come from
+    the text that best matches the whole question. The first one wins ties and when none has
+    facts."""
+    first = candidates[0]
+    if len({pred for _, pred, _ in candidates}) < 2:
+        return first
+    sims = similarities(ix, q, range(len(q.tokens)), set())
+    best, best_score = first, -1.0
+    for candidate in candidates:
+        position, pred, noun = candidate
+        results = query_predicate(ix, q, pred, position, noun, accepted)
+        if not results:
+            continue
+        score = max(text_overlap(ix, triple, sims) for _, triple, _ in results)
+        if score > best_score + 1e-9:
+            best, best_score = candidate, score
+    return best
 
 
 def event_answer(
