@@ -59,3 +59,44 @@ def test_the_doer_of_the_action_the_question_means(
     index: WhoIndex, question: str, lang: str, expected: str
 ) -> None:
     assert top(index.answer(question, "fr" if lang == "fr" else "en")) == expected
+
+
+UNNAMED = ("does not name them", "ne les nomme pas")
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Which scientists resigned?", "en"),
+        ("Quels scientifiques ont démissionné ?", "fr"),
+        ("Who are the other ex-employees joining Altman at Microsoft?", "en"),
+        ("Who will join Altman at Microsoft?", "en"),
+    ],
+)
+def test_a_group_the_question_describes_is_said_to_be_unnamed(
+    index: WhoIndex, question: str, lang: str
+) -> None:
+    answer = index.answer(question, "fr" if lang == "fr" else "en")
+    assert answer.found
+    assert not any(m.kind == "person" for m in answer.matches), answer.matches
+    assert any(phrase in answer.text for phrase in UNNAMED), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        # The group is a point of reference: the named doer answers.
+        ("Who resigned at the same time as the three scientists?", "en", "greg-brockman"),
+        ("Qui est parti en même temps que les trois cadres scientifiques ?", "fr", "greg-brockman"),
+        # The group is the subject: whom it joined answers.
+        ("Who will the former employees join at Microsoft?", "en", "sam-altman"),
+        ("Qui les ex-employés vont-ils rejoindre ?", "fr", "sam-altman"),
+        # No description of the group: the named doer still answers.
+        ("Which OpenAI executive resigned?", "en", "greg-brockman"),
+        ("Who resigned?", "en", "greg-brockman"),
+    ],
+)
+def test_a_group_in_the_question_that_is_not_the_one_asked_about(
+    index: WhoIndex, question: str, lang: str, expected: str
+) -> None:
+    assert top(index.answer(question, "fr" if lang == "fr" else "en")) == expected

@@ -132,9 +132,21 @@ def dispatch(
         return not_covered(ix, echo, lang, as_of, accepted)
 
     # 0d. A group the source does not name, described by the question ("the three scientists").
+    # "Who are they?" says the source does not name them; "whom did they join?" answers with
+    # what they did; "who left with them?" is about someone else (their group is not an answer).
     described = described_group(ix, q, accepted, as_of)
-    if described:
-        return group_answer(ix, echo, lang, described, as_of)
+    reference = described is not None and described.part == "reference"
+    if described is not None and described.part == "subject":
+        asked_preds = {p for _, p, _ in q.preds}
+        done = [
+            (t.undergoer, t, 1.0)
+            for t in described.triples
+            if t.predicate in asked_preds and t.undergoer in ix.by_id
+        ]
+        if done:
+            return event_answer(ix, echo, lang, q, done[0][1].predicate, done, accepted, as_of)
+    if described is not None and not reference:
+        return group_answer(ix, echo, lang, described.triples, as_of)
 
     # 1. Events and relations.
     if q.preds:
@@ -154,10 +166,19 @@ def dispatch(
             and all(t.doer in asked for _, t, _ in named)
         ):
             named = []  # "what do the investors want?": about them, not whom they want
+        unnamed = [r for r in results if r[0] not in ix.by_id]
+        if reference:
+            unnamed = []
+        elif unnamed and named and unnamed[0][2] > named[0][2]:
+            # An unnamed group fits better than anyone named ("which scientists resigned?",
+            # another role for Brockman): it answers when the question describes it at all.
+            loose = described_group(ix, q, accepted, as_of, minimum=1)
+            if loose is not None and unnamed[0][1] in loose.triples:
+                return group_answer(ix, echo, lang, [t for _, t, _ in unnamed], as_of)
         if named:
             return event_answer(ix, echo, lang, q, pred, named, accepted, as_of)
-        if results and subject_first != "none":  # only a group the source does not name did it
-            return group_answer(ix, echo, lang, [triple for _, triple, _ in results], as_of)
+        if unnamed and subject_first != "none":  # only a group the source does not name did it
+            return group_answer(ix, echo, lang, [triple for _, triple, _ in unnamed], as_of)
         if persons:
             return identity_answer(ix, echo, lang, persons[0][0], accepted, as_of, q, no_event=True)
     # 2. Roles.

@@ -39,6 +39,20 @@ _NUMBERS = {
     "cinq": "5",
 }
 _MIN_SHARED = 2  # words of a group's description a question must share to be about it
+# Words that say nothing about which group is meant ("the other employees" = "employees").
+_GENERIC = frozenset({"other", "others", "autre", "autres", "some", "certains", "certaines"})
+# Before a description, these make the group a point of reference, not the one asked about:
+# "who resigned at the same time as the three scientists?" asks for Brockman.
+_COMPANION = frozenset(
+    {"with", "alongside", "as", "like", "besides", "avec", "que", "comme", "outre", "than"}
+)
+_SKIP = frozenset(
+    {"the", "a", "an", "les", "le", "la", "l", "des", "de", "d", "ces", "those", "these", "its",
+     "ses", "leurs", "their", "other", "autres", *_NUMBERS, "3", "2", "1", "4", "5"}
+)  # fmt: skip
+_WH = frozenset({"who", "whom", "qui", "which", "what", "quoi"})
+_AUX = frozenset({"did", "do", "does", "will", "would", "have", "has", "had", "could", "might"})
+_INVERTED = frozenset({"ils", "elles", "il", "elle"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,18 +63,34 @@ class Group:
     stems: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class Described:
+    """The unnamed groups a question describes, and the part the description plays in it:
+    "asked" (who are they?), "reference" (who left *with* them?) or "subject" (whom did they
+    join?)."""
+
+    triples: list[Triple]
+    part: str
+
+
 def _stem_of(token: str) -> str | None:
     token = _NUMBERS.get(token, token)
     if token.isdigit():
         return token
-    if len(token) < 2 or token in lex.STOPWORDS or token in lex.TEXT_STOPWORDS:
+    if len(token) < 2 or token in lex.TEXT_STOPWORDS or token in _GENERIC:
         return None
     return stem(token)
 
 
 def build_groups(ix: StoryIndex) -> list[Group]:
     """Every unnamed group of the story, with the words that describe it (both languages)."""
-    names = {p for p, tags in ix.phrases.items() if any(t[0] == "ent" for t in tags)}
+    # Names are not description; a word that is only part of a name ("employees" of "OpenAI
+    # employees") is, since it says what the group is.
+    names = {
+        p
+        for p, tags in ix.phrases.items()
+        if any(t[0] == "ent" and t[1][1] != "part" for t in tags)
+    }
     groups = []
     for triples in ix.triples.values():
         for triple in triples:
@@ -72,30 +102,56 @@ def build_groups(ix: StoryIndex) -> list[Group]:
     return groups
 
 
+def _part(q: Query, first: int, last: int) -> str:
+    """What the description at ``first``..``last`` is in the question (see `Described`)."""
+    toks = q.tokens
+    before = first - 1
+    while before >= 0 and toks[before] in _SKIP:
+        before -= 1
+    window = toks[max(0, before - 4) : before + 1]
+    if before >= 0 and (toks[before] in _COMPANION or "meme temps" in " ".join(window)):
+        return "reference"
+    if before >= 1 and toks[before] in _AUX and toks[before - 1] in _WH:
+        return "subject"  # "who did the three scientists follow?"
+    if before == 0 and toks[0] == "qui" and any(t in _INVERTED for t in toks[last + 1 : last + 4]):
+        return "subject"  # "qui les ex-employés vont-ils rejoindre ?"
+    return "asked"
+
+
 def described_group(
-    ix: StoryIndex, q: Query, accepted: list[tuple[Entity, float, int]], as_of: dt.date
-) -> list[Triple]:
-    """The unnamed groups the question describes ("les 3 cadres scientifiques"), best first."""
+    ix: StoryIndex,
+    q: Query,
+    accepted: list[tuple[Entity, float, int]],
+    as_of: dt.date,
+    minimum: int = _MIN_SHARED,
+) -> Described | None:
+    """The unnamed groups the question describes ("les 3 cadres scientifiques"), best first.
+
+    Words of a confident name are not description; a loose match ("employees" for "OpenAI
+    staff") is, since the group may be the very thing that word describes."""
     if not ix.groups:
-        return []
+        return None
     named: set[int] = set()
-    for entity, _score, _start in accepted:
+    for entity, score, _start in accepted:
+        if score < 0.9:
+            continue
         for ev in q.evidence.get(entity.index, []):
             named.update(range(ev.start, ev.end))
-    asked = {
-        s
-        for i, token in enumerate(q.tokens)
-        if i not in named and (s := _stem_of(token)) is not None
-    }
+    asked: dict[str, list[int]] = {}
+    for i, token in enumerate(q.tokens):
+        if i not in named and (s := _stem_of(token)) is not None:
+            asked.setdefault(s, []).append(i)
     scored = [
-        (len(group.stems & asked), group.triple)
+        (len(group.stems & asked.keys()), group)
         for group in ix.groups
         if known(group.triple.date, as_of)
     ]
     best = max((n for n, _ in scored), default=0)
-    if best < _MIN_SHARED:
-        return []
-    return [triple for n, triple in scored if n == best]
+    if best < minimum:
+        return None
+    groups = [group for n, group in scored if n == best]
+    positions = sorted(i for s in groups[0].stems & asked.keys() for i in asked[s])
+    return Described([g.triple for g in groups], _part(q, positions[0], positions[-1]))
 
 
 def group_answer(
