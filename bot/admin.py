@@ -46,12 +46,20 @@ from bot.outbox import story_day as story_day_now
 from bot.publishing import PublisherRegistry
 from bot.schedule import langs_of, story_date_for, utcnow, zone_of
 from bot.store import FAILED, MANUAL, PENDING, SCHEDULED, SKIPPED, Store
+from bot.subscriptions.options import (
+    DAILY,
+    FULL,
+    InvalidOption,
+    check_options,
+    describe_options,
+)
 from bot.timezones import canonical_zone, suggest_timezones, unknown_zone
 from digests.documents import Document
 from digests.errors import DepecheError
 from digests.i18n import Messages
 from digests.options import OptionError, parse_time_option
 from digests.story import Lang, StoryLibrary
+from digests.weekdays import ALL_DAYS
 
 _log = logging.getLogger(__name__)
 
@@ -161,6 +169,9 @@ class SubscriptionSpec:
     mode: str = "live"
     start_date: dt.date | None = None
     story_slug: str | None = None
+    days: Any = ALL_DAYS  # a mask, or text/list for bot.subscriptions.options.days_option
+    cadence: str = DAILY
+    format: str = FULL
 
 
 __all__ = [
@@ -377,6 +388,10 @@ class AdminService:
         tz = check_timezone(spec.timezone, actor.lang)
         post_time = check_time(spec.post_time, actor.lang)
         try:
+            days, cadence, format = check_options(spec.days, spec.cadence, spec.format, actor.lang)
+        except InvalidOption as error:
+            raise InvalidValue(error.message) from None
+        try:
             story = self.library.get(spec.story_slug)
         except DepecheError:
             raise UnknownStory(
@@ -402,7 +417,14 @@ class AdminService:
         else:
             start = None
         return replace(
-            spec, timezone=tz, post_time=post_time, story_slug=story.slug, start_date=start
+            spec,
+            timezone=tz,
+            post_time=post_time,
+            story_slug=story.slug,
+            start_date=start,
+            days=days,
+            cadence=cadence,
+            format=format,
         )
 
     def _refuse_file_managed(self, row: SubscriptionInfo, actor: Actor) -> None:
@@ -449,6 +471,9 @@ class AdminService:
                 configured_from=actor.where,
                 admin_lang=actor.lang,
                 created_by=actor.user_id,
+                days=spec.days,
+                cadence=spec.cadence,
+                format=spec.format,
             ),
             self.clock(),
             check=lambda row: self._refuse_file_managed(row, actor),
@@ -462,7 +487,10 @@ class AdminService:
         self, ref: Ref, actor: Actor, **changes: Any
     ) -> builtins.list[SubscriptionInfo]:
         """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
-        ``story_slug``) of existing subscriptions."""
+        ``story_slug``, ``days``, ``cadence``, ``format``) of existing subscriptions. Going
+        back to ``daily`` from ``weekly`` without ``days`` posts every day again."""
+        if changes.get("cadence") == DAILY and "days" not in changes:
+            changes = {**changes, "days": ALL_DAYS}
         await self._authorize(ref, actor)
         rows = await self._rows(ref, actor.lang)
         for row in rows:
@@ -478,6 +506,9 @@ class AdminService:
                 mode=row.mode,
                 start_date=row.start_date,
                 story_slug=row.story_slug,
+                days=row.days,
+                cadence=row.cadence,
+                format=row.format,
             )
             for row in rows
         ]
@@ -545,7 +576,8 @@ class AdminService:
         self, ref: Ref | SubscriptionSpec, actor: Actor = CLI, *, day: dt.date | None = None
     ) -> builtins.list[Document]:
         """The documents the subscription would post on local ``day`` (default today)."""
-        from digests.compose import compose_digest, compose_story_so_far
+        from digests.compose import compose_story_so_far
+        from digests.rollup import compose_post
 
         await self._authorize(ref, actor)
         if isinstance(ref, SubscriptionSpec):
@@ -557,6 +589,7 @@ class AdminService:
                 spec.timezone,
                 spec.lang,
             )
+            cadence, format = spec.cadence, spec.format
         else:
             row = (await self._rows(ref, actor.lang))[0]
             story_slug, mode, start, tz, lang = (
@@ -566,6 +599,7 @@ class AdminService:
                 row.timezone,
                 row.lang,
             )
+            cadence, format = row.cadence, row.format
         story = self.library.get(story_slug)
         if day is None:
             story_day = story_day_now(story, self.clock(), mode=mode, timezone=tz, start_date=start)
@@ -573,7 +607,13 @@ class AdminService:
             story_day = story_date_for(mode, day, start, story)
         documents = []
         for one in langs_of(lang):
-            document = compose_digest(story, story_day, one)  # type: ignore[arg-type]
+            document = compose_post(
+                story,
+                story_day,
+                one,  # type: ignore[arg-type]
+                cadence=cadence,
+                format=format,
+            )
             if document is None:
                 document = compose_story_so_far(
                     story,
@@ -710,7 +750,10 @@ def _entry_label(entry: Any) -> str:
 
 
 def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
-    known = {"platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story"}
+    known = {
+        "platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story",
+        "days", "cadence", "format",
+    }  # fmt: skip
     unknown = set(entry) - known
     if unknown:
         raise ValueError(
@@ -729,6 +772,9 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
         mode=entry.get("mode", "live"),
         start_date=start,
         story_slug=entry.get("story"),
+        days=entry.get("days", ALL_DAYS),
+        cadence=entry.get("cadence", DAILY),
+        format=entry.get("format", FULL),
     )
 
 
@@ -752,6 +798,7 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
         if info.managed_by == "file"
         else ""
     )
+    options = describe_options(info.days, info.cadence, info.format, "fr" if lang == "fr" else "en")
     return _t(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
         id=info.id,
@@ -759,7 +806,7 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
         lang=info.lang,
         time=info.post_time,
         tz=info.timezone,
-        mode=mode,
+        mode=mode + options,
         story=info.story_slug,
         state=state,
         next=when,

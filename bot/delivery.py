@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.links import day_url
 from bot.outbox import Claimed, Outbox, Outcome
+from bot.outbox.tick import WEEKLY
 from bot.publishing import (
     Delivery,
     Paced,
@@ -127,7 +128,8 @@ def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
 
 
 class DocumentCache:
-    """Documents composed once per (story, story day, language), shared by every channel."""
+    """Documents composed once per (story, story day, language, cadence, format), shared by
+    every channel that gets the same post."""
 
     def __init__(
         self, library: StoryLibrary, *, no_news_line: bool, public_url: str = "", size: int = 1024
@@ -136,22 +138,34 @@ class DocumentCache:
         self.no_news_line = no_news_line
         self.public_url = public_url  # digests link to their day's page there (DEPECHE_PUBLIC_URL)
         self.size = size
-        self._documents: dict[tuple[str, dt.date, str], Document | None] = {}
+        self._documents: dict[tuple[str, dt.date, str, str, str], Document | None] = {}
 
-    def get(self, story_slug: str, story_date: dt.date, lang: str) -> Document | None:
-        key = (story_slug, story_date, lang)
+    def get(
+        self,
+        story_slug: str,
+        story_date: dt.date,
+        lang: str,
+        cadence: str = "daily",
+        format: str = "full",
+    ) -> Document | None:
+        if cadence == WEEKLY:
+            format = "full"  # a roll-up is short already: one document for both formats
+        key = (story_slug, story_date, lang, cadence, format)
         try:
             return self._documents[key]
         except KeyError:
             pass
-        from digests.compose import compose_digest
+        from digests.rollup import compose_post
 
         story = self.library.get(story_slug)
-        document = compose_digest(story, story_date, "fr" if lang == "fr" else "en")
+        language: Lang = "fr" if lang == "fr" else "en"
+        url = day_url(self.public_url, story_slug, lang, story_date)
+        document = compose_post(
+            story, story_date, language, cadence=cadence, format=format, url=url
+        )
         if document is None and self.no_news_line:
             document = no_news_document(lang, story_slug, story_date)
-        url = day_url(self.public_url, story_slug, lang, story_date)
-        if document is not None and document.kind == "digest" and url:
+        if document is not None and document.kind in ("digest", "compact") and url:
             document = replace(document, meta={**document.meta, "url": url})
         if len(self._documents) >= self.size:
             self._documents.clear()
@@ -368,7 +382,9 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ one delivery
 
     def _document(self, item: Claimed) -> Document | None:
-        return self.documents.get(item.story_slug, item.story_date, item.lang)
+        return self.documents.get(
+            item.story_slug, item.story_date, item.lang, item.cadence, item.format
+        )
 
     async def process(self, item: Claimed) -> str:
         """Publish one claimed delivery; return the outcome name (a `WorkResult` field)."""

@@ -30,6 +30,7 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 
 from bot.store.health import OutageLog, is_outage
 from digests.story import Story, StoryLibrary
+from digests.weekdays import ALL_DAYS
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
@@ -153,20 +154,49 @@ def next_fire(post_time: str, tz: str, after: dt.datetime) -> dt.datetime:
     return fire
 
 
+def next_fire_on(post_time: str, tz: str, after: dt.datetime, days: int = ALL_DAYS) -> dt.datetime:
+    """`next_fire` on the days of the week of ``days`` only (a mask, Monday = bit 0, see
+    `digests.weekdays`): the first post time strictly after ``after`` whose *local* date falls
+    on one of them. The DST rules are `next_fire`'s: each candidate day is one of its answers.
+
+    >>> paris = zone_of("Europe/Paris")
+    >>> friday = dt.datetime(2024, 3, 29, 9, 0, tzinfo=paris)  # after Friday's 08:00
+    >>> next_fire_on("08:00", "Europe/Paris", friday, 0b0011111).astimezone(paris).isoformat()
+    '2024-04-01T08:00:00+02:00'
+    """
+    fire = next_fire(post_time, tz, after)
+    if days & ALL_DAYS == ALL_DAYS:
+        return fire
+    if not days & ALL_DAYS:
+        raise ValueError("a schedule needs at least one day of the week")
+    zone = zone_of(tz)
+    for _ in range(8):  # at most a week ahead (and one more for a repeated wall time)
+        if days >> fire.astimezone(zone).weekday() & 1:
+            return fire
+        fire = next_fire(post_time, tz, fire)
+    raise AssertionError("no day of the week matched in eight posts")  # pragma: no cover
+
+
 def first_run(
-    *, post_time: str, tz: str, mode: str, start_date: dt.date | None, now: dt.datetime
+    *,
+    post_time: str,
+    tz: str,
+    mode: str,
+    start_date: dt.date | None,
+    now: dt.datetime,
+    days: int = ALL_DAYS,
 ) -> dt.datetime:
-    """Next run of a new (or rescheduled, or resumed) subscription.
+    """Next run of a new (or rescheduled, or resumed) subscription, on one of its ``days``.
 
     Live: the next post time after ``now``. Replay: the post time on ``start_date`` (story day
-    1); when that is already past (start today, later than the post time), the tick posts it
-    late within the grace period, or records it skipped.
+    1), or on the first chosen day from it; when that is already past (start today, later than
+    the post time), the tick posts it late within the grace period, or records it skipped.
     """
     if mode == "replay" and start_date is not None:
         zone = zone_of(tz)
         midnight = dt.datetime.combine(start_date, dt.time(0, 0), tzinfo=zone)
-        return next_fire(post_time, tz, midnight - dt.timedelta(microseconds=1))
-    return next_fire(post_time, tz, now - dt.timedelta(microseconds=1))
+        return next_fire_on(post_time, tz, midnight - dt.timedelta(microseconds=1), days)
+    return next_fire_on(post_time, tz, now - dt.timedelta(microseconds=1), days)
 
 
 def story_date_for(

@@ -37,7 +37,9 @@ class OptionError(DepecheError):
     """A command option that cannot be used; the message (already translated) shows the
     expected form."""
 
-    def __init__(self, message: str, *, kind: Literal["date", "time"], value: str) -> None:
+    def __init__(
+        self, message: str, *, kind: Literal["date", "time", "days", "choice"], value: str
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.value = value

@@ -221,6 +221,7 @@ def add_subscriptions(store, count: int = 1, *, now: dt.datetime, **fields: obje
                 mode=str(row["mode"]),
                 start_date=row["start_date"],
                 now=now,  # type: ignore[arg-type]
+                days=int(row.get("days", 127)),  # type: ignore[call-overload]
             )
         rows.append(row)
     with store.session() as session, session.begin():

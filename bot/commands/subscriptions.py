@@ -1,9 +1,13 @@
-"""`depeche subscriptions list|add|remove|pause|resume|status`: operators' view of subscriptions.
+"""`depeche subscriptions list|add|set|remove|pause|resume|status`: operators' view of
+subscriptions.
 
     depeche subscriptions add --platform discord --workspace GUILD_ID --channel CHANNEL_ID \\
-        --lang fr --time 08:00 --tz Europe/Paris [--mode replay --start 2026-12-01] [--story SLUG]
+        --lang fr --time 08:00 --tz Europe/Paris [--mode replay --start 2026-12-01] [--story SLUG] \\
+        [--days mon-fri] [--cadence weekly] [--format compact]
+    depeche subscriptions set --id 7 --days mon,wed,fri --format compact
 
-``add`` is idempotent for the same platform/workspace/channel/language: it updates.
+``add`` is idempotent for the same platform/workspace/channel/language: it updates. ``set``
+changes only the options given.
 """
 
 from __future__ import annotations
@@ -49,7 +53,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--start", type=parse_date, help="replay: the date story day 1 is posted (default today)"
     )
     add.add_argument("--story", metavar="SLUG", help="story to follow (default: the shipped story)")
+    _schedule_options(add, defaults=True)
     add.set_defaults(handler=lambda args: _run(_add, args))
+
+    change = actions.add_parser("set", help="change options of a subscription (only those given)")
+    _which(change)
+    change.add_argument("--time", help="local post time, HH:MM")
+    change.add_argument("--tz", help="IANA time zone")
+    change.add_argument("--mode", choices=("live", "replay"))
+    change.add_argument("--start", type=parse_date, help="replay: the date story day 1 is posted")
+    change.add_argument("--story", metavar="SLUG", help="story to follow")
+    _schedule_options(change, defaults=False)
+    change.set_defaults(handler=lambda args: _run(_set, args))
 
     for name, help_text, handler in (
         ("remove", "unsubscribe", _remove),
@@ -58,18 +73,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ("status", "next post, last deliveries, failures and skipped posts", _status),
     ):
         sub = actions.add_parser(name, help=help_text)
-        sub.add_argument("--id", type=int, help="subscription id (from `list`)")
-        # `depeche subscriptions pause 7`: caught to point at --id (not shown in --help)
-        sub.add_argument("positional_id", nargs="?", help=argparse.SUPPRESS)
-        sub.add_argument("--platform", choices=("discord", "slack", "console"))
-        sub.add_argument("--workspace", default="")
-        sub.add_argument("--channel")
-        sub.add_argument(
-            "--lang", choices=("fr", "en", "both"), help="only this language's subscription"
-        )
+        _which(sub)
         if name == "pause":
             sub.add_argument("--reason", help="shown by status")
         sub.set_defaults(handler=lambda args, handler=handler: _run(handler, args))
+
+
+def _which(sub: argparse.ArgumentParser) -> None:
+    """The options that name existing subscriptions."""
+    sub.add_argument("--id", type=int, help="subscription id (from `list`)")
+    # `depeche subscriptions pause 7`: caught to point at --id (not shown in --help)
+    sub.add_argument("positional_id", nargs="?", help=argparse.SUPPRESS)
+    sub.add_argument("--platform", choices=("discord", "slack", "console"))
+    sub.add_argument("--workspace", default="")
+    sub.add_argument("--channel")
+    sub.add_argument(
+        "--lang", choices=("fr", "en", "both"), help="only this language's subscription"
+    )
+
+
+def _schedule_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Days, cadence and format (checked by the admin service, like chat and the file)."""
+    parser.add_argument(
+        "--days",
+        default="every day" if defaults else None,
+        help="days of the week it posts on: mon-fri, mon,wed,fri, weekends... (default every day)",
+    )
+    parser.add_argument(
+        "--cadence",
+        default="daily" if defaults else None,
+        help="daily (the day's digest) or weekly (a roll-up of the past seven story days, "
+        "on the one day of --days; Monday by default)",
+    )
+    parser.add_argument(
+        "--format",
+        default="full" if defaults else None,
+        help="full (the day's digest) or compact (headlines with one line each and a link)",
+    )
 
 
 def _check_add(args: argparse.Namespace) -> None:
@@ -162,10 +202,43 @@ async def _add(admin: AdminService, args: argparse.Namespace) -> int:
             mode=args.mode,
             start_date=args.start,
             story_slug=args.story,
+            days=args.days,
+            cadence=args.cadence,
+            format=args.format,
         ),
         CLI,
     )
     print(("created: " if created else "updated: ") + render_list([info]))
+    return 0
+
+
+_SET_OPTIONS = {
+    "time": "post_time",
+    "tz": "timezone",
+    "mode": "mode",
+    "start": "start_date",
+    "story": "story_slug",
+    "days": "days",
+    "cadence": "cadence",
+    "format": "format",
+}
+
+
+async def _set(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, render_list
+
+    changes = {
+        field: getattr(args, option)
+        for option, field in _SET_OPTIONS.items()
+        if getattr(args, option) is not None
+    }
+    if not changes:
+        raise BadArgument(
+            "nothing to change: give at least one of "
+            + ", ".join(f"--{option}" for option in _SET_OPTIONS)
+        )
+    updated = await admin.update(_ref(args), CLI, **changes)  # type: ignore[arg-type]
+    print("updated: " + render_list(updated))
     return 0
 
 

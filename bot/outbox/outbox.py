@@ -49,6 +49,7 @@ from bot.store import (
 )
 from bot.store import Delivery as DeliveryRow
 from digests.story import StoryLibrary
+from digests.weekdays import ALL_DAYS
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -127,6 +128,9 @@ class SubscriptionFields:
     configured_from: str | None
     admin_lang: str
     created_by: str | None
+    days: int = ALL_DAYS
+    cadence: str = "daily"
+    format: str = "full"
 
 
 class Outbox:
@@ -303,6 +307,8 @@ class Outbox:
                     d.story_date,
                     d.late,
                     d.attempts,
+                    s.cadence,
+                    s.format,
                 )
                 .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
                 .where(d.id.in_(ids))
@@ -321,6 +327,8 @@ class Outbox:
                 story_date=row.story_date or row.digest_date,
                 late=row.late,
                 attempts=row.attempts,
+                cadence=row.cadence,
+                format=row.format,
             )
             for row in rows
         ]
@@ -508,11 +516,20 @@ class Outbox:
                 fields.mode,
                 fields.start_date,
                 fields.story_slug,
+                fields.days,
             )
-            old = (row.post_time, row.timezone, row.mode, row.start_date, row.story_slug)
+            old = (
+                row.post_time,
+                row.timezone,
+                row.mode,
+                row.start_date,
+                row.story_slug,
+                row.days,
+            )
             row.story_slug = fields.story_slug
             row.post_time, row.timezone = fields.post_time, fields.timezone
             row.mode, row.start_date = fields.mode, fields.start_date
+            row.days, row.cadence, row.format = fields.days, fields.cadence, fields.format
             row.managed_by = fields.managed_by
             row.configured_from = fields.configured_from
             row.admin_lang = fields.admin_lang
@@ -524,6 +541,7 @@ class Outbox:
                     mode=fields.mode,
                     start_date=fields.start_date,
                     now=now,
+                    days=fields.days,
                 )
             session.flush()
             return SubscriptionInfo.of(row), created
@@ -601,6 +619,7 @@ class Outbox:
                     mode=row.mode,
                     start_date=start,
                     now=now,
+                    days=row.days,
                 )
         return self._by_ids(ids)
 

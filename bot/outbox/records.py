@@ -12,6 +12,7 @@ from bot.store import FAILED, SKIPPED, Subscription
 from bot.store import Delivery as DeliveryRow
 from digests.documents import Document
 from digests.story import Lang, Story
+from digests.weekdays import ALL_DAYS
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class SubscriptionInfo:
     configured_from: str | None
     next_run_at: dt.datetime | None  # UTC
     admin_lang: str = "en"
+    days: int = ALL_DAYS  # days of the week it posts on (digests.weekdays)
+    cadence: str = "daily"  # daily | weekly
+    format: str = "full"  # full | compact
 
     @property
     def next_run_local(self) -> dt.datetime | None:
@@ -58,6 +62,9 @@ class SubscriptionInfo:
             configured_from=row.configured_from,
             next_run_at=row.next_run_at,
             admin_lang=row.admin_lang or "en",
+            days=row.days if row.days is not None else ALL_DAYS,
+            cadence=row.cadence or "daily",
+            format=row.format or "full",
         )
 
 
@@ -150,6 +157,8 @@ class Claimed:
     story_date: dt.date
     late: bool
     attempts: int
+    cadence: str = "daily"  # what to compose: the day's digest, or the week's roll-up
+    format: str = "full"  # full | compact
 
     def delivery(self, document: Document) -> Delivery:
         """What the publisher gets for this claimed outbox row."""

@@ -37,7 +37,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from bot.schedule import next_fire, story_date_for, zone_of
+from bot.schedule import next_fire_on, story_date_for, zone_of
 from bot.store import PENDING, SKIPPED, Store
 from digests.errors import DepecheError
 from digests.story import Story, StoryLibrary
@@ -47,6 +47,8 @@ _log = logging.getLogger(__name__)
 MAX_CATCH_UP_SLOTS = 400  # beyond this many missed days, jump ahead (recording the last ones)
 LATE_AFTER = dt.timedelta(minutes=10)  # a post enqueued more than this after its slot is "late"
 CHUNK_SIZE = 2_000  # subscriptions per tick transaction (tens of milliseconds each)
+WEEKLY = "weekly"  # the cadence of a roll-up of the week (subscriptions.cadence)
+WEEK_DAYS = 7  # story days in a weekly roll-up, ending on the post's story day
 
 
 @dataclass
@@ -124,7 +126,10 @@ class _TickSQL:
             f"(s.next_run_at < {p('last_run')} "
             f"OR (s.next_run_at = {p('last_run')} AND s.id <= {p('last_id')}))"
         )
-        group_columns = "s.story_slug, s.post_time, s.timezone, s.mode, s.start_date, s.next_run_at"
+        group_columns = (
+            "s.story_slug, s.post_time, s.timezone, s.mode, s.start_date, s.next_run_at, "
+            "s.days, s.cadence"
+        )
         # The chunk's last key: the `chunk_size`-th due subscription by (next_run_at, id).
         self.boundary = (
             f"SELECT s.next_run_at, s.id FROM subscriptions s WHERE {due} "
@@ -143,6 +148,7 @@ class _TickSQL:
         self.match = (
             "s.next_run_at = p.next_run_at AND s.timezone = p.timezone "
             "AND s.post_time = p.post_time AND s.story_slug = p.story_slug AND s.mode = p.mode "
+            "AND s.days = p.days AND s.cadence = p.cadence "
             f"AND {start} = p.start_key AND {due} AND {in_chunk}"
         )
         langs = " UNION ALL ".join(
@@ -217,14 +223,15 @@ class _TickSQL:
     ) -> None:
         plan_columns = (
             "plan_id, story_slug, post_time, timezone, mode, start_key, next_run_at, "
-            "new_next_run_at"
+            "new_next_run_at, days, cadence"
         )
         slot_columns = "plan_id, digest_date, story_date, scheduled_for, status, late, last_error"
         if self.sqlite:
             for statement in (
                 "CREATE TEMP TABLE IF NOT EXISTS tick_plan (plan_id INTEGER PRIMARY KEY, "
                 "story_slug VARCHAR, post_time VARCHAR, timezone VARCHAR, mode VARCHAR, "
-                "start_key VARCHAR, next_run_at DATETIME, new_next_run_at DATETIME)",
+                "start_key VARCHAR, next_run_at DATETIME, new_next_run_at DATETIME, "
+                "days INTEGER, cadence VARCHAR)",
                 "CREATE TEMP TABLE IF NOT EXISTS tick_slot (plan_id INTEGER, digest_date DATE, "
                 "story_date DATE, scheduled_for DATETIME, status VARCHAR, late BOOLEAN, "
                 "last_error TEXT)",
@@ -236,7 +243,7 @@ class _TickSQL:
             ):
                 connection.exec_driver_sql(statement)
             connection.exec_driver_sql(
-                f"INSERT INTO temp.tick_plan VALUES ({', '.join('?' * 8)})", plans
+                f"INSERT INTO temp.tick_plan VALUES ({', '.join('?' * 10)})", plans
             )
             if slots:
                 connection.exec_driver_sql(
@@ -246,7 +253,7 @@ class _TickSQL:
         connection.exec_driver_sql(
             "CREATE TEMP TABLE tick_plan (plan_id integer, story_slug text, post_time text, "
             "timezone text, mode text, start_key date, next_run_at timestamptz, "
-            "new_next_run_at timestamptz) ON COMMIT DROP"
+            "new_next_run_at timestamptz, days integer, cadence text) ON COMMIT DROP"
         )
         connection.exec_driver_sql(
             "CREATE TEMP TABLE tick_slot (plan_id integer, digest_date date, story_date date, "
@@ -343,20 +350,31 @@ def _chunk(
         return result, None
     plan_rows: list[tuple[Any, ...]] = []
     slot_rows: list[tuple[Any, ...]] = []
-    for plan_id, (slug, post_time, tz, mode, start, next_run, count, lang_rows) in enumerate(
-        groups
-    ):
-        key = (slug, post_time, tz, mode, start, next_run)
+    for plan_id, row in enumerate(groups):
+        slug, post_time, tz, mode, start, next_run, days, cadence, count, lang_rows = row
+        key = (slug, post_time, tz, mode, start, next_run, days, cadence)
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = _plan(context, slug, post_time, tz, mode, start, next_run)
+            schedule = _Schedule(slug, post_time, tz, mode, start, days, cadence)
+            plan = plans[key] = _plan(context, schedule, next_run)
         result.due += count
         result.enqueued += plan.enqueued * lang_rows
         result.late += plan.late * lang_rows
         result.skipped += plan.skipped * lang_rows
         result.finished += count if plan.finished else 0
         plan_rows.append(
-            (plan_id, slug, post_time, tz, mode, sql.start_key(start), next_run, plan.next_run)
+            (
+                plan_id,
+                slug,
+                post_time,
+                tz,
+                mode,
+                sql.start_key(start),
+                next_run,
+                plan.next_run,
+                days,
+                cadence,
+            )
         )
         slot_rows.extend((plan_id, *slot) for slot in plan.slots)
     sql.upload(connection, plan_rows, slot_rows)
@@ -396,7 +414,7 @@ class _PlanContext:
         self.no_news_line = no_news_line
         self.skip_error = f"(grace {_hours(grace)}): not posted"
         self._stories: dict[str, Story | None] = {}
-        self._news: dict[tuple[str, dt.date], bool] = {}
+        self._news: dict[tuple[str, dt.date, str], bool] = {}
         self._raw_dates: dict[dt.date, Any] = {}
         self.raw_true = raw_value(dialect, True)
         self.raw_false = raw_value(dialect, False)
@@ -413,11 +431,16 @@ class _PlanContext:
         self._stories[slug] = story
         return story
 
-    def has_news(self, slug: str, story: Story, day: dt.date) -> bool:
-        key = (slug, day)
+    def has_news(self, slug: str, story: Story, day: dt.date, cadence: str = "daily") -> bool:
+        """Whether the post of ``day`` has news: the day's events, or (weekly) those of the
+        seven story days ending on ``day``."""
+        key = (slug, day, cadence)
         news = self._news.get(key)
         if news is None:
-            news = self._news[key] = bool(story.events_on(day))
+            days = WEEK_DAYS if cadence == WEEKLY else 1
+            news = self._news[key] = any(
+                story.events_on(day - dt.timedelta(days=back)) for back in range(days)
+            )
         return news
 
     def raw_date(self, day: dt.date) -> Any:
@@ -427,17 +450,31 @@ class _PlanContext:
         return raw
 
 
-def _plan(
-    context: _PlanContext,
-    story_slug: str,
-    post_time: str,
-    tz: str,
-    mode: str,
-    raw_start: Any,
-    raw_next_run: Any,
-) -> _Plan:
+@dataclass(frozen=True)
+class _Schedule:
+    """What decides the posts of a schedule group (as read from the database)."""
+
+    story_slug: str
+    post_time: str
+    tz: str
+    mode: str
+    raw_start: Any
+    days: int
+    cadence: str
+
+
+def _plan(context: _PlanContext, schedule: _Schedule, raw_next_run: Any) -> _Plan:
     plan = _Plan([], None)
+    story_slug, post_time, tz, mode = (
+        schedule.story_slug,
+        schedule.post_time,
+        schedule.tz,
+        schedule.mode,
+    )
+    raw_start, days = schedule.raw_start, schedule.days
     story = context.story(story_slug)
+    # A weekly replay posts until its roll-up no longer covers the story's last day.
+    tail = dt.timedelta(days=WEEK_DAYS - 1 if schedule.cadence == WEEKLY else 0)
     now, grace, dialect = context.now, context.grace, context.dialect
     start_date = _from_raw_date(raw_start)
     zone = zone_of(tz)
@@ -446,15 +483,15 @@ def _plan(
     while slot <= now:
         slots += 1
         if slots > MAX_CATCH_UP_SLOTS:  # down for more than a year: jump near `now`
-            slot = next_fire(post_time, tz, now - grace - dt.timedelta(days=2))
+            slot = next_fire_on(post_time, tz, now - grace - dt.timedelta(days=2), days)
             slots = 0
             continue
         local_day = slot.astimezone(zone).date()
         story_day = story_date_for(mode, local_day, start_date, story) if story else local_day
-        if story is not None and mode == "replay" and story_day > story.last_day:
+        if story is not None and mode == "replay" and story_day > story.last_day + tail:
             plan.finished = True
             return plan  # the replay is over; nothing more to post (next_run_at -> NULL)
-        has_news = story is None or context.has_news(story_slug, story, story_day)
+        has_news = story is None or context.has_news(story_slug, story, story_day, schedule.cadence)
         if has_news or context.no_news_line:
             missed_by = now - slot
             skipped = missed_by > grace
@@ -475,7 +512,7 @@ def _plan(
             else:
                 plan.enqueued += 1
                 plan.late += late
-        slot = next_fire(post_time, tz, slot)
+        slot = next_fire_on(post_time, tz, slot, days)
     plan.next_run = raw_value(dialect, slot)
     return plan
 

@@ -88,6 +88,12 @@ class Subscription(Base):
     timezone: Mapped[str] = mapped_column(String(64))  # IANA
     mode: Mapped[str] = mapped_column(String(8), default="live")  # live | replay
     start_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # replay: story day 1
+    # Days of the week it posts on (a mask, Monday = bit 0; 127 = every day: digests.weekdays).
+    days: Mapped[int] = mapped_column(Integer, default=127, server_default="127")
+    # daily: the day's digest; weekly: a roll-up of the past seven story days (on its one day).
+    cadence: Mapped[str] = mapped_column(String(8), default="daily", server_default="daily")
+    # full: the day's digest; compact: headlines with one line each and a link to more.
+    format: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     managed_by: Mapped[str] = mapped_column(String(8), default="chat")  # chat | file
