@@ -45,11 +45,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.discord.publisher import DiscordPublisher  # noqa: E402
-from bot.publishing import Delivery  # noqa: E402
+from bench.digest_parts import discord_messages_per_digest  # noqa: E402
 from bot.store import Delivery as DeliveryRow  # noqa: E402
 from bot.store import Store, Subscription  # noqa: E402
-from digests.compose import compose_digest  # noqa: E402
 from digests.story import default_story  # noqa: E402
 from tests.pg import PostgresServer  # noqa: E402
 
@@ -78,23 +76,8 @@ def wait_for(path: Path, test: Any, timeout: float, what: str) -> dict[str, Any]
 
 
 def parts_per_digest(day: dt.date) -> int:
-    """How many messages the day-1 French digest takes on Discord."""
-    story = default_story()
-    document = compose_digest(story, story.first_day, "fr")
-    assert document is not None
-    delivery = Delivery(
-        id=1,
-        subscription_id=1,
-        platform="discord",
-        workspace_id="1",
-        channel_id="1",
-        lang="fr",
-        story_slug=story.slug,
-        digest_date=day,
-        document=document,
-        story_date=story.first_day,
-    )
-    return len(DiscordPublisher.parts(delivery))
+    """How many messages the day-1 French digest takes on Discord (its "more" part included)."""
+    return discord_messages_per_digest("fr", day)
 
 
 def subscribe(store: Store, guilds: list[dict[str, Any]], minute: dt.datetime) -> int:

@@ -43,6 +43,17 @@ class Delivery:
         return f"dpc{self.id}"
 
 
+def documents_of(delivery: Delivery) -> list[Document]:
+    """What a delivery posts: its document, then the document's "more" part (the overflow of a
+    post kept short on purpose) when there is something behind it. Publishers post the "more"
+    part as a follow-up (Discord) or a reply in the post's thread (Slack), within the same
+    delivery: same idempotency, its message ids recorded with the post's."""
+    more = delivery.document.more
+    if more is None or not more.sections:
+        return [delivery.document]
+    return [delivery.document, more]
+
+
 @dataclass(frozen=True, slots=True)
 class PublishResult:
     """Platform message ids, in posting order (a long digest may take several messages)."""

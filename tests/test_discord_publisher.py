@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -75,12 +76,17 @@ async def test_publish_sends_embeds_with_nonce_enforce_nonce_and_no_mentions(
         result = await publisher.publish(delivery(GENERAL_CHANNEL_ID))
     finally:
         await publisher.close()
-    (message,) = fake.messages(GENERAL_CHANNEL_ID)
-    assert result.message_ids == (message["id"],) and not result.recovered
-    (request,) = fake.requests_for("POST /channels/*/messages")
+    # The post, then its "more" part (who's who...) as a follow-up: one delivery, two nonces.
+    message, follow_up = fake.messages(GENERAL_CHANNEL_ID)
+    assert result.message_ids == (message["id"], follow_up["id"]) and not result.recovered
+    request, more = fake.requests_for("POST /channels/*/messages")
     assert request.json["nonce"] == "dpc7.0" and request.json["enforce_nonce"] is True
-    assert request.json["allowed_mentions"] == {"parse": [], "replied_user": False}
+    assert more.json["nonce"] == "dpc7.1" and more.json["enforce_nonce"] is True
+    for posted in (request, more):
+        assert posted.json["allowed_mentions"] == {"parse": [], "replied_user": False}
     assert request.json["embeds"][0]["title"] == "Crise chez OpenAI"
+    assert "Qui est qui" in json.dumps(more.json["embeds"], ensure_ascii=False)
+    assert "Qui est qui" not in json.dumps(request.json["embeds"], ensure_ascii=False)
     assert request.headers["Authorization"] == f"Bot {fake.token}"
 
 
@@ -175,7 +181,7 @@ async def test_a_passing_5xx_is_retried_at_once_with_the_same_nonce(
     finally:
         await publisher.close()
     posts = fake.requests_for("POST /channels/*/messages")
-    assert [p.json["nonce"] for p in posts] == ["dpc7.0", "dpc7.0"]
+    assert [p.json["nonce"] for p in posts] == ["dpc7.0", "dpc7.0", "dpc7.1"]  # then "more"
     assert [m["id"] for m in fake.messages(GENERAL_CHANNEL_ID)] == list(result.message_ids)
 
 
@@ -371,4 +377,4 @@ async def test_someone_elses_message_with_our_marker_is_not_taken_for_ours(
         await publisher.publish(target)
     finally:
         await publisher.close()
-    assert len(fake.messages(GENERAL_CHANNEL_ID)) == 2
+    assert len(fake.messages(GENERAL_CHANNEL_ID)) == 1 + len(publisher.parts(target))

@@ -30,6 +30,7 @@ from bot.admin import Actor, AdminService, SubscriptionSpec
 from bot.slack.blocks import block_text
 from bot.store import SENT, Delivery, Store
 from digests.story import StoryLibrary
+from tests.digest_parts import slack_messages, slack_posts
 from tests.fakes.slack_server import (
     DEFAULT_APP_TOKEN,
     DEFAULT_BOT_TOKEN,
@@ -37,6 +38,7 @@ from tests.fakes.slack_server import (
     DEFAULT_TEAM_ID,
     DEFAULT_USER_ID,
     FakeSlack,
+    Message,
     signed_slash_command,
 )
 
@@ -209,17 +211,24 @@ async def test_http_mode_commands_and_scheduled_digests(tmp_path: Path) -> None:
         ) as bot:
             base = f"http://127.0.0.1:{port}"
             # Scheduled digests: story day 1, in each subscribed channel and language.
-            firsts = {}
-            for _ in range(4):
+            # Each digest is a post in the channel and its "more" part in the post's thread.
+            expected = {channel: slack_messages(lang) for channel, lang in channels.items()}
+            firsts: dict[str, list[Message]] = {}
+            for _ in range(sum(expected.values())):
                 message = await fake.next_message(timeout=30)
                 firsts.setdefault(message.channel, []).append(message)
-            assert {c: len(m) for c, m in firsts.items()} == {
+            assert {c: len(m) for c, m in firsts.items()} == expected
+            posts = {c: [m for m in ms if not m.thread_ts] for c, ms in firsts.items()}
+            assert {c: len(m) for c, m in posts.items()} == {
                 "C0FRNEWS": 1,
                 "C0ENNEWS": 1,
                 "C0BOTH": 2,
             }
-            assert firsts["C0FRNEWS"][0].text.startswith("Crise chez OpenAI")  # type: ignore[union-attr]
-            assert firsts["C0ENNEWS"][0].text.startswith("Crisis at OpenAI")  # type: ignore[union-attr]
+            for channel, messages in firsts.items():
+                for reply in (m for m in messages if m.thread_ts):
+                    assert reply.thread_ts in {p.ts for p in posts[channel]}
+            assert posts["C0FRNEWS"][0].text.startswith("Crise chez OpenAI")  # type: ignore[union-attr]
+            assert posts["C0ENNEWS"][0].text.startswith("Crisis at OpenAI")  # type: ignore[union-attr]
             assert all(
                 m.metadata and m.metadata["event_type"] == "digest_posted"
                 for ms in firsts.values()
@@ -273,7 +282,10 @@ async def test_http_mode_commands_and_scheduled_digests(tmp_path: Path) -> None:
                     assert res.status == 401
             assert len(fake.responses) == 4
         assert counts(db_url) == (4, 4)
-        assert sum(len(fake.messages(c)) for c in channels) == 4  # nothing posted twice
+        # nothing posted twice: each digest's post and its "more" replies, once
+        assert sum(len(fake.messages(c)) for c in channels) == sum(
+            slack_messages(lang) for lang in channels.values()
+        )
 
 
 async def test_socket_mode_commands_in_both_languages(tmp_path: Path) -> None:
@@ -317,7 +329,7 @@ async def test_sigkill_mid_fan_out_then_restart_posts_once_per_channel(tmp_path:
         first.kill()
         await first.process.wait()  # type: ignore[union-attr]
         before = len(fake.all_messages)
-        assert before < len(channels)  # killed mid-fan-out
+        assert before < sum(slack_messages(lang) for lang in channels.values())  # mid-fan-out
 
         async with running(
             Bot(fake, tmp_path, db_url, "--slack-mode", "http", "--port", str(free_port()))
@@ -329,6 +341,10 @@ async def test_sigkill_mid_fan_out_then_restart_posts_once_per_channel(tmp_path:
                 with contextlib.suppress(TimeoutError):
                     await fake.next_message(timeout=0.5)  # wakes up early on each new post
         per_channel = {channel: len(fake.messages(channel)) for channel in channels}
-        assert per_channel == dict.fromkeys(channels, 1)
+        assert per_channel == {c: slack_messages(lang) for c, lang in channels.items()}
+        # The "more" part went into each post's thread: the channel shows the post alone.
+        assert {c: len(fake.posts(c)) for c in channels} == {
+            c: slack_posts(lang) for c, lang in channels.items()
+        }
         recon = fake.calls_to("conversations.history")
         assert recon  # the claims left in `sending` by the kill were reconciled through history

@@ -13,7 +13,7 @@ from bot.delivery import DeliveryWorker
 from bot.publishing import Delivery, PermanentPublishError, PublisherRegistry, TransientPublishError
 from bot.ratelimit import RateLimiter
 from bot.slack.app import subscriber_lookup
-from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, block_text
+from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT, block_text, render_document
 from bot.slack.clients import SlackClients
 from bot.slack.publisher import EVENT_TYPE, SlackPublisher
 from bot.store import Store, Subscription
@@ -85,16 +85,24 @@ def publisher(
 async def test_publish_carries_metadata_blocks_and_fallback(
     fake: FakeSlack, clients: SlackClients
 ) -> None:
-    result = await publisher(clients).publish(delivery())
-    (message,) = fake.messages("C0NEWS")
-    assert result.message_ids == (message.ts,) and not result.recovered
+    document = compose_digest(default_story(), DAY, "fr")
+    assert document is not None and document.more is not None
+    more = len(render_document(document.more))
+    result = await publisher(clients).publish(delivery(document))
+    message, *replies = fake.messages("C0NEWS")
+    assert result.message_ids == (message.ts, *(r.ts for r in replies)) and not result.recovered
     assert message.metadata == {
         "event_type": EVENT_TYPE,
         "event_payload": {
-            "delivery_id": 7, "key": "dpc7", "part": 1, "parts": 1, "lang": "fr",
+            "delivery_id": 7, "key": "dpc7", "part": 1, "parts": 1 + more, "lang": "fr",
             "story": "openai-crisis-2023", "date": "2023-11-17",
         },
     }  # fmt: skip
+    # The "more" part answers the post in its thread; the channel itself shows one message.
+    assert len(replies) == more >= 1 and fake.replies("C0NEWS", message.ts) == replies
+    assert replies[0].metadata is not None
+    assert replies[0].metadata["event_payload"]["part"] == 2
+    assert replies[0].text and "Qui est qui" in replies[0].text
     assert message.blocks and message.blocks[0]["type"] == "header"
     assert message.text and message.text.startswith("Crise chez OpenAI")
     call = fake.calls_to("chat.postMessage")[0]
@@ -129,11 +137,11 @@ async def test_crash_mid_delivery_reconciled_from_history(
 
     original = pub._post
 
-    async def post_then_fail(d, message, metadata):  # type: ignore[no-untyped-def]
+    async def post_then_fail(d, message, metadata, **kwargs):  # type: ignore[no-untyped-def]
         pub_calls.append(metadata["event_payload"]["part"])
         if len(pub_calls) == 2:
             raise TransientPublishError("simulated crash after part 1")
-        return await original(d, message, metadata)
+        return await original(d, message, metadata, **kwargs)
 
     pub._post = post_then_fail  # type: ignore[method-assign]
     with pytest.raises(TransientPublishError):
@@ -165,7 +173,7 @@ async def test_429_retry_after_honoured_then_transient(
     pub = publisher(clients, time)
     fake.fail_next("chat.postMessage", status=429, retry_after=3)
     await pub.publish(delivery())
-    assert pub.ratelimited == 1 and len(fake.messages("C0NEWS")) == 1
+    assert pub.ratelimited == 1 and len(fake.posts("C0NEWS")) == 1
     assert max(time.slept) >= 3.0  # waited Retry-After before trying again
 
     fake.fail_next("chat.postMessage", status=429, retry_after=2, count=3)
@@ -222,7 +230,7 @@ async def test_worker_pauses_and_notifies_through_the_engine(
     fake.add_channel("C0GONE", error="is_archived")
     sent = await admin.send_now(admin_target("C0GOOD"), actor)
     assert [d.status for d in sent] == ["sent"]
-    (message,) = fake.messages("C0GOOD")
+    (message,) = fake.posts("C0GOOD")
     assert message.metadata["event_payload"]["delivery_id"] == sent[0].id  # type: ignore[index]
     failed = await admin.send_now(admin_target("C0GONE"), actor)
     assert [d.status for d in failed] == ["failed"]
@@ -238,3 +246,35 @@ def admin_target(channel: str):  # type: ignore[no-untyped-def]
     from bot.admin import Target
 
     return Target("slack", DEFAULT_TEAM_ID, channel)
+
+
+async def test_more_part_exactly_once_across_a_crash(
+    fake: FakeSlack, clients: SlackClients
+) -> None:
+    """The post went out, the process died before its "more" reply: the retry finds the post
+    in the channel's history, posts the reply once in its thread; a later check finds both
+    (the reply through conversations.replies, since history does not return replies)."""
+    pub = publisher(clients)
+    original = pub._post
+    calls: list[int] = []
+
+    async def die_before_more(d, message, metadata, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(metadata["event_payload"]["part"])
+        if kwargs.get("thread_ts"):
+            raise TransientPublishError("simulated crash before the more part")
+        return await original(d, message, metadata, **kwargs)
+
+    pub._post = die_before_more  # type: ignore[method-assign]
+    with pytest.raises(TransientPublishError):
+        await pub.publish(delivery())
+    (post,) = fake.messages("C0NEWS")
+    pub._post = original  # type: ignore[method-assign]
+    assert await pub.find_published(delivery(attempt=2)) is None  # the reply is missing
+    result = await pub.publish(delivery(attempt=2))
+    parent, *replies = fake.messages("C0NEWS")
+    assert parent.ts == post.ts and replies and fake.replies("C0NEWS", post.ts) == replies
+    assert result.message_ids == (post.ts, *(r.ts for r in replies))
+    found = await pub.find_published(delivery(attempt=3))
+    assert found is not None and found.recovered and found.message_ids == result.message_ids
+    assert fake.calls_to("conversations.replies")
+    assert len(fake.messages("C0NEWS")) == len(result.message_ids)  # nothing twice

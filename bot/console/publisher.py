@@ -15,7 +15,7 @@ from rich.rule import Rule
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from bot.publishing import Delivery, PublishResult
+from bot.publishing import Delivery, PublishResult, documents_of
 from bot.store import ConsolePost, Store
 from digests.render import render_text
 
@@ -45,7 +45,6 @@ class ConsolePublisher:
         found = await self.find_published(delivery)
         if found is not None:
             return found
-        document = delivery.document
         where = delivery.channel_id or "console"
         late = " · late" if delivery.late else ""
         self.console.print(
@@ -54,8 +53,9 @@ class ConsolePublisher:
                 style="cyan",
             )
         )
-        self.console.print(render_text(document), markup=False, highlight=False, soft_wrap=True)
-        self.console.print()
+        for part in documents_of(delivery):  # the post, then what is behind its "more"
+            self.console.print(render_text(part), markup=False, highlight=False, soft_wrap=True)
+            self.console.print()
         insert = pg_insert if self.store.dialect == "postgresql" else sqlite_insert
         with self.store.session() as session, session.begin():
             session.execute(

@@ -47,6 +47,7 @@ from bot.publishing import (
     PermanentPublishError,
     PublishResult,
     TransientPublishError,
+    documents_of,
 )
 from bot.ratelimit import RateLimiter, discord_limiter
 from digests.documents import Document
@@ -376,14 +377,27 @@ class DiscordPublisher:
 
     @staticmethod
     def parts(delivery: Delivery) -> list[list[dict[str, Any]]]:
-        """The messages of a delivery as embed dicts, each marked with `delivery_marker`.
-        The document is rendered once for every channel that gets it (`rendered`); only the
+        """The messages of a delivery as embed dicts, each marked with `delivery_marker`: the
+        post itself, then its "more" part (`Document.more`) as follow-up messages, numbered on
+        from the post's (one nonce and one marker each: exactly once, like the post). The
+        document is rendered once for every channel that gets it (`rendered`); only the
         marker differs."""
         reserve = max(marker_units(delivery_marker(delivery, 99)) + 8, MARKER_RESERVE)
+        messages = [
+            message
+            for document in documents_of(delivery)
+            for message in rendered(document, reserve)
+        ]
         return [
             with_marker(embeds, delivery_marker(delivery, index))
-            for index, embeds in enumerate(rendered(delivery.document, reserve))
+            for index, embeds in enumerate(messages)
         ]
+
+    @staticmethod
+    def post_parts(delivery: Delivery) -> int:
+        """How many of `parts` are the post itself; the rest are its "more" follow-ups."""
+        reserve = max(marker_units(delivery_marker(delivery, 99)) + 8, MARKER_RESERVE)
+        return len(rendered(delivery.document, reserve))
 
     async def _history(self, delivery: Delivery) -> list[dict[str, Any]]:
         """The channel's recent messages, newest first: up to ``history_pages`` pages, not older

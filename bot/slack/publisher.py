@@ -40,11 +40,13 @@ from bot.publishing import (
     PermanentPublishError,
     PublishResult,
     TransientPublishError,
+    documents_of,
 )
 from bot.ratelimit import RateLimiter, slack_limiter
 from bot.slack.blocks import SlackMessage, render_document
 from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
+from digests.documents import Document
 
 _log = logging.getLogger(__name__)
 
@@ -168,6 +170,18 @@ def _plain_metadata(payload: dict[str, Any]) -> dict[str, str | int | float | bo
     return plain
 
 
+def _collect(found: dict[int, str], messages: list[dict[str, Any]], key: str) -> None:
+    """``{part: ts}`` of the messages carrying our metadata for delivery ``key``."""
+    for message in messages:
+        metadata: dict[str, Any] = message.get("metadata") or {}
+        payload: dict[str, Any] = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == EVENT_TYPE and payload.get("key") == key:
+            try:
+                found.setdefault(int(payload.get("part", 1)), str(message["ts"]))
+            except (TypeError, ValueError, KeyError):
+                continue
+
+
 SubscriberLookup = Callable[[int], "tuple[str | None, str | None, str] | None"]
 """``subscription_id -> (created_by user id, configured_from channel, admin language)``."""
 
@@ -196,10 +210,20 @@ class SlackPublisher:
     # ------------------------------------------------------------------ rendering
 
     def render(self, delivery: Delivery) -> list[SlackMessage]:
-        """Block Kit messages of the delivery's document. A fan-out posts one document (per
-        story day and language) to many channels: it is rendered once, not once per channel,
-        which also keeps the event loop free to send on time."""
-        document = delivery.document
+        """Block Kit messages of the delivery: the post, then its "more" part (`documents_of`),
+        which goes as replies in the post's thread. A fan-out posts one document (per story
+        day and language) to many channels: it is rendered once, not once per channel, which
+        also keeps the event loop free to send on time."""
+        return [
+            message for document in documents_of(delivery) for message in self._render(document)
+        ]
+
+    def post_parts(self, delivery: Delivery) -> int:
+        """How many of `render`'s messages are the post itself (in the channel); the others
+        are replies in its thread."""
+        return len(self._render(delivery.document))
+
+    def _render(self, document: Document) -> list[SlackMessage]:
         cached = self._rendered.get(id(document))
         if cached is not None and cached[0] is document:
             return cached[1]
@@ -231,6 +255,7 @@ class SlackPublisher:
     async def publish(self, delivery: Delivery) -> PublishResult:
         rendered = self.render(delivery)
         parts = len(rendered)
+        in_channel = self.post_parts(delivery)
         already: dict[int, str] = {}
         if delivery.attempt > 1:  # a retry: some parts may be there already
             already = await self._posted_parts(delivery)
@@ -239,11 +264,19 @@ class SlackPublisher:
             if part in already:
                 ids.append(already[part])
                 continue
-            ids.append(await self._post(delivery, message, self.metadata(delivery, part, parts)))
+            # The "more" part answers the post in its thread: the channel shows one message.
+            thread = ids[0] if part > in_channel and ids else None
+            metadata = self.metadata(delivery, part, parts)
+            ids.append(await self._post(delivery, message, metadata, thread_ts=thread))
         return PublishResult(tuple(ids), recovered=bool(already) and len(already) == parts)
 
     async def _post(
-        self, delivery: Delivery, message: SlackMessage, metadata: dict[str, Any]
+        self,
+        delivery: Delivery,
+        message: SlackMessage,
+        metadata: dict[str, Any],
+        *,
+        thread_ts: str | None = None,
     ) -> str:
         client = self.clients.for_team(delivery.workspace_id)
         channel_key = f"channel:{delivery.workspace_id}/{delivery.channel_id}"
@@ -259,6 +292,7 @@ class SlackPublisher:
                     text=message.text,
                     blocks=blocks,
                     metadata=meta,
+                    thread_ts=thread_ts,
                     unfurl_links=False,
                     unfurl_media=False,
                 )
@@ -337,22 +371,44 @@ class SlackPublisher:
                 raise self._classify(delivery, code, status) from None
             except (TimeoutError, OSError, aiohttp.ClientError) as error:
                 raise TransientPublishError(f"slack unreachable: {type(error).__name__}") from None
-            message: dict[str, Any]
-            for message in page.get("messages", []):
-                metadata: dict[str, Any] = message.get("metadata") or {}
-                payload: dict[str, Any] = metadata.get("event_payload") or {}
-                if (
-                    metadata.get("event_type") == EVENT_TYPE
-                    and payload.get("key") == delivery.idempotency_key
-                ):
-                    try:
-                        found.setdefault(int(payload.get("part", 1)), str(message["ts"]))
-                    except (TypeError, ValueError, KeyError):
-                        continue
+            _collect(found, page.get("messages", []), delivery.idempotency_key)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not page.get("has_more") or not cursor:
                 break
+        if 1 in found and len(self.render(delivery)) > self.post_parts(delivery):
+            await self._posted_replies(delivery, found[1], found)
         return found
+
+    async def _posted_replies(self, delivery: Delivery, parent: str, found: dict[int, str]) -> None:
+        """The "more" parts already in the post's thread (``conversations.history`` does not
+        return thread replies), added to ``found``."""
+        client = self.clients.for_team(delivery.workspace_id)
+        cursor: str | None = None
+        for _page in range(HISTORY_MAX_PAGES):
+            try:
+                page = await client.conversations_replies(
+                    channel=delivery.channel_id,
+                    ts=parent,
+                    include_all_metadata=True,
+                    limit=HISTORY_PAGE,
+                    cursor=cursor,
+                )
+            except SlackApiError as error:
+                code = error_code(error)
+                status = getattr(error.response, "status_code", 0)
+                if status == 429 or code == "ratelimited":
+                    raise TransientPublishError(
+                        "slack replies: ratelimited", retry_after=retry_after_of(error)
+                    ) from None
+                if code == "thread_not_found":  # the post was deleted: nothing to find below it
+                    return
+                raise self._classify(delivery, code, status) from None
+            except (TimeoutError, OSError, aiohttp.ClientError) as error:
+                raise TransientPublishError(f"slack unreachable: {type(error).__name__}") from None
+            _collect(found, page.get("messages", []), delivery.idempotency_key)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                break
 
     async def find_published(self, delivery: Delivery) -> PublishResult | None:
         """All parts already in the channel -> their ids; otherwise None (`publish` then posts

@@ -85,6 +85,7 @@ _CHANNEL_METHODS = frozenset(
         "chat.update",
         "conversations.history",
         "conversations.info",
+        "conversations.replies",
     }
 )
 _JSON_FIELDS = ("blocks", "attachments", "metadata", "view")
@@ -473,6 +474,10 @@ def signed_interaction(
     )
 
 
+def _is_reply(message: Message) -> bool:
+    return message.thread_ts is not None and message.thread_ts != message.ts
+
+
 def _truthy(value: Any) -> bool:
     return str(value).lower() in {"1", "true", "yes"}
 
@@ -744,6 +749,10 @@ class FakeSlack:
         """Messages posted in ``channel``, oldest first (as edited by chat.update)."""
         ch = self.channels.get(channel)
         return list(ch.messages) if ch else []
+
+    def posts(self, channel: str) -> list[Message]:
+        """What ``channel`` itself shows, oldest first: its messages without thread replies."""
+        return [m for m in self.messages(channel) if not _is_reply(m)]
 
     @property
     def all_messages(self) -> list[Message]:
@@ -1531,6 +1540,13 @@ class FakeSlack:
         metadata, error = self._check_metadata(params)
         if error:
             return {"ok": False, "error": error}
+        thread_ts = str(params["thread_ts"]) if params.get("thread_ts") else None
+        if thread_ts is not None:
+            parent = next((m for m in channel.messages if m.ts == thread_ts), None)
+            if parent is None:  # Slack: a reply to a message that is not in the channel
+                return {"ok": False, "error": "thread_not_found"}
+            if parent.thread_ts and parent.thread_ts != parent.ts:
+                thread_ts = parent.thread_ts  # a reply to a reply joins the same thread
         known = {"channel", "text", "blocks", "metadata", "thread_ts"}
         message = Message(
             channel=channel.id,
@@ -1541,7 +1557,7 @@ class FakeSlack:
             team_id=team.id,
             user=team.bot_user_id,
             bot_id=team.bot_id,
-            thread_ts=params.get("thread_ts"),
+            thread_ts=thread_ts,
             extra={k: v for k, v in params.items() if k not in known},
         )
         channel.messages.append(message)
@@ -1682,7 +1698,8 @@ class FakeSlack:
                 return oldest <= ts <= latest
             return oldest < ts < latest
 
-        newest_first = [m for m in reversed(channel.messages) if within(m)]
+        # Like Slack: thread replies are not in the channel's history (conversations.replies).
+        newest_first = [m for m in reversed(channel.messages) if within(m) and not _is_reply(m)]
         start = 0
         cursor = params.get("cursor")
         if cursor:
@@ -1703,6 +1720,43 @@ class FakeSlack:
             "channel_actions_count": 0,
             "response_metadata": {"next_cursor": f"bmV4dF90czo{start + limit}" if has_more else ""},
         }
+
+    def _api_conversations_replies(
+        self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
+    ) -> dict[str, Any]:
+        """A thread, oldest first: its parent message, then the replies."""
+        assert channel is not None
+        ts = str(params.get("ts") or "")
+        parent = next((m for m in channel.messages if m.ts == ts), None)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        try:
+            limit = max(1, min(1000, int(params.get("limit") or 1000)))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        include_metadata = _truthy(params.get("include_all_metadata", False))
+        thread = [parent] + [m for m in channel.messages if _is_reply(m) and m.thread_ts == ts]
+        start = 0
+        cursor = params.get("cursor")
+        if cursor:
+            try:
+                start = int(str(cursor).removeprefix("bmV4dF90czo"))
+            except ValueError:
+                return {"ok": False, "error": "invalid_cursor"}
+        page = thread[start : start + limit]
+        has_more = start + limit < len(thread)
+        return {
+            "ok": True,
+            "messages": [
+                m.to_api(include_metadata=include_metadata, app_id=self.app_id) for m in page
+            ],
+            "has_more": has_more,
+            "response_metadata": {"next_cursor": f"bmV4dF90czo{start + limit}" if has_more else ""},
+        }
+
+    def replies(self, channel: str, ts: str) -> list[Message]:
+        """The replies in the thread of message ``ts`` of ``channel`` (for tests)."""
+        return [m for m in self.messages(channel) if _is_reply(m) and m.thread_ts == ts]
 
     def _api_views_open(
         self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None

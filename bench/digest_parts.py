@@ -1,0 +1,32 @@
+"""How many messages one digest takes on Discord, computed from the document the bot posts
+(the post and its "more" follow-ups), so fan-out benchmarks never assume one message each."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.discord.publisher import DiscordPublisher
+from bot.publishing import Delivery
+from digests.compose import compose_digest
+from digests.story import Lang, default_story
+
+
+def discord_messages_per_digest(lang: Lang, day: dt.date | None = None) -> int:
+    """Messages of the shipped story's day-1 digest in ``lang`` (what a replay starting today
+    posts), as `DiscordPublisher.parts` splits it; ``day`` is the post's local day."""
+    story = default_story()
+    document = compose_digest(story, story.first_day, lang)
+    assert document is not None
+    delivery = Delivery(
+        id=1,
+        subscription_id=1,
+        platform="discord",
+        workspace_id="1",
+        channel_id="1",
+        lang=lang,
+        story_slug=story.slug,
+        digest_date=day or story.first_day,
+        document=document,
+        story_date=story.first_day,
+    )
+    return len(DiscordPublisher.parts(delivery))
