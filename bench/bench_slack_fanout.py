@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_fanout import outbox_state  # noqa: E402
+from bench.digest_parts import slack_messages_per_digest  # noqa: E402
 from bot.store import Store, Subscription  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET = "1111.2222", "bench-client-secret", "bench-signing"
@@ -218,9 +219,14 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("no message was posted")
     per_channel: dict[str, int] = stats["per_channel"]
     counts = [per_channel.get(channel, 0) for channel in channels]
-    parts = max(set(counts), key=counts.count)  # messages of one digest
-    lost = sum(1 for count in counts if count < parts)
-    duplicated = sum(1 for count in counts if count > parts)
+    # Messages of one digest (the post and its "more" replies in its thread), counted from the
+    # document each language posts: never assumed, nor guessed from what the fake received.
+    expected = [
+        slack_messages_per_digest("en" if index % 2 else "fr") for index in range(len(channels))
+    ]
+    parts = "/".join(f"{slack_messages_per_digest(lang)} {lang}" for lang in ("fr", "en"))
+    lost = sum(1 for count, want in zip(counts, expected, strict=True) if count < want)
+    duplicated = sum(1 for count, want in zip(counts, expected, strict=True) if count > want)
     busiest = max(stats["posts_by_team"].values())
     bound = max(0.0, busiest - args.workspace_burst) / args.workspace_rate
     wall = accepted[-1] - minute.timestamp()
