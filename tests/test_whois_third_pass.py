@@ -100,3 +100,33 @@ def test_a_group_in_the_question_that_is_not_the_one_asked_about(
     index: WhoIndex, question: str, lang: str, expected: str
 ) -> None:
     assert top(index.answer(question, "fr" if lang == "fr" else "en")) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "first_org", "shown", "hidden"),
+    [
+        # The most recent post first, with its date; the fact that took him there.
+        ("Which company is Emmett Shear CEO of?", "en", "openai", "interim CEO", ""),
+        ("Where did Altman go?", "en", "microsoft", "around November 20, 2023", ""),
+        ("Où est parti Sam Altman ?", "fr", "microsoft", "nomination annoncée", ""),
+        ("Which company does Satya Nadella run?", "en", "microsoft", "CEO", ""),
+        ("Pour qui travaille Mira Murati ?", "fr", "openai", "intérim", ""),
+        # As of a day: nothing announced later.
+        ("Which company was Emmett Shear CEO of on 18/11?", "en", "twitch", "Twitch", "interim"),
+        ("Où travaillait Sam Altman le 16/11 ?", "fr", "openai", "OpenAI", "Microsoft"),
+    ],
+)
+def test_which_organisation_a_person_is_with_from_their_roles(
+    index: WhoIndex, question: str, lang: str, first_org: str, shown: str, hidden: str
+) -> None:
+    answer = index.answer(question, "fr" if lang == "fr" else "en")
+    assert answer.intent == "organisation"
+    assert top(answer) == first_org
+    assert shown in answer.text
+    if hidden:
+        assert hidden not in answer.text
+
+
+def test_a_question_about_who_did_something_stays_one(index: WhoIndex) -> None:
+    # "Which company" + a fact: the doer of the fact, not the person's employer.
+    assert top(index.answer("Which company fired Altman?", "en")) == "openai-board"

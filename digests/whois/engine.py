@@ -16,6 +16,7 @@ from digests.textnorm import (
 from digests.whois.analysis import boss_question, content_word, parse, question_shape, verb_slot
 from digests.whois.answers.groups import described_group, group_answer
 from digests.whois.answers.identity import identity_answer
+from digests.whois.answers.organisation_of import organisation_answer, organisation_question
 from digests.whois.answers.refusals import bad_date, no_data, not_covered, not_found, usage
 from digests.whois.answers.relations import boss_answer
 from digests.whois.answers.role_at_date import (
@@ -111,7 +112,13 @@ def dispatch(
     boss = boss_question(ix, q, accepted)
     if boss is not None:
         return boss_answer(ix, echo, lang, q, boss, accepted, as_of, coverage)
-    # 0c. A verb the vocabulary does not know ("disapproved", "wants to reunite"), the
+    # 0c. "Which company is Shear CEO of?", "where did Altman go?": the person's organisations.
+    asked_person = organisation_question(ix, q, persons, orgs)
+    if asked_person is not None and coverage != "before":
+        found_orgs = organisation_answer(ix, echo, lang, q, asked_person, accepted, as_of)
+        if found_orgs is not None:
+            return found_orgs
+    # 0d. A verb the vocabulary does not know ("disapproved", "wants to reunite"), the
     # known words being nouns or names: the story's texts decide.
     content = [i for i in range(len(q.tokens)) if not q.explained[i] and content_word(ix, q, i)]
     specific_role = any(not weak for _, _, weak in q.roles)
@@ -131,7 +138,7 @@ def dispatch(
     if coverage == "before" and (q.roles or q.preds) and not (q.preds and q.date is None):
         return not_covered(ix, echo, lang, as_of, accepted)
 
-    # 0d. A group the source does not name, described by the question ("the three scientists").
+    # 0e. A group the source does not name, described by the question ("the three scientists").
     # "Who are they?" says the source does not name them; "whom did they join?" answers with
     # what they did; "who left with them?" is about someone else (their group is not an answer).
     described = described_group(ix, q, accepted, as_of)
