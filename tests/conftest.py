@@ -10,6 +10,7 @@ from hypothesis import settings
 
 from tests.pg import db_url, pg_server, stop_server, store  # noqa: F401  (fixtures)
 from tests.web_env import site  # noqa: F401  (fixture)
+from tests.web_slack_env import slack_site  # noqa: F401  (fixture)
 
 # CI runs the same examples every time, so a submission's result does not depend on the draw;
 # local runs keep exploring new examples (and Hypothesis' database replays any failure found).

@@ -101,7 +101,7 @@ async def test_each_user_sees_and_changes_only_the_servers_they_manage(signed) -
     ) as response:
         assert response.status == 400 and f"No subscription #{b}." in await response.text()
     status, html, _ = await site.get(f"/console/subscriptions/{b}/preview")
-    assert status == 404 and "Crisis at OpenAI" not in html
+    assert status == 404 and "Preview of subscription" not in html
     async with site.session.post(
         site.url + f"/console/subscriptions/{a}/pause", data={"csrf": token, "lang": "en"}
     ) as response:

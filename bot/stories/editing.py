@@ -26,7 +26,13 @@ from sqlalchemy import delete, select
 
 from bot.admin import messages
 from bot.store import Store, StoryDraft, StoryEditor
-from bot.stories.revisions import Published, StaleRevision, StoryRevisions, digest_of
+from bot.stories.revisions import (
+    Published,
+    RevisionInfo,
+    StaleRevision,
+    StoryRevisions,
+    digest_of,
+)
 from digests.errors import DepecheError, StoryError
 from digests.story import Lang, Story, dump_story_data, parse_story, story_data
 from digests.story_diff import StoryDiff, diff_stories
@@ -516,6 +522,11 @@ class StoryEditing:
         if self.on_publish is not None:
             self.on_publish()
         return result
+
+    def history(self, editor: Editor, slug: str, *, limit: int = 50) -> list[RevisionInfo]:
+        """The story's latest revisions, newest first (editors only)."""
+        self.require_editor(editor)
+        return self.revisions.history(slug, limit=limit)
 
     def discard(self, editor: Editor, slug: str) -> bool:
         self.require_editor(editor)

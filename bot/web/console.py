@@ -150,6 +150,7 @@ def console_labels(lang: Lang) -> dict[str, str]:
         "signed_in": _t("Signed in as %(name)s"),
         "sign_out": _t("Sign out"),
         "servers": _t("Your servers and workspaces"),
+        "edit_story": _t("Edit the story"),
     }
 
 
@@ -194,6 +195,11 @@ async def _page(
         report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
         subscriptions.append(_row(info, report, lang))
     notice = notice_text(lang, request.query.get("done", ""))
+    editable: list[tuple[str, str, str]] = []
+    if scope is not None:
+        from bot.web.editor import editable_workspaces
+
+        editable = await editable_workspaces(state, scope.account, scope.workspaces)
     page = render_page(
         "console.html",
         lang=lang,
@@ -215,6 +221,15 @@ async def _page(
         sign_in_slack=state.slack_signin,
         can_create=scope is not None and scope.workspaces is None,
         guilds=sorted((scope.workspaces or {}).values()) if scope else [],
+        editable=[
+            (
+                f"/console/editor/{platform}/{ws}/{story.slug}/?lang={lang}",
+                name,
+                story.meta.title(lang),
+            )
+            for platform, ws, name in editable
+            for story in state.context.library
+        ],
     )
     response = web.Response(text=page, content_type="text/html", charset="utf-8", status=status)
     save(request, response)
@@ -371,3 +386,6 @@ def add_routes(app: web.Application) -> None:
         name="console_action",
     )
     app.router.add_get("/console/subscriptions/{id:\\d+}/preview", preview, name="console_preview")
+    from bot.web import editor
+
+    editor.add_routes(app)

@@ -54,8 +54,8 @@ def account_of(request: web.Request) -> Account | None:
     return state.accounts.get(session_of(request).sid)
 
 
-async def managed_guilds(state: WebState, account: Account) -> dict[str, str]:
-    """The servers (id -> name) where the user may manage the bot, asked from Discord now."""
+async def user_guilds(state: WebState, account: Account) -> list[dict[str, Any]]:
+    """The user's servers with their permissions, asked from Discord now (their token)."""
     api = state.context.settings.discord.api_url.rstrip("/")
     headers = {"Authorization": f"Bearer {account.token}"}
     try:
@@ -70,12 +70,43 @@ async def managed_guilds(state: WebState, account: Account) -> dict[str, str]:
             guilds: list[dict[str, Any]] = await response.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError) as error:
         raise SignInError(f"cannot reach Discord ({type(error).__name__})") from None
-    allowed = {}
-    for guild in guilds:
-        permissions = int(guild.get("permissions") or 0)
-        if guild.get("owner") or permissions & (ADMINISTRATOR | MANAGE_GUILD):
-            allowed[str(guild["id"])] = str(guild.get("name") or guild["id"])
-    return allowed
+    return guilds
+
+
+def manages(guild: dict[str, Any]) -> bool:
+    """Owner, Administrator or Manage Server: the rights chat asks for."""
+    permissions = int(guild.get("permissions") or 0)
+    return bool(guild.get("owner")) or bool(permissions & (ADMINISTRATOR | MANAGE_GUILD))
+
+
+async def managed_guilds(state: WebState, account: Account) -> dict[str, str]:
+    """The servers (id -> name) where the user may manage the bot, asked from Discord now."""
+    return {
+        str(guild["id"]): str(guild.get("name") or guild["id"])
+        for guild in await user_guilds(state, account)
+        if manages(guild)
+    }
+
+
+async def member_roles(state: WebState, guild_id: str, user_id: str) -> tuple[str, ...] | None:
+    """The member's role ids in the server, asked with the bot's token (None: not a member,
+    or the bot is not there / has no token)."""
+    token = state.context.settings.discord.token
+    if token is None or not token.get_secret_value():
+        return None
+    api = state.context.settings.discord.api_url.rstrip("/")
+    headers = {"Authorization": f"Bot {token.get_secret_value()}"}
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=TIMEOUT) as client,
+            client.get(f"{api}/guilds/{guild_id}/members/{user_id}", headers=headers) as response,
+        ):
+            if response.status != 200:
+                return None
+            member: dict[str, Any] = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return None
+    return tuple(str(role) for role in member.get("roles") or ())
 
 
 def limit(request: web.Request) -> None:
