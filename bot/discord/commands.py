@@ -48,6 +48,7 @@ from bot.discord.interactions import (
     ui,
     watch,
 )
+from bot.discord.schedule_options import CADENCES, FORMATS, days_choices
 from bot.outbox import clamp_day, story_day, subscription_day
 from bot.timezones import suggest_timezones
 from bot.timezones import zones as _zones
@@ -55,6 +56,7 @@ from digests.compose import compose_digest, compose_faq, compose_story_so_far, c
 from digests.errors import DepecheError
 from digests.i18n import N_
 from digests.story import Story
+from digests.weekdays import ALL_DAYS
 from digests.whois import index_for
 
 if TYPE_CHECKING:
@@ -442,8 +444,13 @@ class AdminGroup(app_commands.Group):
         mode=N_("live (default) or replay from day 1"),
         start=N_("Replay: the date of the first post (YYYY-MM-DD, default today)"),
         story=N_("Which story (default: the shipped story)"),
+        days=N_("Days of the week, e.g. mon-fri or mon,wed,fri (default: every day)"),
+        cadence=N_("daily (default) or weekly: a roll-up of the past seven days"),
+        format=N_("full (default) or compact: headlines with one line each"),
     )
-    @app_commands.choices(language=SUBSCRIPTION_LANGUAGES, mode=MODES)
+    @app_commands.choices(
+        language=SUBSCRIPTION_LANGUAGES, mode=MODES, cadence=CADENCES, format=FORMATS
+    )
     async def subscribe(
         self,
         interaction: discord.Interaction[Any],
@@ -454,6 +461,9 @@ class AdminGroup(app_commands.Group):
         mode: str = "live",
         start: app_commands.Range[str, 1, 40] | None = None,
         story: str | None = None,
+        days: app_commands.Range[str, 1, 100] | None = None,
+        cadence: str = "daily",
+        format: str = "full",
     ) -> None:
         actor = self.actor(interaction)
         start_day = parse_day(start, actor.lang)
@@ -469,6 +479,9 @@ class AdminGroup(app_commands.Group):
             mode=mode,
             start_date=start_day,
             story_slug=story or None,
+            days=str(days) if days else ALL_DAYS,
+            cadence=cadence,
+            format=format,
         )
         info, created = await client.services.admin.subscribe(spec, actor)
         client.services.forget()
@@ -477,6 +490,7 @@ class AdminGroup(app_commands.Group):
         await reply_text(interaction, title, self.lines([info], actor.lang), trusted=True)
 
     subscribe.autocomplete("story")(story_choices)
+    subscribe.autocomplete("days")(days_choices)
 
     @subscribe.autocomplete("timezone")
     async def timezone_choices(

@@ -52,10 +52,12 @@ from bot.slack.parsing import (
 )
 from bot.slack.users import SlackUser, UserDirectory
 from bot.stories.editing import StoryEditing
+from bot.subscriptions.options import DAILY, FULL
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
 from digests.options import invalid_date, invalid_time
 from digests.story import Lang, Story, StoryLibrary
+from digests.weekdays import ALL_DAYS
 
 _log = logging.getLogger(__name__)
 
@@ -293,14 +295,20 @@ class SlackCommands:
 
     def usage(self, lang: str) -> str:
         _t = messages(lang)
-        return _t(
-            "Usage:\n"
-            "/digest preview [YYYY-MM-DD] [fr|en] — show a digest\n"
-            "/digest subscribe [#channel] [fr|en|both] [HH:MM] [Area/City] — post the daily digest in a channel (admins)\n"
-            "/digest unsubscribe|pause|resume|status [#channel] (admins)\n"
-            "/digest list (admins)\n"
-            "/digest send-now [#channel] [YYYY-MM-DD] (admins)\n"
-            "/digest alone opens a form to subscribe (admins)."
+        return (
+            _t(
+                "Usage:\n"
+                "/digest preview [YYYY-MM-DD] [fr|en] — show a digest\n"
+                "/digest subscribe [#channel] [fr|en|both] [HH:MM] [Area/City] — post the daily digest in a channel (admins)\n"
+                "/digest unsubscribe|pause|resume|status [#channel] (admins)\n"
+                "/digest list (admins)\n"
+                "/digest send-now [#channel] [YYYY-MM-DD] (admins)\n"
+                "/digest alone opens a form to subscribe (admins)."
+            )
+            + "\n"
+            + _t(
+                "Subscribe options: days=mon-fri (or mon,wed,fri), weekly (a roll-up of the past seven days on one day, e.g. weekly sun), compact (headlines with one line each)."
+            )
         )
 
     async def _digest_listener(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
@@ -343,7 +351,11 @@ class SlackCommands:
                 )
             )
         if args.action == "subscribe":
-            self._check_args(args, request.lang, allowed=("channel", "lang", "time", "timezone"))
+            self._check_args(
+                args,
+                request.lang,
+                allowed=("channel", "lang", "time", "timezone", "days", "cadence", "format"),
+            )
             return await self.subscribe(request, args)
         if args.action == "list":
             self._check_args(args, request.lang, allowed=("lang",))
@@ -425,7 +437,7 @@ class SlackCommands:
             problems.append(str(invalid_time(args.bad_time, lang)))
         extra = [
             name
-            for name in ("channel", "lang", "time", "timezone", "date")
+            for name in ("channel", "lang", "time", "timezone", "date", "days", "cadence", "format")
             if getattr(args, name) and name not in allowed
         ]
         if args.lang == "both" and args.action != "subscribe":
@@ -463,6 +475,9 @@ class SlackCommands:
             lang=lang,
             post_time=args.time or "08:00",
             timezone=args.timezone or request.user.tz or "Europe/Paris",
+            days=args.days or ALL_DAYS,
+            cadence=args.cadence or DAILY,
+            format=args.format or FULL,
         )
         reply_lang: Lang = lang if lang in ("fr", "en") else request.lang  # type: ignore[assignment]
         actor = Actor(

@@ -11,6 +11,12 @@ text (``&amp;``, ``&lt;``, ``&gt;``); `unescape` turns escaped text back into wh
 >>> args = parse_digest("subscribe <#C0123ABCD|news> both 7h30 Europe/Paris")
 >>> args.channel, args.lang, args.time, args.timezone
 ('C0123ABCD', 'both', '07:30', 'Europe/Paris')
+>>> args = parse_digest("subscribe en days=mon-fri compact")
+>>> args.days, args.cadence, args.format
+('mon-fri', None, 'compact')
+>>> args = parse_digest("subscribe weekly dimanche 18h")
+>>> args.days, args.cadence, args.time
+('dimanche', 'weekly', '18:00')
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from digests.options import (
     parse_date_option,
     parse_time_option,
 )
+from digests.weekdays import parse_days
 
 LANG_WORDS = {
     "fr": "fr", "french": "fr", "français": "fr", "francais": "fr", "fra": "fr",
@@ -42,6 +49,18 @@ ACTIONS = {
     "status": "status", "statut": "status", "etat": "status", "état": "status",
     "send-now": "send-now", "sendnow": "send-now", "send_now": "send-now", "send": "send-now", "envoyer": "send-now", "maintenant": "send-now",
     "help": "help", "aide": "help", "?": "help",
+}  # fmt: skip
+
+CADENCE_WORDS = {
+    "daily": "daily", "quotidien": "daily", "quotidienne": "daily", "chaque-jour": "daily",
+    "weekly": "weekly", "hebdo": "weekly", "hebdomadaire": "weekly",
+}  # fmt: skip
+FORMAT_WORDS = {"compact": "compact", "full": "full", "complet": "full", "complete": "full"}
+# key=value options: days=mon-fri, cadence=weekly, format=compact (and their French names).
+OPTION_KEYS = {
+    "days": "days", "jours": "days", "day": "days", "jour": "days",
+    "cadence": "cadence", "rythme": "cadence",
+    "format": "format",
 }  # fmt: skip
 
 _CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>$")
@@ -143,6 +162,10 @@ class DigestArgs:
     bad_date: str | None = None
     bad_time: str | None = None
     channel_name: str | None = None  # "#general" sent unescaped: resolved by the commands
+    # Days of the week (as typed, checked by the admin service), cadence and format words.
+    days: str | None = None
+    cadence: str | None = None
+    format: str | None = None
 
 
 def parse_digest(text: str) -> DigestArgs:
@@ -157,6 +180,7 @@ def parse_digest(text: str) -> DigestArgs:
     date: dt.date | None = None
     unknown: list[str] = []
     bad_date = bad_time = channel_name = None
+    options: dict[str, str] = {}
     for raw in words[1:]:
         if channel is None and channel_name is None and (found := parse_channel(raw)):
             channel = found
@@ -166,6 +190,17 @@ def parse_digest(text: str) -> DigestArgs:
             channel_name = found
         elif lang is None and (found := parse_lang(word)):
             lang = found
+        elif "=" in word and (key := OPTION_KEYS.get(word.split("=", 1)[0].casefold())):
+            if key in options:
+                unknown.append(word)
+            else:
+                options[key] = word.split("=", 1)[1]
+        elif "cadence" not in options and (found := CADENCE_WORDS.get(word.casefold())):
+            options["cadence"] = found
+        elif "format" not in options and (found := FORMAT_WORDS.get(word.casefold())):
+            options["format"] = found
+        elif "days" not in options and _is_days(word):
+            options["days"] = word
         elif looks_like_time(word):
             if time is None and (found := parse_time(word)):
                 time = found
@@ -184,8 +219,17 @@ def parse_digest(text: str) -> DigestArgs:
             unknown.append(word)
     return DigestArgs(
         action, channel, lang, time, timezone, date, tuple(unknown), bad_date, bad_time,
-        channel_name,
+        channel_name, options.get("days"), options.get("cadence"), options.get("format"),
     )  # fmt: skip
+
+
+def _is_days(word: str) -> bool:
+    """A bare word that names days (``lundi``, ``mon-fri``, ``weekdays``)."""
+    try:
+        parse_days(word)
+    except OptionError:
+        return False
+    return True
 
 
 def split_reply_lang(text: str, *, anywhere: bool = False) -> tuple[str | None, str]:
