@@ -289,7 +289,9 @@ class Outbox:
             "platforms": list(platforms),
             "busy": list(busy) or [-1],
         }
-        with self.store.session() as session, session.begin():
+        # Before the tick's next chunk: the first posts of a busy minute wait for one chunk,
+        # not for the whole due set (bot.store.gate).
+        with self.store.gate.priority(), self.store.session() as session, session.begin():
             ids = [row[0] for row in session.execute(statement, params)]
             if not ids:
                 return []
@@ -362,7 +364,7 @@ class Outbox:
         """Record outcomes in one transaction; each -> whether the worker still held the claim
         (False: another worker reclaimed it after the lease, and its outcome stands)."""
         done: list[bool] = []
-        with self.store.session() as session, session.begin():
+        with self.store.gate.priority(), self.store.session() as session, session.begin():
             for outcome in outcomes:
                 values: dict[str, Any] = {"last_error": outcome.error}
                 if outcome.status == "retry":

@@ -302,7 +302,7 @@ def enqueue_due(
     with store.engine.connect() as connection:
         try:
             while True:
-                with connection.begin():
+                with store.gate.bulk(), connection.begin():  # the worker's writes go first
                     result, last = _chunk(connection, sql, context, plans, raw_now, chunk_size)
                 total += result
                 if result.enqueued and on_chunk is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store.gate import WriteGate
 from digests.errors import DepecheError
 
 _log = logging.getLogger(__name__)
@@ -187,10 +188,15 @@ def _sqlite_setup(engine: Engine) -> None:
 
 @dataclass
 class Store:
-    """An engine plus its session factory."""
+    """An engine plus its session factory, and the order of this process's SQLite writers
+    (`bot.store.gate`: the delivery worker before the tick's chunks)."""
 
     engine: Engine
     sessions: sessionmaker[Session]
+    gate: WriteGate = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = WriteGate(enabled=self.engine.dialect.name == "sqlite")
 
     @classmethod
     def open(
