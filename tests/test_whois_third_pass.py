@@ -130,3 +130,28 @@ def test_which_organisation_a_person_is_with_from_their_roles(
 def test_a_question_about_who_did_something_stays_one(index: WhoIndex) -> None:
     # "Which company" + a fact: the doer of the fact, not the person's employer.
     assert top(index.answer("Which company fired Altman?", "en")) == "openai-board"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        # The source of the fact the question describes: a named outlet, even for another fact
+        # of the same report, or a group the article does not name.
+        ("According to whom do the investors want Altman back?", "en", "bloomberg"),
+        ("Selon quel média les investisseurs envisagent-ils des poursuites ?", "fr", "bloomberg"),
+        ("Who reported that Murati disapproved of the ouster?", "en", "unnamed"),
+        ("Which sources say Murati did not approve?", "en", "unnamed"),
+    ],
+)
+def test_who_reported_a_fact(index: WhoIndex, question: str, lang: str, expected: str) -> None:
+    answer = index.answer(question, "fr" if lang == "fr" else "en")
+    if expected == "unnamed":
+        assert answer.found and not answer.matches
+        assert any(phrase in answer.text for phrase in UNNAMED)
+        assert "internal sources" in answer.text
+    else:
+        assert top(answer) == expected
+
+
+def test_a_capitalised_according_is_not_an_unknown_name(index: WhoIndex) -> None:
+    assert index.answer("According to Bloomberg, who wants Altman back?", "en").found

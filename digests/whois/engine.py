@@ -25,6 +25,7 @@ from digests.whois.answers.role_at_date import (
     query_role_relative,
     role_answer,
 )
+from digests.whois.answers.sources import asks_for_source, fact_sources
 from digests.whois.answers.who_did_what import (
     choose_predicate,
     event_answer,
@@ -103,7 +104,15 @@ def dispatch(
     orgs = [a for a in accepted if a[0].kind == "organisation"]
     subject_first = question_shape(ix, q)
 
-    # 0. "Who said/reported that ...": the source of the matching text.
+    # 0. "Who reported that ...", "according to whom ...": the source of the fact described,
+    # then the source of the matching text.
+    if asks_for_source(q, subject_first) and coverage != "before":
+        sources = fact_sources(ix, q, accepted)
+        named_sources = [s for s in sources if s[0] in ix.by_id]
+        if named_sources:
+            return event_answer(ix, echo, lang, q, "reported", named_sources, accepted, as_of)
+        if sources:
+            return group_answer(ix, echo, lang, [t for _, t, _ in sources], as_of)
     if subject_first == "report" and coverage != "before":
         found = retrieve(ix, q, accepted, report=True)
         if found and found[0][1] >= 0.3:

@@ -271,7 +271,8 @@ STOPWORDS = set(
         "ceo s|boss s|officer|officers|technology|technical|financial|marketing|product|"
         "research|researcher|researchers|engineer|engineers|staff|employee|employees|director|"
         "directors|manager|managers|vp|vice|executive|executives|senior|junior|deputy|"
-        "spokesperson|investor|investors|shareholders|partner company|asked|ask|question",
+        "spokesperson|investor|investors|shareholders|partner company|asked|ask|question|"
+        "according|accordingly",
     )
     + _words(
         # French
