@@ -155,3 +155,23 @@ def test_who_reported_a_fact(index: WhoIndex, question: str, lang: str, expected
 
 def test_a_capitalised_according_is_not_an_unknown_name(index: WhoIndex) -> None:
     assert index.answer("According to Bloomberg, who wants Altman back?", "en").found
+
+
+def test_what_a_person_said_quotes_only_their_own_words(index: WhoIndex) -> None:
+    sutskever = index.answer("What did Sutskever tweet?", "en")
+    assert top(sutskever) == "ilya-sutskever"
+    assert "“Deeply disappointed.”" in sutskever.text
+    nadella = index.answer("Qu’a dit Satya Nadella ?", "fr")
+    assert top(nadella) == "satya-nadella"
+    answer_part = nadella.text.split("Fonctions")[0]
+    # The article only reports his words: shown as reported, never between quotation marks.
+    assert "On ne lui a toujours pas donné de raison claire" in answer_part
+    assert not set(answer_part) & set(QUOTE_MARKS)
+    english = index.answer("What did Satya Nadella say?", "en").text.split("Roles")[0]
+    assert "He has still not been given a clear reason" in english
+    assert not set(english) & set(QUOTE_MARKS)
+
+
+def test_what_a_person_said_as_of_a_day_before_they_spoke(index: WhoIndex) -> None:
+    text = index.answer("What did Sutskever say on 18/11?", "en").text
+    assert "Deeply disappointed" not in text and "regret" not in text.lower()

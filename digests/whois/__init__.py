@@ -9,7 +9,7 @@ module, with typed data between them (`model`):
 - `mentions`   which entities the question names, and names it gives that the story lacks;
 - `analysis`   the question's shape (who did what, who is, who said) and its date;
 - `answers/`   one module per family of answers: `identity`, `role_at_date`, `who_did_what`,
-               `sources` (who reported a fact),
+               `sources` (who reported a fact), `statements` (what a person said),
                `organisation_of` (which company a person is with, where they went), `relations`,
                `groups`, `refusals`; `engine` routes a question to them;
 - `phrasing` and `render`  bilingual sentences and the platform-neutral document.

@@ -26,6 +26,7 @@ from digests.whois.answers.role_at_date import (
     role_answer,
 )
 from digests.whois.answers.sources import asks_for_source, fact_sources
+from digests.whois.answers.statements import statements_answer, statements_question
 from digests.whois.answers.who_did_what import (
     choose_predicate,
     event_answer,
@@ -117,6 +118,12 @@ def dispatch(
         found = retrieve(ix, q, accepted, report=True)
         if found and found[0][1] >= 0.3:
             return text_answer(ix, echo, lang, q, found, accepted, as_of)
+    # 0a. "What did Nadella say?": the person's own words and statements.
+    speaker = statements_question(ix, q, accepted, subject_first)
+    if speaker is not None and coverage != "before":
+        said = statements_answer(ix, echo, lang, q, speaker, accepted, as_of)
+        if said is not None:
+            return said
     # 0b. "boss of <person>": who recruited them, or the head of their organisation.
     boss = boss_question(ix, q, accepted)
     if boss is not None:

@@ -94,7 +94,7 @@ PREDICATE_PHRASES: dict[str, str] = {
     "negociation|negociations|negocie|negocier|negocient|tractations|discussions|pourparlers",
     "regretted": "regretted|regret|regrets|regrette|regrettait|apologised|apologized|apology|"
     "mea culpa|disappointed|decu|remorse|excuses",
-    "declared": "declared|declare|declares|said|says|stated|statement|affirme|affirmed|"
+    "declared": "declared|declare|declares|said|says|say|stated|statement|affirme|affirmed|"
     "tweeted|tweete|tweet|posted|dit|a dit|interview",
     "explained": "explained|explain|explains|explanation|explanations|explique|explication|"
     "explications|reasons|raisons|justified|justifie",
