@@ -155,14 +155,16 @@ class DocumentCache:
             return self._documents[key]
         except KeyError:
             pass
+        from bot.metrics import DIGEST_RENDER_SECONDS
         from digests.rollup import compose_post
 
         story = self.library.get(story_slug)
         language: Lang = "fr" if lang == "fr" else "en"
         url = day_url(self.public_url, story_slug, lang, story_date)
-        document = compose_post(
-            story, story_date, language, cadence=cadence, format=format, url=url
-        )
+        with DIGEST_RENDER_SECONDS.labels(cadence=cadence).time():
+            document = compose_post(
+                story, story_date, language, cadence=cadence, format=format, url=url
+            )
         if document is None and self.no_news_line:
             document = no_news_document(lang, story_slug, story_date)
         if document is not None and document.kind in ("digest", "compact") and url:

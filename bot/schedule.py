@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
+from bot.metrics import TICK_SECONDS, timed
 from bot.store.health import OutageLog, is_outage
 from digests.story import Story, StoryLibrary
 from digests.weekdays import ALL_DAYS
@@ -267,6 +268,7 @@ class Runner:
     _scheduler: Any = field(default=None, init=False, repr=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
+    @timed(TICK_SECONDS)
     async def tick(self, now: dt.datetime | None = None) -> TickResult:
         """Enqueue what is due at ``now`` (in a thread: a big catch-up must not stall the
         platforms' gateways); the worker is woken after each committed chunk."""

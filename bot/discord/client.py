@@ -30,6 +30,7 @@ from discord import app_commands
 from bot.admin import AdminService, SubscriptionInfo
 from bot.discord.interactions import NotAnAdmin, lang_of, reply_text, ui
 from bot.discord.translator import DepecheTranslator
+from bot.metrics import INTERACTION_SECONDS
 from bot.schedule import utcnow
 from bot.settings import DiscordSettings, SettingsError
 from digests.errors import DepecheError
@@ -110,6 +111,23 @@ class DepecheMixin:
         self.loaded: list[str] = []
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        self.tree.interaction_check = self._arrived  # type: ignore[method-assign]
+
+    async def _arrived(self, interaction: discord.Interaction[Any]) -> bool:
+        """Every command passes here first: note when, for the interaction latency metric."""
+        interaction.extras["depeche_arrived"] = time.perf_counter()
+        return True
+
+    @staticmethod
+    def _answered(interaction: discord.Interaction[Any]) -> None:
+        arrived = interaction.extras.get("depeche_arrived")
+        if isinstance(arrived, float):
+            INTERACTION_SECONDS.labels("discord").observe(time.perf_counter() - arrived)
+
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction[Any], command: object
+    ) -> None:
+        self._answered(interaction)
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(DepecheTranslator())
@@ -166,6 +184,7 @@ class DepecheMixin:
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
+        self._answered(interaction)
         original = getattr(error, "original", error)
         lang = lang_of(interaction)
         _ = ui(lang)

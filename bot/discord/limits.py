@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 import yarl
 
+from bot.metrics import RATELIMITED
 from bot.ratelimit import RateLimiter
 
 _log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ def request_trace(limiter: RateLimiter, api_url: str) -> aiohttp.TraceConfig:
             headers.get("X-RateLimit-Global") == "true"
             or headers.get("X-RateLimit-Scope") == "global"
         )
+        RATELIMITED.labels("discord", "global" if is_global else "route").inc()
         if not is_global:
             return  # a route bucket: discord.py's own buckets wait for it
         try:

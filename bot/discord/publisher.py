@@ -42,6 +42,7 @@ from bot.discord.embeds import (
     render_document,
     with_marker,
 )
+from bot.metrics import RATELIMITED
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
@@ -301,6 +302,7 @@ class DiscordPublisher:
             body, headers = await self.rest.request(method, path, **kwargs)
         except DiscordAPIError as error:
             if error.status == 429:
+                RATELIMITED.labels("discord", "global" if error.is_global else "channel").inc()
                 self.limiter.penalize(key, error.retry_after or 1.0, is_global=error.is_global)
             raise
         elapsed = time.monotonic() - started

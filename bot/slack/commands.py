@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from bot.admin import (
     format_status,
     render_list,
 )
+from bot.metrics import INTERACTION_SECONDS
 from bot.outbox import clamp_day, story_day, subscription_day
 from bot.slack import modal, story_editing
 from bot.slack.blocks import SlackMessage, render_reply, text_message
@@ -144,6 +146,16 @@ class SlackCommands:
         if self.story_editing is not None:
             app.view(story_editing.CALLBACK_ID)(self.story_editing.view_submission)
         app.error(self._on_error)
+        app.use(self._timed)
+
+    @staticmethod
+    async def _timed(next: Callable[[], Awaitable[None]]) -> None:
+        """Bolt middleware: time from a request's arrival to its listeners' answer."""
+        started = time.perf_counter()
+        try:
+            await next()
+        finally:
+            INTERACTION_SECONDS.labels("slack").observe(time.perf_counter() - started)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         _log.error("unhandled Slack listener error: %s", error, exc_info=error)

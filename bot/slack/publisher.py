@@ -35,6 +35,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.metrics import RATELIMITED
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
@@ -301,6 +302,7 @@ class SlackPublisher:
                 code = error_code(error)
                 if status == 429 or code == "ratelimited":
                     self.ratelimited += 1
+                    RATELIMITED.labels("slack", "channel").inc()
                     wait = retry_after_of(error)
                     self.limiter.penalize(channel_key, wait)
                     _log.info("slack 429 on %s: retry after %.1f s", delivery.channel_id, wait)

@@ -1,14 +1,16 @@
 """Prometheus metrics of the web side, and the text exposition of every registered metric.
 
-Metrics live in one registry per process (`REGISTRY`); other parts of the bot may register
-their own collectors there.
+Metrics live in one registry per process (`bot.metrics.REGISTRY`): the engine and the
+adapters record theirs there (429s, tick, digest render and interaction durations).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
-REGISTRY = CollectorRegistry(auto_describe=True)
+from bot.metrics import REGISTRY
+
+__all__ = ["REGISTRY"]
 
 REQUESTS = Counter(
     "depeche_web_requests",
