@@ -175,3 +175,16 @@ def test_what_a_person_said_quotes_only_their_own_words(index: WhoIndex) -> None
 def test_what_a_person_said_as_of_a_day_before_they_spoke(index: WhoIndex) -> None:
     text = index.answer("What did Sutskever say on 18/11?", "en").text
     assert "Deeply disappointed" not in text and "regret" not in text.lower()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Qui dirigeait OpenAI le sam. 18 nov. ?", "Who ran OpenAI on Sat, Nov 18?"],
+)
+def test_an_abbreviated_weekday_before_a_date_is_not_a_name(index: WhoIndex, question: str) -> None:
+    answer = index.answer(question, "fr" if question.startswith("Qui") else "en")
+    assert top(answer) == "mira-murati"
+
+
+def test_sam_alone_is_still_sam_altman(index: WhoIndex) -> None:
+    assert top(index.answer("Qui est Sam ?", "fr")) == "sam-altman"

@@ -235,6 +235,8 @@ def parse_date(ix: StoryIndex, q: Query) -> None:
         and (
             toks[look - 1] in ("le", "the", "du", "l", "de", "on", "of")
             or toks[look - 1] in lex.WEEKDAYS  # "on Sunday, November 19"
+            # "sam. 18 nov.": an abbreviated weekday only right before a date ("Sam" is a name)
+            or toks[look - 1] in lex.WEEKDAY_ABBREVIATIONS
         )
         and start - look < 3
     ):

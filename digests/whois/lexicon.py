@@ -206,6 +206,12 @@ for _number, _names in enumerate(
     for _name in _words(_names):
         WEEKDAYS[_name] = _number
 
+# Abbreviated weekdays ("sam. 18 nov.", "Sat, Nov 18"): read as such only before a date, since
+# several are also words or names ("Sam", "mer", "sun").
+WEEKDAY_ABBREVIATIONS = frozenset(
+    _words("lun|mar|mer|jeu|ven|sam|dim|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun")
+)
+
 # Days counted from the story's first day ("le lendemain" = the day after the first day).
 RELATIVE_DAYS: dict[str, int] = {
     **dict.fromkeys(
