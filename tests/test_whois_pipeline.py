@@ -85,11 +85,11 @@ def test_a_firing_is_not_said_as_stepping_aside(index: WhoIndex) -> None:
 @pytest.mark.parametrize(
     ("question", "lang", "shown"),
     [
-        ("Who is Adam D'Angelo?", "en", "“Adam D'Angelo”"),
+        ("Who is Adam D'Angelo?", "en", "“Adam D’Angelo”"),
         ("Qui est Adam D’Angelo ?", "fr", "« Adam D’Angelo »"),
-        ("Who is Sam O'Brien?", "en", "“Sam O'Brien”"),
+        ("Who is Sam O'Brien?", "en", "“Sam O’Brien”"),
         ("Qui est Mira de La Tour ?", "fr", "« Mira de La Tour »"),
-        ("Qui est Jean d'Ormesson ?", "fr", "« Jean d'Ormesson »"),
+        ("Qui est Jean d'Ormesson ?", "fr", "« Jean d’Ormesson »"),
     ],
 )
 def test_names_with_apostrophes_and_particles_are_kept_whole(

@@ -94,9 +94,17 @@ _FR_OPEN = re.compile(r"«[ \u00a0\u202f]*")
 _FR_CLOSE = re.compile(r"[ \u00a0\u202f]*»")
 
 
+_STRAIGHT_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+
+
 def typography(text: str, lang: Lang) -> str:
-    """French spacing: a narrow no-break space before ; ! ? and inside « », no-break before :."""
-    if lang != "fr" or not text:
+    """The typographic apostrophe in both languages (a name typed "O'Brien" is shown
+    "O’Brien"); French spacing: a narrow no-break space before ; ! ? and inside « », no-break
+    before :."""
+    if not text:
+        return text
+    text = _STRAIGHT_APOSTROPHE.sub("’", text)
+    if lang != "fr":
         return text
     text = _FR_TIGHT.sub("\u202f\\1", text)
     text = _FR_COLON.sub("\u00a0:", text)
