@@ -252,3 +252,50 @@ async def test_day_pages_are_rendered_once_per_revision_day_language_and_progres
     _, later, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
     assert f'rel="next" href="/en/{SLUG}/2023-11-19/"' in later
     assert len(site.state.pages._items) == 2
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+async def test_no_page_or_feed_reachable_mid_story_shows_a_later_day(site: Site, lang: str) -> None:
+    """Every page and feed a reader can reach from the story page on day 2 (a replay or a
+    live story still running): no later day's date, headline, FAQ answer or bio."""
+    published = dt.date(2023, 11, 18)
+    site.clock.now = dt.datetime(2023, 11, 18, 12, 0, tzinfo=dt.UTC)
+    from digests.formatting import format_long
+
+    later_days = [day for day in STORY.days if day > published]
+    forbidden = headlines_after(published, lang)
+    # An event published by then may be dated by a window reaching past it ("the weekend of
+    # November 18-19"): that day's name is part of a published date, not a later day's news.
+    windows = {
+        event.date.first + dt.timedelta(days=n)
+        for event in STORY.events_until(published)
+        for n in range((event.date.last - event.date.first).days + 1)
+    }
+    forbidden += [format_long(d, lang) for d in later_days if d not in windows]  # type: ignore[arg-type]
+    forbidden += [day.isoformat() for day in later_days]
+    forbidden += [entry.answer(lang) for entry in STORY.faq]  # type: ignore[arg-type]
+    forbidden += [p.bio(lang) for p in STORY.people if p.bio(lang)]  # type: ignore[arg-type]
+    assert len(forbidden) > 10
+    start = f"/{lang}/{SLUG}/"
+    seen: set[str] = set()
+    queue = [start, start + "feed.atom", start + "feed.json"]
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        status, body, _ = await site.get(path)
+        assert status == 200, path
+        text = visible(body) + body
+        leaked = [item for item in forbidden if item in text]
+        assert not leaked, (path, leaked[:3])
+        for link in re.findall(r'href="(/[^"#?]*)"', body):
+            if link.startswith(start) and not link.endswith(".png"):
+                queue.append(link)
+    assert start + "faq/" in seen and start + "2023-11-18/" in seen
+    assert any("/people/" in path for path in seen)
+    status, html, _ = await site.get(start + "faq/")
+    assert STORY.faq[0].question(lang) not in html  # type: ignore[arg-type]
+    site.clock.now = dt.datetime(2023, 11, 22, tzinfo=dt.UTC)  # the story has ended
+    status, html, _ = await site.get(start + "faq/")
+    assert STORY.faq[0].answer(lang) in visible(html)  # type: ignore[arg-type]

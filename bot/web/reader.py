@@ -201,13 +201,19 @@ async def day_page(request: web.Request) -> web.Response:
 
 async def faq_page(request: web.Request) -> web.Response:
     state, story, lang = request_story(request)
-    document = compose_faq(story, lang)
+    published = state.published_until(story)
+    # The questions and answers are written from the story's end (they tell its outcome) and
+    # carry no date: like the people's bios, shown once the story has reached its last day.
+    complete = published is not None and published >= story.last_day
     return _html(
         render_page(
             "faq.html",
             **common(state, story, lang, f"{story_path(story, other(lang))}faq/"),
             page_title=f"{labels(lang)['faq']} — {story.meta.title(lang)}",
-            document=document,
+            document=compose_faq(story, lang) if complete else None,
+            not_yet=messages(lang)(
+                "The questions and answers appear once the story has reached its last day."
+            ),
         )
     )
 
