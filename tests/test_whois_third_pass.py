@@ -188,3 +188,34 @@ def test_an_abbreviated_weekday_before_a_date_is_not_a_name(index: WhoIndex, que
 
 def test_sam_alone_is_still_sam_altman(index: WhoIndex) -> None:
     assert top(index.answer("Qui est Sam ?", "fr")) == "sam-altman"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        # Taking a post is said of the one who takes it, not of whoever appointed them.
+        ("Who stepped in as interim CEO first?", "en", "mira-murati"),
+        ("Who named Mira Murati interim CEO?", "en", "openai-board"),
+        ("Qui a nommé Emmett Shear ?", "fr", "openai-board"),
+        # More ways to say a firing, and caution.
+        ("Who terminated Altman?", "en", "openai-board"),
+        ("Who got rid of Sam Altman?", "en", "openai-board"),
+        ("Who gave Altman the boot?", "en", "openai-board"),
+        ("Who is responsible for Altman's removal?", "en", "openai-board"),
+        ("Who was skeptical about AI development?", "en", "ilya-sutskever"),
+        # "is ready to": an adjective, not a passive.
+        ("Who is ready to quit?", "en", "openai-employees"),
+        # A wish is about the action that follows it.
+        ("Qui veut réunifier OpenAI ?", "fr", "ilya-sutskever"),
+    ],
+)
+def test_more_ways_to_name_an_action(
+    index: WhoIndex, question: str, lang: str, expected: str
+) -> None:
+    assert top(index.answer(question, "fr" if lang == "fr" else "en")) == expected
+
+
+def test_a_wish_to_sue_names_the_investors(index: WhoIndex) -> None:
+    answer = index.answer("Who wants to sue?", "en")
+    assert "openai-investors" in [m.id for m in answer.matches]
+    assert "sam-altman" not in [m.id for m in answer.matches]

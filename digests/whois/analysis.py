@@ -28,6 +28,9 @@ NOMINAL_BEFORE = {
     "des", "de", "du", "d", "aux", "au", "une", "un", "les", "ses", "this", "that", "cette",
     "being",
 }  # fmt: skip
+NOT_PASSIVE = frozenset(
+    {"ready", "willing", "prepared", "about", "likely", "pret", "prets", "prete", "pretes", "set"}
+)
 WH = frozenset({"who", "qui", "whom", "and", "et", "so", "alors", "then", "donc"})
 AUX = frozenset({"a", "has", "had", "did", "have", "ont", "avait", "just", "also", "then"})
 COPULA = frozenset({"is", "was", "are", "were", "s", "est", "etait", "c", "sont"})
@@ -64,12 +67,16 @@ def parse(ix: StoryIndex, question: str) -> Query:
     tag_phrases(ix, q)
     separable(ix, q)
     tag_fuzzy(ix, q)
-    # "who is considering ...": "is" + -ing is a progressive, not a passive.
+    # "who is considering ...": "is" + -ing is a progressive, not a passive; "who is ready to
+    # quit", "qui est prêt à ...": an adjective, the subject does the rest.
     if "passive" in q.markers:
         q.markers["passive"] = [
             p
             for p in q.markers["passive"]
-            if not (p + 1 < len(tokens) and tokens[p + 1].endswith("ing"))
+            if not (
+                p + 1 < len(tokens)
+                and (tokens[p + 1].endswith("ing") or tokens[p + 1] in NOT_PASSIVE)
+            )
         ]
         if not q.markers["passive"]:
             del q.markers["passive"]

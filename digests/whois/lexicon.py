@@ -58,7 +58,9 @@ WEAK_HEAD = (
 # entity named after them is the one the action happened to.
 PREDICATE_PHRASES: dict[str, str] = {
     "fired": "fired|fire|fires|firing|sacked|sack|ousted|oust|ouster|ousting|dismissed|dismiss|"
-    "dismissal|removed|kicked out|pushed out|forced out|let go|thrown out|booted|axed|"
+    "dismissal|removed|removal|remove|kicked out|pushed out|forced out|let go|thrown out|booted|"
+    "axed|terminated|terminate|termination|got rid of|get rid of|gave the boot|give the boot|"
+    "congedier|"
     "licencie|licenciee|licencier|licencient|licenciement|evince|evincee|evincer|eviction|"
     "renvoye|renvoyee|renvoyer|renvoi|vire|viree|virer|limoge|limogee|limoger|limogeage|congedie|"
     "destitue|destituee|destitution|ejecte|pousse vers la sortie|mis a la porte|mise a la porte|"
@@ -68,10 +70,11 @@ PREDICATE_PHRASES: dict[str, str] = {
     "demissionne|demissionnee|demissionner|demissionnent|demission|demissions|demissionnaire|"
     "quitte|quittee|quitter|quittent|parti|partie|partis|depart|departs|claque la porte",
     "appointed": "appointed|appoint|appointment|named|nominated|installed|chosen|picked|"
-    "took over|take over|takes over|stepped in|steps in|step in|took the interim|"
-    "nomme|nommee|nommer|nomination|designe|designee|choisi|choisie|installe|installee|"
-    "pris l interim|prend l interim|prendre l interim|assure l interim|assurer l interim|"
-    "assurait l interim",
+    "nomme|nommee|nommer|nomination|designe|designee|choisi|choisie|installe|installee",
+    # Taking a post, said of the one who takes it: the appointee of an "appointed" fact.
+    "took_over": "took over|take over|takes over|taking over|stepped in|steps in|step in|"
+    "took the interim|took charge|take charge|pris l interim|prend l interim|prendre l interim|"
+    "assure l interim|assurer l interim|assurait l interim|pris les commandes|pris la barre",
     "will_lead": "will lead|will head|will run|to lead|going to lead|is set to lead|set to lead|"
     "will be leading|will take the helm|va diriger|vont diriger|dirigera|va prendre la tete|"
     "prendre la tete|prend la tete|prendra la tete|va prendre les renes|doit diriger|"
@@ -125,7 +128,7 @@ PREDICATE_PHRASES: dict[str, str] = {
     "rival_of": "rival|rivals|rivalry|competitor|competitors|compete|competes|competing|"
     "rivaux|rivale|rivales|concurrent|concurrents|concurrente|concurrentes|concurrence",
     "advocated": "advocated|advocate|advocates|urged|urge|urges|preached|caution|cautious|"
-    "careful|wary|warier|prudence|prudent|mefiant|mefiance|pronait|prone|preconise|preconisait",
+    "careful|wary|warier|skeptical|sceptical|distrustful|sceptique|prudence|prudent|mefiant|mefiance|pronait|prone|preconise|preconisait",
     "wanted": "wanted|wants|want|wish|wishes|wished|hoped|hopes|aims|aimed|seeks|sought|"
     "veut|voulait|voulaient|veulent|vouloir|souhaite|souhaitait|souhaitent|desire|desirait|"
     "espere|esperait|cherchent a|cherche a|cherchait a",
@@ -135,7 +138,7 @@ PREDICATE_PHRASES: dict[str, str] = {
 }
 PREDICATE_NOUNS = set(
     _words(
-        "firing|ouster|ousting|dismissal|licenciement|eviction|renvoi|limogeage|destitution|"
+        "firing|ouster|ousting|dismissal|removal|termination|licenciement|eviction|renvoi|limogeage|destitution|"
         "depart force|successor|replacement|successeur|successeure|remplacant|remplacante|"
         "succession|recruiter|recrutement|predecessor|predecessors|predecesseur|predecesseure|"
         "shareholder|shareholders|stakeholder|actionnaire|actionnaires|partner|partners|"
@@ -346,7 +349,7 @@ SEPARABLE: list[tuple[str, tuple[str, ...], str]] = [
         "fired": "pushed:out|push:out|pushes:out|kicked:out|kick:out|forced:out|force:out|"
         "threw:out|throw:out|let:go|pousse:vers la sortie|pousser:vers la sortie|"
         "poussee:vers la sortie|mis:a la porte|mettre:a la porte|mise:a la porte|"
-        "jete:dehors|fichu:dehors",
+        "jete:dehors|fichu:dehors|gave:the boot|give:the boot",
         "resigned": "stepped:down|step:down",
         "appointed": "brought:in|put:in charge|mis:a la tete|place:a la tete|placee:a la tete",
     }.items()

@@ -58,6 +58,9 @@ ARTICLES = {
     "leur",
 }
 LOCATIVE = {"at", "chez", "in", "inside", "within", "a"}
+# Predicates said of the one who undergoes another fact: (asked predicate -> fact predicate).
+TAKES_POST = {"took_over": "appointed"}
+DESIRE = {"wanted"}  # predicates whose object is another action ("wants to sue")
 FALLBACK_PREDICATES: dict[str, tuple[str, ...]] = {
     "joined": ("will_lead", "appointed"),
     "recruited": ("will_lead", "joined", "appointed"),
@@ -108,6 +111,9 @@ def query_one_predicate(
     noun: bool,
     accepted: list[tuple[Entity, float, int]],
 ) -> list[tuple[str, Triple, float]]:
+    taken = TAKES_POST.get(pred)  # "who took over": the appointee of an "appointed" fact
+    if taken is not None:
+        pred = taken
     triples = list(ix.triples.get(pred, []))
     if not triples:
         return []
@@ -145,8 +151,10 @@ def query_one_predicate(
             side = "context"  # "work with at Microsoft": where, not who
         constraints.append((entity, side))
     specific = {key for _, key, weak in q.roles if not weak}
-    transitive = pred in TRANSITIVE
-    if transitive:
+    transitive = pred in TRANSITIVE and taken is None
+    if taken is not None:
+        answer_side = "undergoer"
+    elif transitive:
         sides = [side for _, side in constraints if side != "context"]
         if any(side == "doer" for side in sides):
             answer_side = "undergoer"
@@ -229,9 +237,14 @@ def query_one_predicate(
     def overlap(triple: Triple) -> float:
         return text_overlap(ix, triple, sims)
 
-    results.sort(
-        key=lambda r: (-round(r[2], 3), -overlap(r[1]), r[1].date.first if r[1].date else far)
-    )
+    if q.has("first"):  # "who took over first?": the earliest fact decides ties
+        results.sort(
+            key=lambda r: (-round(r[2], 3), r[1].date.first if r[1].date else far, -overlap(r[1]))
+        )
+    else:
+        results.sort(
+            key=lambda r: (-round(r[2], 3), -overlap(r[1]), r[1].date.first if r[1].date else far)
+        )
     seen: set[str] = set()
     unique: list[tuple[str, Triple, float]] = []
     for target, triple, score in results:
@@ -264,6 +277,11 @@ def choose_predicate(
     first = candidates[0]
     if len({pred for _, pred, _ in candidates}) < 2:
         return first
+    # "Who wants to sue?", "qui veut poursuivre ...": the wish is about the verb that follows.
+    if first[1] in DESIRE:
+        following = [c for c in candidates[1:] if 0 < c[0] - first[0] <= 3 and c[1] not in DESIRE]
+        if following:
+            return following[0]
     sims = similarities(ix, q, range(len(q.tokens)), set())
     best, best_score = first, -1.0
     for candidate in candidates:
