@@ -23,6 +23,7 @@ from bot.admin import (
     SubscriptionSpec,
 )
 from bot.admin import messages as admin_messages
+from bot.web.channels import ChannelsUnavailable, channels_of
 from bot.web.labels import labels, messages
 from bot.web.render import document_html, render_page
 from bot.web.sessions import check_csrf, save, session_of
@@ -151,6 +152,7 @@ def console_labels(lang: Lang) -> dict[str, str]:
         "sign_out": _t("Sign out"),
         "servers": _t("Your servers and workspaces"),
         "edit_story": _t("Edit the story"),
+        "unreadable": _t("The bot cannot list the channels of: %(names)s."),
     }
 
 
@@ -195,6 +197,17 @@ async def _page(
         report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
         subscriptions.append(_row(info, report, lang))
     notice = notice_text(lang, request.query.get("done", ""))
+    pickers: list[tuple[str, list[tuple[str, str]]]] = []  # (workspace name, [(value, name)])
+    unreadable: list[str] = []
+    for (platform, workspace), name in sorted((scope.workspaces or {}).items()) if scope else ():
+        try:
+            found = await channels_of(state, platform, workspace)
+        except ChannelsUnavailable:
+            unreadable.append(name)
+            continue
+        if found:
+            options = [(f"{platform}:{workspace}:{cid}", cname) for cid, cname in found]
+            pickers.append((name, options))
     editable: list[tuple[str, str, str]] = []
     if scope is not None:
         from bot.web.editor import editable_workspaces
@@ -219,7 +232,9 @@ async def _page(
         sign_in=scope is None,
         sign_in_discord=state.signin,
         sign_in_slack=state.slack_signin,
-        can_create=scope is not None and scope.workspaces is None,
+        can_create=scope is not None and (scope.workspaces is None or bool(pickers)),
+        pickers=pickers,
+        unreadable=unreadable,
         guilds=sorted((scope.workspaces or {}).values()) if scope else [],
         editable=[
             (
@@ -315,8 +330,21 @@ async def create(request: web.Request) -> web.StreamResponse:
         scope = await scope_of(request)
     except SignInNeeded:
         raise web.HTTPForbidden(text="sign in first\n") from None
-    if scope.workspaces is not None:  # members subscribe channels from chat (/digest-admin)
-        raise web.HTTPForbidden(text="subscriptions are created from Discord\n")
+    platform, workspace, channel = "console", "", str(form.get("channel", "")).strip()[:100]
+    if scope.workspaces is not None:
+        # A channel of a server or workspace the user manages *now*, among the channels the
+        # platform lists for it *now*: nothing of it is taken from the browser.
+        platform, _, rest = str(form.get("target", "")).partition(":")
+        workspace, _, channel = rest.partition(":")
+        refused = _t("Not a channel of your servers or workspaces that the bot can see.")
+        if (platform, workspace) not in scope.workspaces:
+            return await _page(request, lang, scope, error=refused, status=400)
+        try:
+            listed = dict(await channels_of(request.app[STATE], platform, workspace))
+        except ChannelsUnavailable:
+            listed = {}
+        if channel not in listed:
+            return await _page(request, lang, scope, error=refused, status=400)
     start: dt.date | None = None
     if form.get("mode") == "replay" and str(form.get("start", "")).strip():
         try:
@@ -330,9 +358,9 @@ async def create(request: web.Request) -> web.StreamResponse:
                 status=400,
             )
     spec = SubscriptionSpec(
-        platform="console",
-        workspace_id="",
-        channel_id=str(form.get("channel", "")).strip()[:100],
+        platform=platform,
+        workspace_id=workspace,
+        channel_id=channel,
         lang=str(form.get("sub_lang", "")),
         post_time=str(form.get("time", "")).strip()[:10],
         timezone=str(form.get("timezone", "")).strip()[:64],
