@@ -219,3 +219,30 @@ def test_a_wish_to_sue_names_the_investors(index: WhoIndex) -> None:
     answer = index.answer("Who wants to sue?", "en")
     assert "openai-investors" in [m.id for m in answer.matches]
     assert "sam-altman" not in [m.id for m in answer.matches]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Can you name the three researchers who quit?", "en"),  # a count: not one person
+        ("Which ex-staff will follow Altman to Microsoft?", "en"),  # staff = employees
+    ],
+)
+def test_a_group_described_in_other_words_is_unnamed(
+    index: WhoIndex, question: str, lang: str
+) -> None:
+    answer = index.answer(question, "fr" if lang == "fr" else "en")
+    assert not any(m.kind == "person" for m in answer.matches), answer.matches
+    assert any(phrase in answer.text for phrase in UNNAMED)
+
+
+def test_a_named_doer_comes_with_the_unnamed_group_that_did_the_same() -> None:
+    index = index_for(default_story())
+    answer = index.answer("Qui sont les cadres qui ont quitté OpenAI ?", "fr")
+    assert top(answer) == "greg-brockman"
+    assert "trois cadres scientifiques clés (le dossier ne les nomme pas)" in answer.text
+    assert all(m.kind != "person" or m.id == "greg-brockman" for m in answer.matches)
+
+
+def test_talked_into_is_persuading(index: WhoIndex) -> None:
+    assert top(index.answer("Who talked Emmett Shear into the job?", "en")) == "openai-board"

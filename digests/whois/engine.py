@@ -199,7 +199,8 @@ def dispatch(
             if loose is not None and unnamed[0][1] in loose.triples:
                 return group_answer(ix, echo, lang, [t for _, t, _ in unnamed], as_of)
         if named:
-            return event_answer(ix, echo, lang, q, pred, named, accepted, as_of)
+            also = [t for _, t, _ in unnamed]
+            return event_answer(ix, echo, lang, q, pred, named, accepted, as_of, also)
         if unnamed and subject_first != "none":  # only a group the source does not name did it
             return group_answer(ix, echo, lang, [triple for _, triple, _ in unnamed], as_of)
         if persons:

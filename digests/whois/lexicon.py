@@ -351,6 +351,7 @@ SEPARABLE: list[tuple[str, tuple[str, ...], str]] = [
         "poussee:vers la sortie|mis:a la porte|mettre:a la porte|mise:a la porte|"
         "jete:dehors|fichu:dehors|gave:the boot|give:the boot",
         "resigned": "stepped:down|step:down",
+        "convinced": "talked:into|talk:into|talks:into",
         "appointed": "brought:in|put:in charge|mis:a la tete|place:a la tete|placee:a la tete",
     }.items()
     for verb, rest in (pair.split(":") for pair in _words(pairs))

@@ -73,13 +73,36 @@ class Described:
     part: str
 
 
+# Words for the same kind of people, reduced to one ("staff" = "employees").
+_SAME_KIND = {
+    **dict.fromkeys(
+        ("staff", "staffers", "employee", "employees", "employe", "employes", "salarie",
+         "salaries", "personnel", "workers"),
+        "employee",
+    ),
+    **dict.fromkeys(
+        ("scientist", "scientists", "scientifique", "scientifiques", "researcher",
+         "researchers", "chercheur", "chercheurs", "chercheuse", "chercheuses"),
+        "scientist",
+    ),
+    **dict.fromkeys(("former", "ex", "ancien", "anciens", "anciennes"), "former"),
+}  # fmt: skip
+
+
 def _stem_of(token: str) -> str | None:
     token = _NUMBERS.get(token, token)
     if token.isdigit():
         return token
     if len(token) < 2 or token in lex.TEXT_STOPWORDS or token in _GENERIC:
         return None
-    return stem(token)
+    return _SAME_KIND.get(token) or stem(token)
+
+
+def _shared(stems: frozenset[str], asked: set[str]) -> int:
+    """How much of a group's description the question repeats; a count ("the three ...") is
+    worth two words, since no one person is "three"."""
+    common = stems & asked
+    return len(common) + sum(1 for s in common if s.isdigit() and s != "1")
 
 
 def build_groups(ix: StoryIndex) -> list[Group]:
@@ -142,7 +165,7 @@ def described_group(
         if i not in named and (s := _stem_of(token)) is not None:
             asked.setdefault(s, []).append(i)
     scored = [
-        (len(group.stems & asked.keys()), group)
+        (_shared(group.stems, set(asked)), group)
         for group in ix.groups
         if known(group.triple.date, as_of)
     ]

@@ -8,6 +8,7 @@ whose verb the vocabulary does not know are answered from the story's texts (`te
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from digests.documents import Item, Section, Span
@@ -304,7 +305,10 @@ def event_answer(
     results: list[tuple[str, Triple, float]],
     accepted: list[tuple[Entity, float, int]],
     as_of: dt.date,
+    unnamed: Sequence[Triple] = (),
 ) -> WhoAnswer:
+    """Who did it, named; ``unnamed``: groups the story does not name that did it too (shown
+    after, as such, never as a match)."""
     _t = Messages(lang, domain="whois")
     items = []
     for target, triple, _score in results[:8]:
@@ -317,6 +321,14 @@ def event_answer(
             body = relation_item(ix, triple, ix.by_id[target], lang, _t).plain
         label = when(ix, triple.date, lang, _t) if triple.date is not None else None
         items.append(Item((Span(name, "strong"), Span(" — " + body)), label))
+    for triple in list(dict.fromkeys(unnamed))[:3]:
+        if triple.group is None or triple.event is None:
+            continue
+        group = _t("%(group)s (not named in the story)", group=triple.group(lang))
+        label = when(ix, triple.date, lang, _t) if triple.date is not None else None
+        items.append(
+            Item((Span(group, "strong"), Span(" — " + triple.event.headline(lang))), label)
+        )
     top = ix.by_id[results[0][0]]
     sections, subtitle = entity_sections(ix, top, lang, as_of)
     sections.insert(0, Section(_t("Answer"), tuple(items)))
