@@ -53,6 +53,8 @@ from bot.subscriptions.options import (
     check_options,
     describe_options,
 )
+from bot.subscriptions.threads import NONE as NONE_THREAD
+from bot.subscriptions.threads import check_thread, describe_thread
 from bot.timezones import canonical_zone, suggest_timezones, unknown_zone
 from digests.documents import Document
 from digests.errors import DepecheError
@@ -171,6 +173,7 @@ class SubscriptionSpec:
     story_slug: str | None = None
     days: Any = ALL_DAYS  # a mask, or text/list for bot.subscriptions.options.days_option
     cadence: str = DAILY
+    thread: str = NONE_THREAD  # none | daily (bot.subscriptions.threads)
     format: str = FULL
 
 
@@ -389,6 +392,7 @@ class AdminService:
         post_time = check_time(spec.post_time, actor.lang)
         try:
             days, cadence, format = check_options(spec.days, spec.cadence, spec.format, actor.lang)
+            thread = check_thread(spec.thread, actor.lang)
         except InvalidOption as error:
             raise InvalidValue(error.message) from None
         try:
@@ -425,6 +429,7 @@ class AdminService:
             days=days,
             cadence=cadence,
             format=format,
+            thread=thread,
         )
 
     def _refuse_file_managed(self, row: SubscriptionInfo, actor: Actor) -> None:
@@ -474,6 +479,7 @@ class AdminService:
                 days=spec.days,
                 cadence=spec.cadence,
                 format=spec.format,
+                thread=spec.thread,
             ),
             self.clock(),
             check=lambda row: self._refuse_file_managed(row, actor),
@@ -487,7 +493,7 @@ class AdminService:
         self, ref: Ref, actor: Actor, **changes: Any
     ) -> builtins.list[SubscriptionInfo]:
         """Change some fields (``post_time``, ``timezone``, ``mode``, ``start_date``,
-        ``story_slug``, ``days``, ``cadence``, ``format``) of existing subscriptions. Going
+        ``story_slug``, ``days``, ``cadence``, ``format``, ``thread``) of existing subscriptions. Going
         back to ``daily`` from ``weekly`` without ``days`` posts every day again."""
         if changes.get("cadence") == DAILY and "days" not in changes:
             changes = {**changes, "days": ALL_DAYS}
@@ -509,6 +515,7 @@ class AdminService:
                 days=row.days,
                 cadence=row.cadence,
                 format=row.format,
+                thread=row.thread,
             )
             for row in rows
         ]
@@ -752,7 +759,7 @@ def _entry_label(entry: Any) -> str:
 def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
     known = {
         "platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story",
-        "days", "cadence", "format",
+        "days", "cadence", "format", "thread",
     }  # fmt: skip
     unknown = set(entry) - known
     if unknown:
@@ -775,6 +782,7 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
         days=entry.get("days", ALL_DAYS),
         cadence=entry.get("cadence", DAILY),
         format=entry.get("format", FULL),
+        thread=entry.get("thread", NONE_THREAD),
     )
 
 
@@ -798,7 +806,9 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
         if info.managed_by == "file"
         else ""
     )
-    options = describe_options(info.days, info.cadence, info.format, "fr" if lang == "fr" else "en")
+    language: Lang = "fr" if lang == "fr" else "en"
+    options = describe_options(info.days, info.cadence, info.format, language)
+    options += describe_thread(info.thread, language)
     return _t(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
         id=info.id,

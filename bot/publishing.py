@@ -36,6 +36,9 @@ class Delivery:
     # The story day the document covers. ``digest_date`` is the subscriber's local day of the
     # post (the outbox key); they differ in replay mode. None from older callers.
     story_date: dt.date | None = None
+    # "daily": the post starts a thread for the day (Discord) and its "more" part goes in it;
+    # Slack always answers its post in the post's thread. A Discord forum is always threaded.
+    thread: str = "none"
 
     @property
     def idempotency_key(self) -> str:

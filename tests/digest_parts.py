@@ -13,21 +13,24 @@ from digests.compose import compose_digest
 from digests.story import Lang, default_story
 
 
-def first_day_delivery(platform: str, lang: Lang) -> Delivery:
-    """The delivery of the shipped story's first day (what a replay starting today posts)."""
+def first_day_delivery(platform: str, lang: Lang, day: dt.date | None = None) -> Delivery:
+    """The delivery of the shipped story's first day (what a replay starting today posts), or
+    of story day ``day``."""
     story = default_story()
-    document = compose_digest(story, story.first_day, lang)
+    day = day or story.first_day
+    document = compose_digest(story, day, lang)
     assert document is not None
     return Delivery(
         id=1, subscription_id=1, platform=platform, workspace_id="1", channel_id="1", lang=lang,
         story_slug=story.slug, digest_date=dt.date.today(), document=document,
-        story_date=story.first_day,
+        story_date=day,
     )  # fmt: skip
 
 
-def discord_messages(lang: Lang) -> int:
-    """Messages of the first day's digest on Discord: the post, then its "more" follow-ups."""
-    return len(DiscordPublisher.parts(first_day_delivery("discord", lang)))
+def discord_messages(lang: Lang, day: dt.date | None = None) -> int:
+    """Messages of the first day's digest (or story day ``day``'s) on Discord: the post, then
+    its "more" follow-ups."""
+    return len(DiscordPublisher.parts(first_day_delivery("discord", lang, day)))
 
 
 def slack_messages(lang: str) -> int:

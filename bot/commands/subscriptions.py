@@ -3,8 +3,9 @@ subscriptions.
 
     depeche subscriptions add --platform discord --workspace GUILD_ID --channel CHANNEL_ID \\
         --lang fr --time 08:00 --tz Europe/Paris [--mode replay --start 2026-12-01] [--story SLUG] \\
-        [--days mon-fri] [--cadence weekly] [--format compact]
+        [--days mon-fri] [--cadence weekly] [--format compact] [--thread daily]
     depeche subscriptions set --id 7 --days mon,wed,fri --format compact
+    depeche subscriptions set --id 7 --thread daily
 
 ``add`` is idempotent for the same platform/workspace/channel/language: it updates. ``set``
 changes only the options given.
@@ -110,6 +111,13 @@ def _schedule_options(parser: argparse.ArgumentParser, *, defaults: bool) -> Non
         default="full" if defaults else None,
         help="full (the day's digest) or compact (headlines with one line each and a link)",
     )
+    parser.add_argument(
+        "--thread",
+        default="none" if defaults else None,
+        help="none (post in the channel) or daily (Discord: each digest starts a thread that "
+        "holds its 'more' part; Slack: the 'more' part and corrections are replies in the "
+        "digest's thread). A Discord forum always gets one post per day.",
+    )
 
 
 def _check_add(args: argparse.Namespace) -> None:
@@ -205,6 +213,7 @@ async def _add(admin: AdminService, args: argparse.Namespace) -> int:
             days=args.days,
             cadence=args.cadence,
             format=args.format,
+            thread=args.thread,
         ),
         CLI,
     )
@@ -221,6 +230,7 @@ _SET_OPTIONS = {
     "days": "days",
     "cadence": "cadence",
     "format": "format",
+    "thread": "thread",
 }
 
 

@@ -71,6 +71,10 @@ AUTOCOMPLETE_BUDGET = 1.5  # seconds an autocomplete may wait for the database
 
 LANGUAGES = [Choice(name=N_("French"), value="fr"), Choice(name=N_("English"), value="en")]
 SUBSCRIPTION_LANGUAGES = [*LANGUAGES, Choice(name=N_("Both (one post in each)"), value="both")]
+THREADS = [
+    Choice(name=N_("none: posts in the channel"), value="none"),
+    Choice(name=N_("daily: each digest starts a thread"), value="daily"),
+]
 MODES = [
     Choice(name=N_("live: the news of each day"), value="live"),
     Choice(name=N_("replay: the story from day 1, one day at a time"), value="replay"),
@@ -100,7 +104,8 @@ COMMON_ZONES = (
 
 
 class PostableChannel(app_commands.Transformer):
-    """A text or announcement channel option, as Discord resolved it in the interaction.
+    """A text, announcement or forum channel option, as Discord resolved it in the interaction
+    (a forum gets one post per day).
 
     Unlike ``discord.TextChannel`` this does not need the channel in the bot's cache (another
     shard's process, a channel the bot cannot see yet, a cache not filled after a resume):
@@ -112,7 +117,7 @@ class PostableChannel(app_commands.Transformer):
 
     @property
     def channel_types(self) -> list[discord.ChannelType]:
-        return [discord.ChannelType.text, discord.ChannelType.news]
+        return [discord.ChannelType.text, discord.ChannelType.news, discord.ChannelType.forum]
 
     async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> Any:
         if not isinstance(getattr(value, "id", None), int):
@@ -447,9 +452,14 @@ class AdminGroup(app_commands.Group):
         days=N_("Days of the week, e.g. mon-fri or mon,wed,fri (default: every day)"),
         cadence=N_("daily (default) or weekly: a roll-up of the past seven days"),
         format=N_("full (default) or compact: headlines with one line each"),
+        thread=N_("none (default) or daily: each digest starts a thread for discussion"),
     )
     @app_commands.choices(
-        language=SUBSCRIPTION_LANGUAGES, mode=MODES, cadence=CADENCES, format=FORMATS
+        language=SUBSCRIPTION_LANGUAGES,
+        mode=MODES,
+        cadence=CADENCES,
+        format=FORMATS,
+        thread=THREADS,
     )
     async def subscribe(
         self,
@@ -464,6 +474,7 @@ class AdminGroup(app_commands.Group):
         days: app_commands.Range[str, 1, 100] | None = None,
         cadence: str = "daily",
         format: str = "full",
+        thread: str = "none",
     ) -> None:
         actor = self.actor(interaction)
         start_day = parse_day(start, actor.lang)
@@ -482,6 +493,7 @@ class AdminGroup(app_commands.Group):
             days=str(days) if days else ALL_DAYS,
             cadence=cadence,
             format=format,
+            thread=thread,
         )
         info, created = await client.services.admin.subscribe(spec, actor)
         client.services.forget()

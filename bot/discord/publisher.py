@@ -34,6 +34,7 @@ from typing import Any, cast
 import aiohttp
 import discord
 
+from bot.discord import threads
 from bot.discord.embeds import (
     Messages,
     footer_markers,
@@ -43,6 +44,7 @@ from bot.discord.embeds import (
     with_marker,
 )
 from bot.metrics import RATELIMITED
+from bot.discord.rest import DEFAULT_API_URL, NO_MENTIONS, DiscordAPIError, DiscordREST
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
@@ -51,17 +53,15 @@ from bot.publishing import (
     documents_of,
 )
 from bot.ratelimit import RateLimiter, discord_limiter
+from bot.subscriptions.threads import DAILY_THREAD
 from digests.documents import Document
 from digests.i18n import Messages as Catalog
 
 _log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://discord.com/api/v10"
 NONCE_MAX = 25
 SERVER_ERROR_RETRIES = 2  # quick retries of a message POST after a 5xx or a network error
 SERVER_ERROR_BACKOFF = 0.5  # seconds, doubled each time
-NO_MENTIONS: dict[str, Any] = {"parse": [], "replied_user": False}
-USER_AGENT = "DiscordBot (https://github.com/depeche/depeche, 0.1) Depeche"
 
 # Discord JSON error codes we act on.
 MISSING_ACCESS = 50001
@@ -146,112 +146,6 @@ def rendered(document: Document, footer_reserve: int) -> list[list[dict[str, Any
     return messages
 
 
-class DiscordAPIError(Exception):
-    """A non-2xx answer from Discord: ``status``, Discord's JSON ``code`` and ``message``."""
-
-    def __init__(
-        self,
-        status: int,
-        code: int,
-        message: str,
-        retry_after: float | None = None,
-        *,
-        is_global: bool = False,
-        scope: str = "",
-    ) -> None:
-        super().__init__(f"Discord {status} {message} ({code})")
-        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
-        self.is_global = is_global
-        self.scope = scope  # X-RateLimit-Scope: user, global or shared (a shared resource)
-
-
-class DiscordREST:
-    """A small REST client: token auth, base URL from settings, JSON in and out."""
-
-    def __init__(
-        self,
-        *,
-        token: str,
-        api_url: str = DEFAULT_API_URL,
-        session: aiohttp.ClientSession | None = None,
-        timeout: float = 20.0,
-    ) -> None:
-        self.api_url = api_url.rstrip("/")
-        self._token = token
-        self._session = session
-        self._own_session = session is None
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-
-    def __repr__(self) -> str:  # never the token
-        return f"<DiscordREST {self.api_url}>"
-
-    async def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._own_session = True
-        return self._session
-
-    async def close(self) -> None:
-        if self._own_session and self._session is not None and not self._session.closed:
-            await self._session.close()
-
-    async def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, str]]:
-        """The decoded JSON body and headers; `DiscordAPIError` for a non-2xx answer."""
-        session = await self._get_session()
-        headers = {"Authorization": f"Bot {self._token}", "User-Agent": USER_AGENT}
-        async with session.request(
-            method, self.api_url + path, json=json, params=params, headers=headers
-        ) as response:
-            raw = await response.read()
-            body: Any = None
-            if raw and response.content_type == "application/json":
-                try:
-                    body = await response.json(content_type=None)
-                except ValueError:
-                    body = None
-            answer_headers = {key: value for key, value in response.headers.items()}
-            if response.status < 300:
-                return body, answer_headers
-            retry_after = None
-            is_global = False
-            scope = response.headers.get("X-RateLimit-Scope", "")
-            if response.status == 429:
-                if isinstance(body, dict) and "retry_after" in body:
-                    retry_after = _seconds(body.get("retry_after"))
-                    is_global = bool(body.get("global")) or scope == "global"
-                else:  # Cloudflare: an HTML page and a Retry-After header, for the whole IP
-                    body = {"message": "rate limited by Cloudflare"}
-                    is_global = True
-                if retry_after is None:
-                    retry_after = _seconds(response.headers.get("Retry-After")) or 60.0
-                is_global = is_global or response.headers.get("X-RateLimit-Global") == "true"
-            try:
-                code = int(body.get("code", 0)) if isinstance(body, dict) else 0
-            except (TypeError, ValueError):
-                code = 0
-            message = (
-                str(body.get("message", "")) if isinstance(body, dict) else response.reason or ""
-            )
-            if response.status == 429:
-                message = "global rate limit" if is_global else f"rate limit ({scope or 'user'})"
-                if isinstance(body, dict) and "Cloudflare" in str(body.get("message")):
-                    message += " (Cloudflare)"
-            raise DiscordAPIError(
-                response.status, code, message, retry_after, is_global=is_global, scope=scope
-            )
-
-
-def _seconds(value: Any) -> float | None:
-    """A ``retry_after`` (float seconds in the body, integer seconds in the header)."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if 0 <= seconds < 24 * 3600 else None
-
-
 class DiscordPublisher:
     """`bot.publishing.Publisher` for Discord (``platform = "discord"``)."""
 
@@ -275,7 +169,8 @@ class DiscordPublisher:
         self.history_pages = max(1, history_pages)
         self._me: str | None = None
         self._found: dict[int, dict[int, str]] = {}  # delivery id -> part index -> message id
-        self._failures: dict[int, tuple[int, int]] = {}  # delivery id -> (status, code)
+        self._failures: dict[int, str] = {}  # delivery id -> why it was paused (a code)
+        self.threads = threads.ThreadPoster(self)  # forum posts and daily threads
         self._round_trip: float | None = None  # moving average of a request's round trip
 
     def pace(self) -> tuple[float | None, float | None]:
@@ -362,6 +257,12 @@ class DiscordPublisher:
                 f"Discord 404 Unknown Channel ({error.code}): channel {channel_id} does not exist any more",
                 code=str(error.code or 404),
             )
+        if error.status == 400 and error.code == threads.NOT_TEXT:
+            return PermanentPublishError(
+                f"Discord 400 ({error.code}): channel {channel_id} does not take messages "
+                "(not a text channel)",
+                code=str(error.code),
+            )
         if error.status == 401:
             _log.error("Discord refused the bot token (401): check DISCORD_TOKEN")
         return TransientPublishError(f"Discord {error.status} {error.message} ({error.code})")
@@ -401,7 +302,9 @@ class DiscordPublisher:
         reserve = max(marker_units(delivery_marker(delivery, 99)) + 8, MARKER_RESERVE)
         return len(rendered(delivery.document, reserve))
 
-    async def _history(self, delivery: Delivery) -> list[dict[str, Any]]:
+    async def _history(
+        self, delivery: Delivery, channel_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """The channel's recent messages, newest first: up to ``history_pages`` pages, not older
         than the day before the delivery's day (nothing of ours can be older)."""
         floor = snowflake_at(
@@ -415,7 +318,7 @@ class DiscordPublisher:
             if before is not None:
                 params["before"] = before
             page = await self._call(
-                "GET", f"/channels/{delivery.channel_id}/messages", params=params
+                "GET", f"/channels/{channel_id or delivery.channel_id}/messages", params=params
             )
             if not isinstance(page, list) or not page:
                 break
@@ -427,13 +330,16 @@ class DiscordPublisher:
         return messages
 
     async def _existing(
-        self, delivery: Delivery, parts: list[list[dict[str, Any]]]
+        self,
+        delivery: Delivery,
+        parts: list[list[dict[str, Any]]],
+        channel_id: str | None = None,
     ) -> dict[int, str]:
         """Part index -> id of our messages already in the channel: by the delivery marker in
         the footer (what real Discord returns), else the nonce (if echoed), else the content."""
         me = await self.bot_user_id()
         try:
-            history = await self._history(delivery)
+            history = await self._history(delivery, channel_id)
         except (DiscordAPIError, aiohttp.ClientError, TimeoutError):
             return {}
         markers = {delivery_marker(delivery, i): i for i in range(len(parts))}
@@ -462,6 +368,13 @@ class DiscordPublisher:
     async def find_published(self, delivery: Delivery) -> PublishResult | None:
         parts = self.parts(delivery)
         found = await self._existing(delivery, parts)
+        if 0 in found and delivery.thread == DAILY_THREAD and len(found) < len(parts):
+            # The thread started from the post has the post's id: the "more" part is there.
+            found = {**await self._existing(delivery, parts, found[0]), **found}
+        elif not found and await self.threads.is_forum(delivery.channel_id):
+            thread = await self.threads.find_forum_thread(delivery)
+            if thread is not None:
+                found = await self._existing(delivery, parts, thread)
         if found and len(found) == len(parts):
             self._found.pop(delivery.id, None)
             return PublishResult(tuple(found[i] for i in range(len(parts))), recovered=True)
@@ -470,33 +383,76 @@ class DiscordPublisher:
         return None
 
     async def publish(self, delivery: Delivery) -> PublishResult:
+        """The post in the channel (or a forum thread of its own), then its "more" part: in
+        the channel, or in the day's thread (``thread = daily``, forums)."""
         parts = self.parts(delivery)
+        posts = self.post_parts(delivery)
         found = self._found.pop(delivery.id, {})
-        ids: list[str] = []
-        for index, embeds in enumerate(parts):
-            if index in found:
-                ids.append(found[index])
+        ids = dict(found)
+        try:
+            if await self.threads.is_forum(delivery.channel_id, ask=False):
+                where = await self.threads.forum_post(delivery, parts, ids)
+            else:
+                try:
+                    await self._post_parts(delivery, delivery.channel_id, parts, range(posts), ids)
+                except PermanentPublishError as error:
+                    if error.code != str(threads.NOT_TEXT) or not await self.threads.is_forum(
+                        delivery.channel_id
+                    ):
+                        raise
+                    where = await self.threads.forum_post(
+                        delivery, parts, ids
+                    )  # a forum: learnt now
+                else:
+                    where = delivery.channel_id
+                    if delivery.thread == DAILY_THREAD:
+                        where = await self.threads.start_thread(delivery, ids[0])
+            await self._post_parts(delivery, where, parts, range(len(parts)), ids)
+        except PermanentPublishError as error:
+            self._failures[delivery.id] = error.code
+            raise
+        return PublishResult(tuple(ids[i] for i in range(len(parts))), recovered=bool(found))
+
+    async def _post_parts(
+        self,
+        delivery: Delivery,
+        channel_id: str,
+        parts: list[list[dict[str, Any]]],
+        indices: range,
+        ids: dict[int, str],
+    ) -> None:
+        """Post the parts of ``indices`` not in ``ids`` yet, in order, each with its nonce."""
+        for index in indices:
+            if index in ids:
                 continue
             payload = {
-                "embeds": embeds,
+                "embeds": parts[index],
                 "nonce": part_nonce(delivery.idempotency_key, index),
                 "enforce_nonce": True,
             }
-            try:
-                message = await self.create_message(delivery.channel_id, payload)
-            except PermanentPublishError as error:
-                self._failures[delivery.id] = (0, int(error.code) if error.code.isdigit() else 0)
-                raise
-            ids.append(str(message["id"]))
-        return PublishResult(tuple(ids), recovered=bool(found))
+            ids[index] = str((await self.create_message(channel_id, payload))["id"])
 
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
         contact = self.contacts(delivery.subscription_id) if self.contacts else None
         lang = (contact.admin_lang if contact else None) or delivery.lang
         _ = _catalog(lang)
-        _status, code = self._failures.pop(delivery.id, (0, 0))
+        failure = self._failures.pop(delivery.id, "")
+        code = int(failure) if failure.isdigit() else 0
         channel = f"<#{delivery.channel_id}>"
-        if code == MISSING_ACCESS:
+        if failure == threads.THREAD_DENIED:
+            why = _(
+                "I am not allowed to start threads in %(channel)s (Missing Permissions): I need "
+                "Create Public Threads and Send Messages in Threads there.",
+                channel=channel,
+            )
+        elif failure == threads.FORUM_TAG:
+            why = _(
+                "The forum %(channel)s requires a tag on every post and none of its tags names "
+                "the story or the language: add a tag such as “fr”, “English” or the story’s "
+                "title, or make tags optional.",
+                channel=channel,
+            )
+        elif code == MISSING_ACCESS:
             why = _(
                 "I cannot see the channel %(channel)s any more (Missing Access).", channel=channel
             )

@@ -131,6 +131,7 @@ class SubscriptionFields:
     days: int = ALL_DAYS
     cadence: str = "daily"
     format: str = "full"
+    thread: str = "none"
 
 
 class Outbox:
@@ -311,6 +312,7 @@ class Outbox:
                     d.attempts,
                     s.cadence,
                     s.format,
+                    s.thread,
                 )
                 .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
                 .where(d.id.in_(ids))
@@ -331,6 +333,7 @@ class Outbox:
                 attempts=row.attempts,
                 cadence=row.cadence,
                 format=row.format,
+                thread=row.thread,
             )
             for row in rows
         ]
@@ -532,6 +535,7 @@ class Outbox:
             row.post_time, row.timezone = fields.post_time, fields.timezone
             row.mode, row.start_date = fields.mode, fields.start_date
             row.days, row.cadence, row.format = fields.days, fields.cadence, fields.format
+            row.thread = fields.thread
             row.managed_by = fields.managed_by
             row.configured_from = fields.configured_from
             row.admin_lang = fields.admin_lang

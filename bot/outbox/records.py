@@ -37,6 +37,7 @@ class SubscriptionInfo:
     days: int = ALL_DAYS  # days of the week it posts on (digests.weekdays)
     cadence: str = "daily"  # daily | weekly
     format: str = "full"  # full | compact
+    thread: str = "none"  # none | daily
 
     @property
     def next_run_local(self) -> dt.datetime | None:
@@ -65,6 +66,7 @@ class SubscriptionInfo:
             days=row.days if row.days is not None else ALL_DAYS,
             cadence=row.cadence or "daily",
             format=row.format or "full",
+            thread=row.thread or "none",
         )
 
 
@@ -159,6 +161,7 @@ class Claimed:
     attempts: int
     cadence: str = "daily"  # what to compose: the day's digest, or the week's roll-up
     format: str = "full"  # full | compact
+    thread: str = "none"  # none | daily: where the post and its "more" part go
 
     def delivery(self, document: Document) -> Delivery:
         """What the publisher gets for this claimed outbox row."""
@@ -176,6 +179,7 @@ class Claimed:
             late=self.late,
             attempt=self.attempts,
             story_date=self.story_date,
+            thread=self.thread,
         )
 
 

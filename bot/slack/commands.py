@@ -321,6 +321,10 @@ class SlackCommands:
             + _t(
                 "Subscribe options: days=mon-fri (or mon,wed,fri), weekly (a roll-up of the past seven days on one day, e.g. weekly sun), compact (headlines with one line each)."
             )
+            + "\n"
+            + _t(
+                'thread=daily: the digest\'s thread also gets its corrections (its "more" part is always there).'
+            )
         )
 
     async def _digest_listener(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
@@ -490,6 +494,7 @@ class SlackCommands:
             days=args.days or ALL_DAYS,
             cadence=args.cadence or DAILY,
             format=args.format or FULL,
+            thread=args.thread or "none",
         )
         reply_lang: Lang = lang if lang in ("fr", "en") else request.lang  # type: ignore[assignment]
         actor = Actor(

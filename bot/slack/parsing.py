@@ -63,6 +63,7 @@ OPTION_KEYS = {
     "format": "format",
 }  # fmt: skip
 
+_THREAD_RE = re.compile(r"^(?:thread|fil)(?:=(.*))?$", re.IGNORECASE)
 _CHANNEL_RE = re.compile(r"^<#([CGD][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _CHANNEL_NAME_RE = re.compile(r"^#([a-z0-9][a-z0-9_\-]{0,79})$", re.IGNORECASE)
 _ESCAPED_RE = re.compile(r"<([^<>]*)>")
@@ -166,6 +167,7 @@ class DigestArgs:
     days: str | None = None
     cadence: str | None = None
     format: str | None = None
+    thread: str | None = None  # "thread=daily" / "fil=quotidien": checked by the admin service
 
 
 def parse_digest(text: str) -> DigestArgs:
@@ -179,14 +181,16 @@ def parse_digest(text: str) -> DigestArgs:
     channel = lang = time = timezone = None
     date: dt.date | None = None
     unknown: list[str] = []
-    bad_date = bad_time = channel_name = None
+    bad_date = bad_time = channel_name = thread = None
     options: dict[str, str] = {}
     for raw in words[1:]:
         if channel is None and channel_name is None and (found := parse_channel(raw)):
             channel = found
             continue
         word = unescape(raw)
-        if channel is None and channel_name is None and (found := parse_channel_name(word)):
+        if thread is None and (option := _THREAD_RE.match(word)):
+            thread = option.group(1) if option.group(1) is not None else "daily"
+        elif channel is None and channel_name is None and (found := parse_channel_name(word)):
             channel_name = found
         elif lang is None and (found := parse_lang(word)):
             lang = found
@@ -220,6 +224,7 @@ def parse_digest(text: str) -> DigestArgs:
     return DigestArgs(
         action, channel, lang, time, timezone, date, tuple(unknown), bad_date, bad_time,
         channel_name, options.get("days"), options.get("cadence"), options.get("format"),
+        thread,
     )  # fmt: skip
 
 

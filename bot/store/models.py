@@ -94,6 +94,10 @@ class Subscription(Base):
     cadence: Mapped[str] = mapped_column(String(8), default="daily", server_default="daily")
     # full: the day's digest; compact: headlines with one line each and a link to more.
     format: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
+    # none: posts in the channel; daily: each digest starts a thread (Discord) / its "more"
+    # part and corrections go in the digest's thread (Slack). A Discord forum channel always
+    # gets one post (a thread) per day, whatever this says.
+    thread: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     managed_by: Mapped[str] = mapped_column(String(8), default="chat")  # chat | file

@@ -95,6 +95,10 @@ OPT_SUB_COMMAND, OPT_SUB_COMMAND_GROUP, OPT_STRING, OPT_INTEGER, OPT_BOOLEAN = 1
 OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTIONABLE, OPT_NUMBER = 6, 7, 8, 9, 10
 
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
+HAS_THREAD = 1 << 5  # message flag: a thread was started from this message
+# Channel types: threads, forum and media channels (whose posts are threads).
+PUBLIC_THREAD, PRIVATE_THREAD, FORUM, MEDIA = 11, 12, 15, 16
+REQUIRE_TAG = 1 << 4  # forum flag: a post must carry a tag
 MESSAGE_FLAG_LOADING = 1 << 7
 
 
@@ -399,6 +403,9 @@ _ROUTES: list[tuple[str, str]] = [
     ("GET", "/channels/{channel_id}"),
     ("GET", "/channels/{channel_id}/messages"),
     ("POST", "/channels/{channel_id}/messages"),
+    ("POST", "/channels/{channel_id}/threads"),
+    ("POST", "/channels/{channel_id}/messages/{message_id}/threads"),
+    ("GET", "/guilds/{guild_id}/threads/active"),
     ("GET", "/channels/{channel_id}/messages/{message_id}"),
     ("PATCH", "/channels/{channel_id}/messages/{message_id}"),
     ("DELETE", "/channels/{channel_id}/messages/{message_id}"),
@@ -518,6 +525,7 @@ class FakeDiscord:
         self._message_index: dict[int, dict[str, Any]] = {}
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self._denied: dict[int, int] = {}
+        self._no_threads: set[int] = set()
         self._faults: list[FaultRule] = []
         self._live: set[_Connection] = set()
         self._last_snowflake = 0
@@ -825,7 +833,42 @@ class FakeDiscord:
             channel.update(topic=spec.get("topic"), rate_limit_per_user=0, last_message_id=None)
         elif ctype in (2, 13):  # voice, stage
             channel.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
+        elif ctype in (FORUM, MEDIA):  # posts are threads; tags; flag 16: a tag is required
+            channel.update(
+                topic=spec.get("topic"),
+                rate_limit_per_user=0,
+                last_message_id=None,
+                default_auto_archive_duration=1440,
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                available_tags=[
+                    {
+                        "id": str(tag.get("id") or self.snowflake()),
+                        "name": tag["name"],
+                        "moderated": bool(tag.get("moderated", False)),
+                        "emoji_id": None,
+                        "emoji_name": None,
+                    }
+                    for tag in spec.get("tags", [])
+                ],
+                flags=REQUIRE_TAG if spec.get("require_tag") else 0,
+            )
         return channel
+
+    def deny_threads(self, channel_id: int) -> None:
+        """The bot may post in the channel but not start threads there (no Create Public
+        Threads): thread creation answers 403 50013 Missing Permissions."""
+        self._no_threads.add(int(channel_id))
+
+    def threads(self, parent_id: int) -> list[dict[str, Any]]:
+        """Threads (forum posts included) created under a channel, oldest first."""
+        return [
+            c
+            for c in self.channels.values()
+            if c.get("type") in (PUBLIC_THREAD, PRIVATE_THREAD)
+            and c.get("parent_id") == str(parent_id)
+        ]
 
     def deny_channel(self, channel_id: int, code: int = 50001) -> None:
         """Make a channel answer 403: ``50001`` Missing Access (every route of that channel),
@@ -1307,6 +1350,10 @@ class FakeDiscord:
         self, rec: RecordedRequest, channel_id: str
     ) -> tuple[int, Any]:
         channel = self._channel(channel_id, sending=True)
+        if channel.get("type") in (FORUM, MEDIA, 4):  # posts in a forum are threads
+            raise _HTTPError(400, 50008, "Cannot send messages in a non-text channel")
+        if channel.get("thread_metadata", {}).get("archived"):
+            raise _HTTPError(400, 50083, "Thread is archived")
         body = rec.json if isinstance(rec.json, dict) else {}
         _validate_message(body, files=rec.files)
         nonce = body.get("nonce")
@@ -1346,6 +1393,125 @@ class FakeDiscord:
         self._messages[_int(channel_id)].remove(message)
         return 204, None
 
+    # threads and forum posts
+
+    def _thread_name(self, body: Mapping[str, Any]) -> str:
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise _invalid_form(
+                "name", "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length."
+            )
+        return name
+
+    def _new_thread(
+        self, parent: dict[str, Any], name: str, body: Mapping[str, Any], thread_id: int
+    ) -> dict[str, Any]:
+        archive = int(
+            body.get("auto_archive_duration") or parent.get("default_auto_archive_duration") or 1440
+        )
+        if archive not in (60, 1440, 4320, 10080):
+            raise _invalid_form(
+                "auto_archive_duration",
+                "BASE_TYPE_CHOICES",
+                "Value must be one of {60, 1440, 4320, 10080}.",
+            )
+        thread: dict[str, Any] = {
+            "id": str(thread_id),
+            "type": PUBLIC_THREAD,
+            "guild_id": parent.get("guild_id"),
+            "parent_id": parent["id"],
+            "owner_id": self.bot_user["id"],
+            "name": name,
+            "last_message_id": None,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": archive,
+                "archive_timestamp": _iso(self.wall_clock()),
+                "locked": False,
+                "create_timestamp": _iso(self.wall_clock()),
+            },
+            "applied_tags": [],
+        }
+        self.channels[thread_id] = thread
+        return thread
+
+    def _check_thread_rights(self, channel_id: str) -> dict[str, Any]:
+        parent = self._channel(channel_id, sending=True)
+        if int(parent["id"]) in self._no_threads:
+            raise _HTTPError(403, 50013, "Missing Permissions")
+        return parent
+
+    async def _h_post_channels_channel_id_threads(
+        self, rec: RecordedRequest, channel_id: str
+    ) -> tuple[int, Any]:
+        """A forum post (a thread and its first message, whose id is the thread's), or a
+        thread without a starter message in a text channel."""
+        parent = self._check_thread_rights(channel_id)
+        body = rec.json if isinstance(rec.json, dict) else {}
+        name = self._thread_name(body)
+        if parent.get("type") not in (FORUM, MEDIA):
+            if "message" in body:
+                raise _HTTPError(400, 50024, "Cannot execute action on this channel type")
+            thread = self._new_thread(parent, name, body, self.snowflake())
+            return 201, self._public_channel(thread)
+        first = body.get("message")
+        if not isinstance(first, dict):
+            raise _invalid_form("message", "BASE_TYPE_REQUIRED", "This field is required")
+        _validate_message(first, files=rec.files)
+        known = {tag["id"]: tag for tag in parent.get("available_tags", [])}
+        tags = [str(tag) for tag in body.get("applied_tags") or []]
+        if len(tags) > 5:
+            raise _invalid_form(
+                "applied_tags", "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length."
+            )
+        if any(tag not in known for tag in tags):
+            raise _invalid_form("applied_tags", "FORUM_TAG_INVALID", "Unknown tag")
+        if any(known[tag]["moderated"] for tag in tags):  # needs Manage Threads: the bot has not
+            raise _HTTPError(403, 50013, "Missing Permissions")
+        if parent.get("flags", 0) & REQUIRE_TAG and not tags:
+            raise _HTTPError(400, 40067, "A tag is required to create a forum post in this channel")
+        thread_id = self.snowflake()
+        thread = self._new_thread(parent, name, body, thread_id)
+        thread["applied_tags"] = tags
+        message = self._create_message(thread, first, files=rec.files, message_id=thread_id)
+        thread["message_count"] = 1
+        return 201, {**self._public_channel(thread), "message": message}
+
+    async def _h_post_channels_channel_id_messages_message_id_threads(
+        self, rec: RecordedRequest, channel_id: str, message_id: str
+    ) -> tuple[int, Any]:
+        """A thread started from a message: its id is the message's."""
+        parent = self._check_thread_rights(channel_id)
+        if parent.get("type") not in (0, 5):
+            raise _HTTPError(400, 50024, "Cannot execute action on this channel type")
+        message = self._message_index.get(_int(message_id))
+        if message is None or message["channel_id"] != parent["id"]:
+            raise _unknown("Message", 10008)
+        if "thread" in message:
+            raise _HTTPError(400, 160004, "A thread has already been created for this message")
+        body = rec.json if isinstance(rec.json, dict) else {}
+        thread = self._new_thread(parent, self._thread_name(body), body, int(message["id"]))
+        message["thread"] = self._public_channel(thread)
+        message["flags"] = int(message.get("flags") or 0) | HAS_THREAD
+        return 201, self._public_channel(thread)
+
+    async def _h_get_guilds_guild_id_threads_active(
+        self, rec: RecordedRequest, guild_id: str
+    ) -> tuple[int, Any]:
+        self._guild(guild_id)
+        threads = [
+            self._public_channel(c)
+            for c in self.channels.values()
+            if c.get("type") in (PUBLIC_THREAD, PRIVATE_THREAD)
+            and c.get("guild_id") == guild_id
+            and not c["thread_metadata"]["archived"]
+        ]
+        return 200, {"threads": threads, "members": []}
+
     def _create_message(
         self,
         channel: dict[str, Any] | None,
@@ -1355,8 +1521,9 @@ class FakeDiscord:
         channel_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
         store: bool = True,
+        message_id: int | None = None,
     ) -> dict[str, Any]:
-        mid = self.snowflake()
+        mid = message_id if message_id is not None else self.snowflake()
         cid = channel["id"] if channel else channel_id
         message: dict[str, Any] = {
             "id": str(mid),
