@@ -43,8 +43,8 @@ from bot.discord.embeds import (
     render_document,
     with_marker,
 )
-from bot.metrics import RATELIMITED
 from bot.discord.rest import DEFAULT_API_URL, NO_MENTIONS, DiscordAPIError, DiscordREST
+from bot.metrics import RATELIMITED
 from bot.publishing import (
     Delivery,
     PermanentPublishError,
