@@ -246,3 +246,21 @@ def test_a_named_doer_comes_with_the_unnamed_group_that_did_the_same() -> None:
 
 def test_talked_into_is_persuading(index: WhoIndex) -> None:
     assert top(index.answer("Who talked Emmett Shear into the job?", "en")) == "openai-board"
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Who was OpenAI's shareholder on 16/11?", "en"),
+        ("Qui était partenaire d'OpenAI le 15 novembre ?", "fr"),
+    ],
+)
+def test_a_standing_link_holds_on_any_day_of_the_story(
+    index: WhoIndex, question: str, lang: str
+) -> None:
+    assert top(index.answer(question, "fr" if lang == "fr" else "en")) == "microsoft"
+
+
+def test_a_day_with_no_such_event_is_still_refused(index: WhoIndex) -> None:
+    # Nobody resigned on the 17th in the article (Brockman: "the next day").
+    assert top(index.answer("Qui a démissionné le 17/11 ?", "fr")) is None

@@ -15,7 +15,15 @@ from digests.documents import Item, Section, Span
 from digests.i18n import Messages
 from digests.story import Lang
 from digests.whois.answers.identity import entity_sections
-from digests.whois.model import GROUP_PREFIX, ORG_LINKS, Entity, Query, Triple, WhoAnswer
+from digests.whois.model import (
+    GROUP_PREFIX,
+    ORG_LINKS,
+    RELATIONS,
+    Entity,
+    Query,
+    Triple,
+    WhoAnswer,
+)
 from digests.whois.phrasing import relation_item, when
 from digests.whois.render import document, match, others
 from digests.whois.texts import doc_text, similarities
@@ -178,7 +186,9 @@ def query_one_predicate(
         if q.date is None:
             return True
         if triple.date is None:
-            return False
+            # A standing link ("partner since 2019", "recruited by") holds on every day of
+            # the story; an undated fact cannot be placed on one.
+            return triple.predicate in RELATIONS and q.date.relation == "on"
         day = q.date.day
         if q.date.relation == "on":
             return triple.date.first <= day <= triple.date.last
