@@ -24,7 +24,7 @@ GOLDEN_FR = [
     ("Mira Murati assure l’intérim", 192, 132, "event"),
     ("Sutskever avance deux raisons au renvoi d’Altman", 192, 156, "event"),
     ("18 nov.", 24, 192, "today"),
-    ("Aujourd'hui", 24, 210, "today"),
+    ("Aujourd’hui", 24, 210, "today"),
     ("Le président d’OpenAI, Greg Brockman, démissionne", 192, 192, "event_today"),
     ("Trois cadres scientifiques clés quittent OpenAI", 192, 216, "event_today"),
     ("Le conseil fait marche arrière et négocie le retour d’Altman", 192, 240, "event_today"),

@@ -64,7 +64,7 @@ async def test_days_without_news_and_bad_dates_are_not_found(site: Site) -> None
     status, html, _ = await site.get(f"/en/{SLUG}/2023-11-25/")
     assert status == 404 and "no published news on November 25, 2023" in html
     status, html, _ = await site.get(f"/fr/{SLUG}/2023-02-30/")
-    assert status == 404 and "Ce n&#39;est pas une date" in html
+    assert status == 404 and "Ce n’est pas une date" in html
     status, html, _ = await site.get("/en/no-such-story/")
     assert status == 404 and "No story no-such-story." in html
     status, _, _ = await site.get(f"/de/{SLUG}/")
