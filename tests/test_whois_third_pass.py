@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from digests.story import Quote, default_story
@@ -264,3 +266,33 @@ def test_a_standing_link_holds_on_any_day_of_the_story(
 def test_a_day_with_no_such_event_is_still_refused(index: WhoIndex) -> None:
     # Nobody resigned on the 17th in the article (Brockman: "the next day").
     assert top(index.answer("Qui a démissionné le 17/11 ?", "fr")) is None
+
+
+def test_nothing_later_than_the_day_asked_in_any_kind_of_answer(index: WhoIndex) -> None:
+    story = default_story()
+    questions = {
+        "en": ["Who is {n}?", "What did {n} say?", "Where did {n} go?", "Who did {n} work with?"],
+        "fr": ["Qui est {n} ?", "Qu’a dit {n} ?", "Où est parti {n} ?", "Pour qui travaille {n} ?"],
+    }
+    checked = 0
+    for day in (dt.date(2023, 11, 16), dt.date(2023, 11, 17), dt.date(2023, 11, 18)):
+        later = [event for event in story.timeline if event.date.first > day]
+        names = [p.name for p in story.people] + [o.name for o in story.organisations]
+        for name in names:
+            for lang, templates in questions.items():
+                for template in templates:
+                    question = template.format(n=name)
+                    text = index.answer(question, "fr" if lang == "fr" else "en", today=day).text
+                    for event in later:
+                        assert event.headline("fr" if lang == "fr" else "en") not in text, (
+                            day,
+                            question,
+                        )
+                    checked += 1
+    assert checked > 100
+
+
+def test_an_event_question_asked_before_the_event_does_not_know_it(index: WhoIndex) -> None:
+    early = index.answer("Who convinced Emmett Shear?", "en", today=dt.date(2023, 11, 18))
+    assert top(early) != "openai-board"
+    assert top(index.answer("Who convinced Emmett Shear?", "en")) == "openai-board"

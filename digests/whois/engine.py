@@ -53,6 +53,7 @@ def answer_question(ix: StoryIndex, question: str, lang: Lang, today: dt.date | 
         return bad_date(ix, echo, lang, q.bad_date)
     accepted, rejected, unknown = resolve(ix, q)
     now = today if today is not None else ix.story.last_day
+    q.known_by = now
     if any(score >= 0.9 for _, score, _ in accepted):
         # A name of the story is certainly asked about: a lone capitalised word next to it
         # ("Who is Sam Altman, the Guy everyone cites?") is not taken for an unknown person.

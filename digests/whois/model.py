@@ -155,6 +155,9 @@ class Query:
     spans: list[tuple[int, int]] | None = None  # each token's place in `text` (as typed)
     bad_date: str | None = None  # a date that does not exist ("31 February"), as typed
     nominal: set[int] = field(default_factory=set)  # predicate positions used as nouns
+    # The last day the answer may know of ("today", or the story's last day): nothing that
+    # happened or was reported later is an answer.
+    known_by: dt.date | None = None
 
     def has(self, marker: str) -> bool:
         return marker in self.markers

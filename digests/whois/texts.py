@@ -215,6 +215,9 @@ def retrieve(
     sims = similarities(ix, q, positions, named_positions)
     best: dict[str, tuple[float, int]] = {}
     for number, sim in sims.items():
+        day = doc_date(ix, number)
+        if q.known_by is not None and day is not None and day.first > q.known_by:
+            continue  # a text about what came later
         who, sources = ix.texts.docs[number]
         for entity_id, weight in who.items():
             if entity_id in named_ids or entity_id not in ix.by_id:
@@ -226,6 +229,18 @@ def retrieve(
                 best[entity_id] = (score, number)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -ix.by_id[kv[0]].weight))
     return [(entity_id, score, number) for entity_id, (score, number) in ranked]
+
+
+def doc_date(ix: StoryIndex, number: int) -> StoryDate | None:
+    """The day a text of the story is about (an event, a quote, a dated note), if any."""
+    kind, obj = ix.texts.show[number]
+    if kind in ("event", "quote", "relation"):
+        date: StoryDate | None = obj.date
+        return date
+    if kind == "context":
+        as_of: StoryDate | None = obj.as_of
+        return as_of
+    return None
 
 
 def doc_text(ix: StoryIndex, number: int, lang: Lang) -> tuple[str, StoryDate | None]:

@@ -48,6 +48,8 @@ def fact_sources(
         for triple in ix.triples.get(pred, []):
             if triple.event is None:
                 continue
+            if q.known_by is not None and triple.event.date.first > q.known_by:
+                continue
             if not names & {triple.doer, triple.undergoer}:
                 continue
             events.append(triple.event)

@@ -199,6 +199,12 @@ def query_one_predicate(
     def run(strict: bool, side: str) -> list[tuple[str, Triple, float]]:
         out: list[tuple[str, Triple, float]] = []
         for triple in triples:
+            if (
+                q.known_by is not None
+                and triple.date is not None
+                and triple.date.first > q.known_by
+            ):
+                continue  # not known yet on the day the question is asked
             target = getattr(triple, side)
             if target is None and side == "doer":
                 target = triple.group_id()  # a group the source does not name
