@@ -432,6 +432,10 @@ class AdminService:
             thread=thread,
         )
 
+    def validate(self, spec: SubscriptionSpec, actor: Actor) -> SubscriptionSpec:
+        """``spec`` checked and normalised as `subscribe` does (for `bot.subscriptions`)."""
+        return self._validate(spec, actor, check_start=True)
+
     def _refuse_file_managed(self, row: SubscriptionInfo, actor: Actor) -> None:
         if row.managed_by == "file" and actor.via != "file":
             where = (row.configured_from or "file:config/subscriptions.toml").removeprefix("file:")
@@ -809,6 +813,8 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
     language: Lang = "fr" if lang == "fr" else "en"
     options = describe_options(info.days, info.cadence, info.format, language)
     options += describe_thread(info.thread, language)
+    if info.user_id is not None:
+        options += _t(", personal (direct message)")
     return _t(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
         id=info.id,

@@ -39,6 +39,9 @@ class Delivery:
     # "daily": the post starts a thread for the day (Discord) and its "more" part goes in it;
     # Slack always answers its post in the post's thread. A Discord forum is always threaded.
     thread: str = "none"
+    # The member of a personal subscription (the channel is their DM): nobody else is told
+    # when it fails, and DM errors (closed DMs, a user gone) pause it.
+    user_id: str | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -33,7 +33,14 @@ DOMAINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "whois": ("digests", ("digests/whois/**/*.py",)),
     "bot": (
         "bot",
-        ("bot/*.py", "bot/commands/*.py", "bot/console/*.py", "bot/store/*.py", "bot/stories/*.py"),
+        (
+            "bot/*.py",
+            "bot/commands/*.py",
+            "bot/console/*.py",
+            "bot/store/*.py",
+            "bot/stories/*.py",
+            "bot/subscriptions/*.py",
+        ),
     ),
     "discord": ("bot", ("bot/discord/**/*.py",)),
     "slack": ("bot", ("bot/slack/**/*.py",)),

@@ -458,7 +458,7 @@ def test_manifest_declares_the_commands_and_only_the_needed_scopes() -> None:
     assert all(c["should_escape"] for c in commands.values())  # channels arrive as <#C…|name>
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
         "commands", "chat:write", "users:read", "channels:read", "groups:read", "channels:join",
-        "channels:history", "groups:history",
+        "channels:history", "groups:history", "im:write", "im:history",
     }  # fmt: skip
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True

@@ -48,6 +48,7 @@ from bot.discord.interactions import (
     ui,
     watch,
 )
+from bot.discord.personal import digest_me
 from bot.discord.schedule_options import CADENCES, FORMATS, days_choices
 from bot.outbox import clamp_day, story_day, subscription_day
 from bot.timezones import suggest_timezones
@@ -374,6 +375,39 @@ class DigestGroup(app_commands.Group):
 
     preview.autocomplete("date")(day_choices)
     preview.autocomplete("story")(story_choices)
+
+    @app_commands.command(
+        name=N_("me"), description=N_("Get the digest by direct message, at your time")
+    )
+    @app_commands.describe(
+        time=N_("Local time of the post, HH:MM (default 08:00)"),
+        timezone=N_("Your time zone, e.g. Europe/Paris"),
+        language=N_("Language of the digest (default: your Discord language)"),
+        stop=N_("Stop your personal digest"),
+    )
+    @app_commands.choices(language=LANGUAGES)
+    async def me(
+        self,
+        interaction: discord.Interaction[Any],
+        time: app_commands.Range[str, 1, 20] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        language: str | None = None,
+        stop: bool = False,
+    ) -> None:
+        """Without options: your personal digest's settings (or a new one with defaults)."""
+        await digest_me(
+            interaction,
+            time=str(time) if time else None,
+            timezone=str(timezone) if timezone else None,
+            language=language,
+            stop=stop,
+        )
+
+    @me.autocomplete("timezone")
+    async def my_timezone_choices(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[Choice[str]]:
+        return [Choice(name=zone, value=zone) for zone in timezones(current)]
 
 
 # --------------------------------------------------------------------------- admins

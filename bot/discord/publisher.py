@@ -67,6 +67,7 @@ SERVER_ERROR_BACKOFF = 0.5  # seconds, doubled each time
 MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 UNKNOWN_CHANNEL = 10003
+CANNOT_DM = 50007  # Cannot send messages to this user (DMs closed, no shared server)
 
 
 def part_nonce(key: str, index: int) -> str:
@@ -245,6 +246,12 @@ class DiscordPublisher:
         if error.status == 429:
             return TransientPublishError(
                 f"Discord rate limit ({error.message})", retry_after=error.retry_after
+            )
+        if error.status == 403 and error.code == CANNOT_DM:
+            return PermanentPublishError(
+                f"Discord 403 Cannot send messages to this user ({CANNOT_DM}): their direct "
+                "messages are closed to the bot, or they share no server with it",
+                code=str(CANNOT_DM),
             )
         if error.status == 403:
             what = "Missing Permissions" if error.code == MISSING_PERMISSIONS else "Missing Access"
@@ -433,6 +440,10 @@ class DiscordPublisher:
             ids[index] = str((await self.create_message(channel_id, payload))["id"])
 
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
+        if delivery.user_id is not None:  # a member's DM: their own business, shown by /digest me
+            self._failures.pop(delivery.id, None)
+            _log.info("personal subscription %d paused (%s)", delivery.subscription_id, reason)
+            return
         contact = self.contacts(delivery.subscription_id) if self.contacts else None
         lang = (contact.admin_lang if contact else None) or delivery.lang
         _ = _catalog(lang)

@@ -132,6 +132,7 @@ class SubscriptionFields:
     cadence: str = "daily"
     format: str = "full"
     thread: str = "none"
+    user_id: str | None = None  # personal: one per (platform, workspace, user, story)
 
 
 class Outbox:
@@ -313,6 +314,7 @@ class Outbox:
                     s.cadence,
                     s.format,
                     s.thread,
+                    s.user_id,
                 )
                 .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
                 .where(d.id.in_(ids))
@@ -334,6 +336,7 @@ class Outbox:
                 cadence=row.cadence,
                 format=row.format,
                 thread=row.thread,
+                user_id=row.user_id,
             )
             for row in rows
         ]
@@ -486,6 +489,25 @@ class Outbox:
     ) -> list[SubscriptionInfo]:
         return await self._off_loop(self._list, platform, workspace_id, channel_id)
 
+    def _personal(self, platform: str, workspace_id: str, user_id: str) -> list[SubscriptionInfo]:
+        with self.store.session() as session:
+            rows = session.scalars(
+                select(Subscription)
+                .where(
+                    Subscription.platform == platform,
+                    Subscription.workspace_id == workspace_id,
+                    Subscription.user_id == user_id,
+                )
+                .order_by(Subscription.story_slug)
+            )
+            return [SubscriptionInfo.of(row) for row in rows]
+
+    async def personal(
+        self, platform: str, workspace_id: str, user_id: str
+    ) -> list[SubscriptionInfo]:
+        """A member's personal subscriptions (one per story)."""
+        return await self._off_loop(self._personal, platform, workspace_id, user_id)
+
     def _upsert(
         self,
         fields: SubscriptionFields,
@@ -493,14 +515,21 @@ class Outbox:
         check: Callable[[SubscriptionInfo], None] | None,
     ) -> tuple[SubscriptionInfo, bool]:
         with self.store.session() as session, session.begin():
-            row = session.scalars(
-                select(Subscription).where(
+            if fields.user_id is not None:  # a member's own: one per user and story
+                identity = select(Subscription).where(
+                    Subscription.platform == fields.platform,
+                    Subscription.workspace_id == fields.workspace_id,
+                    Subscription.user_id == fields.user_id,
+                    Subscription.story_slug == fields.story_slug,
+                )
+            else:
+                identity = select(Subscription).where(
                     Subscription.platform == fields.platform,
                     Subscription.workspace_id == fields.workspace_id,
                     Subscription.channel_id == fields.channel_id,
                     Subscription.lang == fields.lang,
                 )
-            ).one_or_none()
+            row = session.scalars(identity).one_or_none()
             created = row is None
             if row is None:
                 row = Subscription(
@@ -511,6 +540,7 @@ class Outbox:
                     active=True,
                     created_at=now,
                     created_by=fields.created_by,
+                    user_id=fields.user_id,
                 )
                 session.add(row)
             elif check is not None:
@@ -536,6 +566,8 @@ class Outbox:
             row.mode, row.start_date = fields.mode, fields.start_date
             row.days, row.cadence, row.format = fields.days, fields.cadence, fields.format
             row.thread = fields.thread
+            # A personal subscription follows its member's DM channel and language.
+            row.channel_id, row.lang = fields.channel_id, fields.lang
             row.managed_by = fields.managed_by
             row.configured_from = fields.configured_from
             row.admin_lang = fields.admin_lang

@@ -38,6 +38,7 @@ class SubscriptionInfo:
     cadence: str = "daily"  # daily | weekly
     format: str = "full"  # full | compact
     thread: str = "none"  # none | daily
+    user_id: str | None = None  # a personal subscription's member (channel_id: their DM)
 
     @property
     def next_run_local(self) -> dt.datetime | None:
@@ -67,6 +68,7 @@ class SubscriptionInfo:
             cadence=row.cadence or "daily",
             format=row.format or "full",
             thread=row.thread or "none",
+            user_id=row.user_id,
         )
 
 
@@ -162,6 +164,7 @@ class Claimed:
     cadence: str = "daily"  # what to compose: the day's digest, or the week's roll-up
     format: str = "full"  # full | compact
     thread: str = "none"  # none | daily: where the post and its "more" part go
+    user_id: str | None = None  # set for a personal subscription's DM
 
     def delivery(self, document: Document) -> Delivery:
         """What the publisher gets for this claimed outbox row."""
@@ -180,6 +183,7 @@ class Claimed:
             attempt=self.attempts,
             story_date=self.story_date,
             thread=self.thread,
+            user_id=self.user_id,
         )
 
 

@@ -52,6 +52,7 @@ from bot.slack.parsing import (
     tokens,
     unescape,
 )
+from bot.slack.personal import digest_me
 from bot.slack.users import SlackUser, UserDirectory
 from bot.stories.editing import StoryEditing
 from bot.subscriptions.options import DAILY, FULL
@@ -319,6 +320,10 @@ class SlackCommands:
             )
             + "\n"
             + _t(
+                "/digest me [HH:MM] [Area/City] [fr|en] — the digest by direct message, at your time (/digest me off to stop)"
+            )
+            + "\n"
+            + _t(
                 "Subscribe options: days=mon-fri (or mon,wed,fri), weekly (a roll-up of the past seven days on one day, e.g. weekly sun), compact (headlines with one line each)."
             )
             + "\n"
@@ -350,6 +355,8 @@ class SlackCommands:
         if args.action == "preview":
             self._check_args(args, request.lang, allowed=("lang", "date"))
             return await self.preview(request, args)
+        if args.action == "me":  # every member's own, in a DM
+            return await digest_me(self, request, args)
         if args.action in ADMIN_ACTIONS and not request.user.is_admin:
             return [self.refusal(request.lang)]
         if args.channel_name is not None:

@@ -52,6 +52,7 @@ DEFAULT_SCOPES = (
     "groups:history",
     "users:read",
     "im:write",
+    "im:history",
 )
 # Token attributes of slack_sdk's models that are encrypted before they reach the database.
 _INSTALLATION_SECRETS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")

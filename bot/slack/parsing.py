@@ -49,6 +49,7 @@ ACTIONS = {
     "status": "status", "statut": "status", "etat": "status", "état": "status",
     "send-now": "send-now", "sendnow": "send-now", "send_now": "send-now", "send": "send-now", "envoyer": "send-now", "maintenant": "send-now",
     "help": "help", "aide": "help", "?": "help",
+    "me": "me", "moi": "me",
 }  # fmt: skip
 
 CADENCE_WORDS = {

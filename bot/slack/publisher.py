@@ -69,6 +69,19 @@ PERMANENT_ERRORS = frozenset(
         "cannot_reply_to_message",
     }
 )
+# A member's direct message that cannot be used any more (they left, were deactivated, are a
+# bot): a personal subscription is paused, never retried.
+DM_ERRORS = frozenset(
+    {
+        "cannot_dm_bot",
+        "user_not_found",
+        "user_disabled",
+        "account_inactive",
+        "is_archived",
+        "channel_not_found",
+        "not_in_channel",
+    }
+)
 # The token's, the app's or the workspace's problems: every channel of the workspace fails the
 # same way and none of them is to blame. Retried later (an admin can fix the install), never a
 # pause.
@@ -333,6 +346,12 @@ class SlackPublisher:
 
     def _classify(self, delivery: Delivery, code: str, status: int) -> Exception:
         """The engine's error for a refused call (not a 429)."""
+        if delivery.user_id is not None and code in DM_ERRORS:
+            return PermanentPublishError(
+                f"slack {code}: the direct message with {delivery.user_id} cannot be used any "
+                "more (the member left, was deactivated, or is a bot)",
+                code=code,
+            )
         if code in PERMANENT_ERRORS:
             return PermanentPublishError(reason_for(code, delivery.channel_id), code=code)
         if code in GLOBAL_ERRORS:
@@ -428,6 +447,9 @@ class SlackPublisher:
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
         """Tell who configured the subscription that it was paused: a DM, else an ephemeral
         message in the channel the command came from."""
+        if delivery.user_id is not None:  # a member's own DM: shown by /digest me, not posted
+            _log.info("personal subscription %d paused (%s)", delivery.subscription_id, reason)
+            return
         who = self.subscriber(delivery.subscription_id) if self.subscriber else None
         if who is None:
             _log.warning(

@@ -76,6 +76,17 @@ class Subscription(Base):
             "platform", "workspace_id", "channel_id", "lang", name="uq_subscriptions_target"
         ),
         Index("ix_subscriptions_due", "active", "next_run_at"),
+        # A member's personal subscription (in a DM): one per user and story.
+        Index(
+            "uq_subscriptions_personal",
+            "platform",
+            "workspace_id",
+            "user_id",
+            "story_slug",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,6 +109,8 @@ class Subscription(Base):
     # part and corrections go in the digest's thread (Slack). A Discord forum channel always
     # gets one post (a thread) per day, whatever this says.
     thread: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    # The member a personal subscription belongs to (channel_id is their DM); None: a channel's.
+    user_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     managed_by: Mapped[str] = mapped_column(String(8), default="chat")  # chat | file

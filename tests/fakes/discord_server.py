@@ -391,6 +391,7 @@ def _invalid_form(field_name: str, code: str, message: str) -> _HTTPError:
 _ROUTES: list[tuple[str, str]] = [
     ("GET", "/users/@me"),
     ("GET", "/users/{user_id}"),
+    ("POST", "/users/@me/channels"),
     ("GET", "/oauth2/applications/@me"),
     ("GET", "/gateway"),
     ("GET", "/gateway/bot"),
@@ -526,6 +527,8 @@ class FakeDiscord:
         self._nonces: dict[tuple[int, str], tuple[float, dict[str, Any]]] = {}
         self._denied: dict[int, int] = {}
         self._no_threads: set[int] = set()
+        self.dm_channels: dict[int, int] = {}  # user id -> their DM channel with the bot
+        self._dms_closed: set[int] = set()  # users who do not accept DMs from the bot
         self._faults: list[FaultRule] = []
         self._live: set[_Connection] = set()
         self._last_snowflake = 0
@@ -880,6 +883,17 @@ class FakeDiscord:
     def allow_channel(self, channel_id: int) -> None:
         self._denied.pop(int(channel_id), None)
 
+    def close_dms(self, user_id: int) -> None:
+        """The user no longer accepts DMs from the bot (privacy settings, or they left every
+        server it shares with them): posting in their DM answers 403 50007, as Discord does.
+        Opening the DM channel still works (Discord only refuses the message)."""
+        self._dms_closed.add(int(user_id))
+
+    def dm_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """Messages the bot sent to a user by DM."""
+        channel = self.dm_channels.get(int(user_id))
+        return self.messages(channel) if channel is not None else []
+
     def fail_next(
         self,
         route_pattern: str,
@@ -1176,6 +1190,27 @@ class FakeDiscord:
             raise _unknown("User", 10013)
         return 200, user
 
+    async def _h_post_users_me_channels(self, rec: RecordedRequest) -> tuple[int, Any]:
+        """Create DM: the same channel for the same recipient (Discord returns the existing one);
+        an unknown user or a bot -> 400 50033 Invalid Recipient(s)."""
+        body = rec.json if isinstance(rec.json, dict) else {}
+        uid = _int(body.get("recipient_id"))
+        user = self.users.get(uid)
+        if user is None or user.get("bot"):
+            raise _HTTPError(400, 50033, "Invalid Recipient(s)")
+        cid = self.dm_channels.get(uid)
+        if cid is None:
+            cid = self.snowflake()
+            self.dm_channels[uid] = cid
+            self.channels[cid] = {
+                "id": str(cid),
+                "type": 1,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [user],
+            }
+        return 200, dict(self.channels[cid])
+
     async def _h_get_oauth2_applications_me(self, rec: RecordedRequest) -> tuple[int, Any]:
         owner = self._user_payload(1, "owner")
         return 200, {
@@ -1354,6 +1389,10 @@ class FakeDiscord:
             raise _HTTPError(400, 50008, "Cannot send messages in a non-text channel")
         if channel.get("thread_metadata", {}).get("archived"):
             raise _HTTPError(400, 50083, "Thread is archived")
+        if channel.get("type") == 1 and any(
+            int(user["id"]) in self._dms_closed for user in channel.get("recipients", [])
+        ):
+            raise _HTTPError(403, 50007, "Cannot send messages to this user")
         body = rec.json if isinstance(rec.json, dict) else {}
         _validate_message(body, files=rec.files)
         nonce = body.get("nonce")

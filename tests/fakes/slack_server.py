@@ -300,8 +300,18 @@ class Channel:
     is_member: bool = True
     error: str | None = None
     messages: list[Message] = field(default_factory=list)
+    user: str | None = None  # a direct message (im) with this user
 
     def to_api(self) -> dict[str, Any]:
+        if self.user is not None:
+            return {
+                "id": self.id,
+                "is_im": True,
+                "user": self.user,
+                "is_archived": self.error == "is_archived",
+                "created": 1700000000,
+                "context_team_id": self.team_id,
+            }
         return {
             "id": self.id,
             "name": self.name,
@@ -545,6 +555,7 @@ class FakeSlack:
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self.dm_channels: dict[tuple[str, str], str] = {}  # (team, user) -> D... channel
         self.views: list[dict[str, Any]] = []
         self.calls: list[ApiCall] = []
         self.ratelimited_count = 0
@@ -1637,6 +1648,45 @@ class FakeSlack:
     ) -> dict[str, Any]:
         assert channel is not None
         return {"ok": True, "channel": channel.to_api()}
+
+    def _api_conversations_open(
+        self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
+    ) -> dict[str, Any]:
+        """Open (or find) the bot's direct message with one user, as Slack does: the same
+        ``D...`` id every time; a bot -> ``cannot_dm_bot``; a user of another workspace or
+        unknown -> ``user_not_found``; a deactivated one -> ``user_disabled``."""
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 1:
+            return {"ok": False, "error": "not_implemented"}  # group DMs: not needed here
+        user = self.users.get(users[0])
+        if user is None or user.team_id != team.id:
+            return {"ok": False, "error": "user_not_found"}
+        if user.is_bot:
+            return {"ok": False, "error": "cannot_dm_bot"}
+        if user.deleted:
+            return {"ok": False, "error": "user_disabled"}
+        dm_id = self.dm_channels.get((team.id, user.id))
+        if dm_id is None:
+            dm_id = "D" + hashlib.sha256(f"{team.id}{user.id}".encode()).hexdigest()[:10].upper()
+            self.dm_channels[(team.id, user.id)] = dm_id
+            self.channels[dm_id] = Channel(id=dm_id, team_id=team.id, name=user.id, user=user.id)
+        return {"ok": True, "channel": {"id": dm_id}}
+
+    def deactivate_user(self, user_id: str) -> None:
+        """A member deactivated by an admin: conversations.open refuses them, and their direct
+        message is archived (posting there answers ``is_archived``)."""
+        user = self.users[user_id]
+        user.deleted = True
+        dm_id = self.dm_channels.get((user.team_id, user_id))
+        if dm_id is not None:
+            self.channels[dm_id].error = "is_archived"
+
+    def dm_messages(self, user_id: str, team_id: str = DEFAULT_TEAM_ID) -> list[Message]:
+        """Messages the bot sent to a user by direct message."""
+        dm_id = self.dm_channels.get((team_id, user_id))
+        return self.messages(dm_id) if dm_id else []
 
     def _api_conversations_join(
         self, call: ApiCall, team: Team, params: dict[str, Any], channel: Channel | None
