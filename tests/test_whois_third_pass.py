@@ -296,3 +296,9 @@ def test_an_event_question_asked_before_the_event_does_not_know_it(index: WhoInd
     early = index.answer("Who convinced Emmett Shear?", "en", today=dt.date(2023, 11, 18))
     assert top(early) != "openai-board"
     assert top(index.answer("Who convinced Emmett Shear?", "en")) == "openai-board"
+
+
+def test_a_text_answer_fits_the_day_asked(index: WhoIndex) -> None:
+    # Sutskever posted on Sunday the 19th: not an answer for Saturday.
+    assert top(index.answer("Who tweeted on Sunday?", "en")) == "ilya-sutskever"
+    assert top(index.answer("Who tweeted on Saturday?", "en")) is None

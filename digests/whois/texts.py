@@ -218,6 +218,8 @@ def retrieve(
         day = doc_date(ix, number)
         if q.known_by is not None and day is not None and day.first > q.known_by:
             continue  # a text about what came later
+        if not on_date_asked(q, day):
+            continue
         who, sources = ix.texts.docs[number]
         for entity_id, weight in who.items():
             if entity_id in named_ids or entity_id not in ix.by_id:
@@ -229,6 +231,20 @@ def retrieve(
                 best[entity_id] = (score, number)
     ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -ix.by_id[kv[0]].weight))
     return [(entity_id, score, number) for entity_id, (score, number) in ranked]
+
+
+def on_date_asked(q: Query, day: StoryDate | None) -> bool:
+    """Does a text dated ``day`` fit the date the question gives ("who tweeted on Saturday?")?
+    Undated texts (bios, descriptions) cannot say what happened on a given day."""
+    if q.date is None:
+        return True
+    if day is None:
+        return False
+    if q.date.relation == "on":
+        return day.first <= q.date.day <= day.last
+    if q.date.relation == "before":
+        return day.first < q.date.day
+    return day.last > q.date.day
 
 
 def doc_date(ix: StoryIndex, number: int) -> StoryDate | None:
