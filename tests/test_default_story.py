@@ -124,7 +124,7 @@ def test_murati_is_interim_ceo_after_the_firing(story: Story) -> None:
     # Her title is the article's, with a note saying so.
     coo = next(r for r in person(story, "mira-murati").roles if r.key == "coo")
     assert "Chief Operating Officer" in coo.title.fr
-    assert coo.note is not None and "Chief Technology Officer" in coo.note.fr
+    assert coo.note is not None and "Chief Operating Officer" in coo.note.fr
 
 
 def test_shear_takes_over_in_an_approximate_window(story: Story) -> None:
@@ -248,3 +248,17 @@ def test_every_text_is_bilingual(story: Story) -> None:
     for text in texts:
         assert text.fr.strip() and text.en.strip()
         assert text.fr != text.en or len(text.fr) < 20, text.fr  # translated, not copied
+
+
+def test_no_note_brings_facts_from_outside_the_article() -> None:
+    """Every fact comes from the article: a note may say how the article puts something, never
+    what "other reports" say (the shipped story once carried four such notes)."""
+    text = default_story_path().read_text(encoding="utf-8").casefold()
+    outside = (
+        "other reports",
+        "other accounts",
+        "comptes rendus",
+        "selon d’autres",
+        "selon d'autres",
+    )
+    assert [phrase for phrase in outside if phrase in text] == []
