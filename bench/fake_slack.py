@@ -1,7 +1,7 @@
 """The fake Slack (tests/fakes/slack_server.py) as a process of its own, with a network round
 trip, for the end-to-end Slack benchmark (`bench/bench_slack_fanout.py`).
 
-    python -m bench.fake_slack --rtt 0.06 --workspaces 10 --workspace-rate 10 --workspace-burst 1
+    python -m bench.fake_slack --rtt 0.06 --workspaces 10 --workspace-rate 10 --workspace-burst 5
 
 It creates ``--workspaces`` teams (ids ``T0BENCH000``...), each with its own bot token, and
 applies Slack's limits for ``chat.postMessage``: ``--workspace-rate`` per workspace (burst
@@ -79,7 +79,7 @@ async def main() -> None:
     parser.add_argument("--rtt", type=float, default=0.06)
     parser.add_argument("--workspaces", type=int, default=10)
     parser.add_argument("--workspace-rate", type=float, default=10.0)
-    parser.add_argument("--workspace-burst", type=float, default=1.0)
+    parser.add_argument("--workspace-burst", type=float, default=5.0)
     args = parser.parse_args()
     fake = SlowFakeSlack(
         rtt=args.rtt,
