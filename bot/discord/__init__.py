@@ -85,6 +85,7 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
     from bot.discord.limits import request_trace
     from bot.discord.publisher import DiscordPublisher
     from bot.ratelimit import discord_limiter
+    from bot.web.picture import picture_source
 
     settings = context.settings.discord
     token = settings.token.get_secret_value() if settings.token else ""
@@ -101,6 +102,7 @@ def setup(context: PlatformContext, **client_options: Any) -> DiscordBot:
         api_url=settings.api_url,
         limiter=discord_limiter(context.settings, shared=shared),
         contacts=contacts_from(context.store),
+        pictures=picture_source(context.library),
     )
     services = Services(
         library=context.library,

@@ -27,7 +27,7 @@ import datetime as dt
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -77,6 +77,11 @@ def part_nonce(key: str, index: int) -> str:
         return nonce
     return "h" + hashlib.sha256(nonce.encode()).hexdigest()[: NONCE_MAX - 1]
 
+
+PICTURE_NAME = "timeline.png"
+PictureSource = Callable[[str, dt.date, str], bytes | None]
+"""``(story slug, story day, language) -> PNG`` of the day's timeline (None: none). Blocking:
+called in a thread."""
 
 MARKER_PREFIX = "Dépêche #"
 MARKER_RESERVE = 64  # footer units kept for the delivery marker (it takes about 30)
@@ -162,6 +167,7 @@ class DiscordPublisher:
         session: aiohttp.ClientSession | None = None,
         history_limit: int = 100,
         history_pages: int = 3,
+        pictures: PictureSource | None = None,
     ) -> None:
         self.rest = DiscordREST(token=token, api_url=api_url, session=session)
         self.limiter = limiter or discord_limiter()
@@ -173,6 +179,7 @@ class DiscordPublisher:
         self._failures: dict[int, str] = {}  # delivery id -> why it was paused (a code)
         self.threads = threads.ThreadPoster(self)  # forum posts and daily threads
         self._round_trip: float | None = None  # moving average of a request's round trip
+        self.pictures = pictures  # the day's timeline picture, attached to daily digests
 
     def pace(self) -> tuple[float | None, float | None]:
         """(requests per second allowed, observed round trip in seconds): how many
@@ -213,7 +220,12 @@ class DiscordPublisher:
                 self.limiter.penalize(key, reset_after)
         return body
 
-    async def create_message(self, channel_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def create_message(
+        self,
+        channel_id: str,
+        payload: dict[str, Any],
+        files: Sequence[tuple[str, bytes, str]] = (),
+    ) -> dict[str, Any]:
         """POST one message, ``allowed_mentions`` none; Discord errors mapped to publish errors."""
         payload = {**payload, "allowed_mentions": NO_MENTIONS}
         # A 5xx or a network error may come after Discord created the message: retrying the
@@ -222,7 +234,11 @@ class DiscordPublisher:
             last = attempt == SERVER_ERROR_RETRIES
             try:
                 body = await self._call(
-                    "POST", f"/channels/{channel_id}/messages", channel_id=channel_id, json=payload
+                    "POST",
+                    f"/channels/{channel_id}/messages",
+                    channel_id=channel_id,
+                    json=payload,
+                    files=files,
                 )
                 break
             except DiscordAPIError as error:
@@ -437,7 +453,35 @@ class DiscordPublisher:
                 "nonce": part_nonce(delivery.idempotency_key, index),
                 "enforce_nonce": True,
             }
-            ids[index] = str((await self.create_message(channel_id, payload))["id"])
+            files = await self._picture(delivery, payload) if index == 0 else ()
+            message = await (
+                self.create_message(channel_id, payload, files)
+                if files
+                else self.create_message(channel_id, payload)
+            )
+            ids[index] = str(message["id"])
+
+    async def _picture(
+        self, delivery: Delivery, payload: dict[str, Any]
+    ) -> tuple[tuple[str, bytes, str], ...]:
+        """The day's timeline picture for a daily digest's first message: attached, and shown
+        as the first embed's image (``attachment://``). Nothing when there is none."""
+        if (
+            self.pictures is None
+            or delivery.document.kind != "digest"
+            or delivery.story_date is None
+            or not payload["embeds"]
+        ):
+            return ()
+        png = await asyncio.to_thread(
+            self.pictures, delivery.story_slug, delivery.story_date, delivery.lang
+        )
+        if png is None:
+            return ()
+        first = {**payload["embeds"][0], "image": {"url": f"attachment://{PICTURE_NAME}"}}
+        payload["embeds"] = [first, *payload["embeds"][1:]]
+        payload["attachments"] = [{"id": 0, "filename": PICTURE_NAME}]
+        return ((PICTURE_NAME, png, "image/png"),)
 
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
         if delivery.user_id is not None:  # a member's DM: their own business, shown by /digest me

@@ -3,6 +3,8 @@ error. The publisher sends every request through its limiter first (see docs/del
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from json import dumps
 from typing import Any
 
 import aiohttp
@@ -62,13 +64,30 @@ class DiscordREST:
             await self._session.close()
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        files: Sequence[tuple[str, bytes, str]] = (),
     ) -> tuple[Any, dict[str, str]]:
-        """The decoded JSON body and headers; `DiscordAPIError` for a non-2xx answer."""
+        """The decoded JSON body and headers; `DiscordAPIError` for a non-2xx answer.
+
+        ``files`` (name, content, type): sent as ``multipart/form-data`` with the JSON in
+        ``payload_json`` and the files as ``files[n]`` (an embed shows one with
+        ``attachment://<name>``)."""
         session = await self._get_session()
         headers = {"Authorization": f"Bot {self._token}", "User-Agent": USER_AGENT}
+        data: aiohttp.FormData | None = None
+        if files:
+            form = aiohttp.FormData()
+            form.add_field("payload_json", dumps(json))  # a plain field, as discord.py sends it
+            for index, (name, content, content_type) in enumerate(files):
+                form.add_field(f"files[{index}]", content, filename=name, content_type=content_type)
+            data, json = form, None
         async with session.request(
-            method, self.api_url + path, json=json, params=params, headers=headers
+            method, self.api_url + path, json=json, data=data, params=params, headers=headers
         ) as response:
             raw = await response.read()
             body: Any = None

@@ -177,6 +177,15 @@ def divider_block() -> Block:
     return {"type": "divider"}
 
 
+def picture_block(day_url: str, alt_text: str) -> Block:
+    """An image block with the timeline picture of the day page at ``day_url``."""
+    return {
+        "type": "image",
+        "image_url": day_url.rstrip("/") + "/timeline.png",
+        "alt_text": alt_text[:2000] or "timeline",
+    }
+
+
 def block_text(block: Block) -> str:
     """The visible text of a block (for budgets and fallbacks)."""
     if "text" in block and isinstance(block["text"], dict):
@@ -261,6 +270,10 @@ def render_document(
         subtitle = mrkdwn_text(document.subtitle)
         url = safe_url(document.meta.get("url"))  # the day's page on the web
         head.append(context_block(f"<{url}|{subtitle}>" if url else subtitle))
+        if url and document.kind == "digest":
+            # The day's timeline picture, fetched by Slack from our public pages (docs/slack.md
+            # says why there is no file upload when no public URL is set).
+            head.append(picture_block(url, f"{document.title} — {document.subtitle}"))
     body = _body_blocks(document)
 
     # Pack: the first message carries the head; continuations carry a one-line context.

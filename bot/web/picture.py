@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -21,8 +23,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from bot.web.labels import messages
 from digests.formatting import format_long, format_short_day
-from digests.story import Lang, Story
+from digests.story import Lang, Story, StoryLibrary
 from digests.typography import french_spacing
+
+_log = logging.getLogger(__name__)
 
 WIDTH = 960
 MARGIN = 24
@@ -211,3 +215,23 @@ class PictureCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return png
+
+
+SHARED = PictureCache()
+"""The process's pictures: the web pages and the digests' attachments render each once."""
+
+
+def picture_source(library: StoryLibrary) -> Callable[[str, dt.date, str], bytes | None]:
+    """``(slug, day, lang) -> PNG`` from ``library`` (its current revision), through `SHARED`;
+    None (logged) when the story is unknown or the picture cannot be drawn: a digest is never
+    held back by its picture."""
+
+    def picture(slug: str, day: dt.date, lang: str) -> bytes | None:
+        try:
+            story = library.get(slug)
+            return SHARED.get(story, day, "fr" if lang == "fr" else "en")
+        except Exception:
+            _log.exception("timeline picture of %s %s [%s] not drawn", slug, day, lang)
+            return None
+
+    return picture

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.platforms import PlatformContext
-from bot.web.picture import PictureCache
+from bot.web.picture import SHARED, PictureCache
 from bot.web.ratelimit import RateLimiter
 from digests.story import Story
 
@@ -55,7 +55,7 @@ class WebState:
     public_url: str = ""
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
     readiness: dict[str, ReadinessCheck] = field(default_factory=dict)
-    pictures: PictureCache = field(default_factory=PictureCache)
+    pictures: PictureCache = field(default_factory=lambda: SHARED)
     pages: PageCache = field(default_factory=PageCache)
     signin: bool = False  # "Sign in with Discord" configured: the console is served to members
     slack_signin: bool = False  # "Sign in with Slack" configured

@@ -2358,8 +2358,9 @@ async def _read_body(request: web.Request) -> tuple[Any, list[dict[str, Any]]]:
         files = []
         payload: Any = None
         for name, value in form.items():
-            if name == "payload_json":
-                payload = json.loads(str(value))
+            if name == "payload_json":  # a plain field, or a part typed application/json
+                raw = value.file.read() if hasattr(value, "file") else str(value)
+                payload = json.loads(raw)
             elif hasattr(value, "file"):
                 content = value.file.read()
                 files.append(

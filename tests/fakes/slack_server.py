@@ -1507,6 +1507,16 @@ class FakeSlack:
             elif kind == "header":
                 if not text_ok(block.get("text"), _MAX_HEADER_TEXT, plain_only=True):
                     return "invalid_blocks"
+            elif kind == "image":  # Slack fetches the picture from a public http(s) URL
+                image_url, alt = block.get("image_url"), block.get("alt_text")
+                if (
+                    not isinstance(image_url, str)
+                    or not image_url.startswith(("https://", "http://"))
+                    or len(image_url) > 3000
+                    or not isinstance(alt, str)
+                    or not 0 < len(alt) <= 2000
+                ):
+                    return "invalid_blocks"
             elif kind == "context":
                 elements = block.get("elements")
                 if (
