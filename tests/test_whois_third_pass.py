@@ -302,3 +302,19 @@ def test_a_text_answer_fits_the_day_asked(index: WhoIndex) -> None:
     # Sutskever posted on Sunday the 19th: not an answer for Saturday.
     assert top(index.answer("Who tweeted on Sunday?", "en")) == "ilya-sutskever"
     assert top(index.answer("Who tweeted on Saturday?", "en")) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("What company did Emmett Shear run before OpenAI?", "en", "twitch"),
+        ("Quelle entreprise Emmett Shear dirigeait-il avant OpenAI ?", "fr", "twitch"),
+        ("Where did Altman go after OpenAI?", "en", "microsoft"),
+    ],
+)
+def test_an_organisation_that_only_places_the_question_in_time(
+    index: WhoIndex, question: str, lang: str, expected: str
+) -> None:
+    answer = index.answer(question, "fr" if lang == "fr" else "en")
+    assert top(answer) == expected
+    assert "openai" not in [m.id for m in answer.matches]

@@ -33,6 +33,7 @@ ORG_NOUNS = frozenset(
 )  # fmt: skip
 # Where a person went or works ("où" is "ou" once normalised: only read so at the start).
 WHERE = frozenset({"where", "whereabouts"})
+TIME_WORDS = {"before": "before", "avant": "before", "after": "after", "apres": "after"}
 # Facts that take a person to an organisation, shown with the answer.
 MOVE_FACTS = ("joined", "will_lead", "appointed")
 # A weak "runs / dirige" means the head of an organisation.
@@ -46,8 +47,9 @@ def organisation_question(
     orgs: list[tuple[Entity, float, int]],
 ) -> Entity | None:
     """The person, if the question asks which organisation one person is with (or went to);
-    None otherwise (a named organisation makes it another question)."""
-    if len(persons) != 1 or orgs or q.has("link"):
+    None otherwise. A named organisation makes it another question, unless it only places the
+    question in time ("which company did Shear run before OpenAI?")."""
+    if len(persons) != 1 or q.has("link") or any(_anchor(q, start) is None for _, _, start in orgs):
         return None
     toks = q.tokens
     where = any(t in WHERE for t in toks[:4]) or (
@@ -66,7 +68,19 @@ def organisation_question(
     return None
 
 
-def _roles(ix: StoryIndex, q: Query, person: Entity, as_of: dt.date) -> list[Role]:
+def _anchor(q: Query, start: int) -> str | None:
+    """ "before" / "after" when the organisation at ``start`` follows such a word."""
+    word = q.tokens[start - 1] if start > 0 else ""
+    return TIME_WORDS.get(word)
+
+
+def _roles(
+    ix: StoryIndex,
+    q: Query,
+    person: Entity,
+    as_of: dt.date,
+    anchors: list[tuple[Entity, float, int]],
+) -> list[Role]:
     assert person.person is not None
     blind = hides_future(ix, as_of)
     known_roles = [
@@ -75,6 +89,16 @@ def _roles(ix: StoryIndex, q: Query, person: Entity, as_of: dt.date) -> list[Rol
         if role.organisation in ix.by_id
         and (r := role_as_known(role, as_of) if blind else role) is not None
     ]
+    for org, _, start in anchors:  # "before OpenAI": the posts that came before theirs there
+        there = [r for r in known_roles if r.organisation == org.id]
+        if not there:
+            continue
+        began = min((r.since.first for r in there if r.since is not None), default=None)
+        known_roles = [r for r in known_roles if r.organisation != org.id]
+        if began is not None and _anchor(q, start) == "before":
+            known_roles = [r for r in known_roles if r.since is None or r.since.first < began]
+        elif began is not None:
+            known_roles = [r for r in known_roles if r.since is not None and r.since.first > began]
     specific = {key for _, key, weak in q.roles if not weak}
     if specific:
         known_roles = [r for r in known_roles if r.key in specific]
@@ -102,7 +126,8 @@ def organisation_answer(
 ) -> WhoAnswer | None:
     """The organisations of ``person`` as of ``as_of``, the most recent first; None when the
     story gives them none (the caller answers otherwise)."""
-    roles = _roles(ix, q, person, as_of)
+    anchors = [a for a in accepted if a[0].kind == "organisation"]
+    roles = _roles(ix, q, person, as_of, anchors)
     if not roles:
         return None
     _t = Messages(lang, domain="whois")
