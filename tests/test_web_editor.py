@@ -243,10 +243,14 @@ async def test_signed_in_with_discord_manage_server_or_a_named_role_edits(tmp_pa
             editing.set_editor(admin, "role", str(editors_role))
             status, _, _ = await site.get(page + "?lang=en")
             assert status == 403  # the role is named, but Eve does not have it yet
+            _, html, _ = await site.get("/console/?lang=en")
+            assert page not in html
             member = next(m for m in fake.guilds[guild]["members"] if m["user"]["id"] == str(user))
             member["roles"] = [str(editors_role)]
             status, html, _ = await site.get(page + "?lang=en")
             assert status == 200 and "No draft" in html  # her roles, asked with the bot token
+            _, html, _ = await site.get("/console/?lang=en")
+            assert f'href="{page}?lang=en"' in html and "Server C" in html  # listed for her
             member["roles"] = []
             fake.oauth_users[user]["guilds"][0]["permissions"] = str(manage_guild)
             status, _, _ = await site.get(page + "?lang=en")

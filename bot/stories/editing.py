@@ -299,6 +299,23 @@ class StoryEditing:
             ).all()
         return [(kind, ref) for kind, ref in rows]
 
+    def editor_roles(self, platform: str, workspace_ids: list[str]) -> dict[str, set[str]]:
+        """The role editors named in each of ``workspace_ids`` (one query), by workspace."""
+        if not workspace_ids:
+            return {}
+        with self.store.session() as session:
+            rows = session.execute(
+                select(StoryEditor.workspace_id, StoryEditor.ref).where(
+                    StoryEditor.platform == platform,
+                    StoryEditor.kind == "role",
+                    StoryEditor.workspace_id.in_(workspace_ids[:1000]),
+                )
+            ).all()
+        found: dict[str, set[str]] = {}
+        for workspace_id, ref in rows:
+            found.setdefault(workspace_id, set()).add(ref)
+        return found
+
     # ----------------------------------------------------------------------- drafts
 
     def _draft_row(self, editor: Editor, slug: str) -> StoryDraft | None:

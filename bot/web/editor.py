@@ -198,11 +198,27 @@ async def editable_workspaces(
         return []
     if account is None:
         return [(*LOCAL, "")] if managed is None else []
+    editing = state.context.editing
     found = [(platform, ws, name) for (platform, ws), name in (managed or {}).items()]
     if account.platform == "slack" and ("slack", account.team_id) not in (managed or {}):
         editor = Editor("slack", account.team_id, account.user_id)
-        if await asyncio.to_thread(state.context.editing.is_editor, editor):
+        if await asyncio.to_thread(editing.is_editor, editor):
             found.append(("slack", account.team_id, account.team_name))
+    if account.platform == "discord":
+        # Servers the user is in without managing them, where the admins named editor roles:
+        # the member's roles there, asked with the bot's token.
+        try:
+            guilds = {
+                str(g["id"]): str(g.get("name") or g["id"])
+                for g in await user_guilds(state, account)
+                if ("discord", str(g["id"])) not in (managed or {})
+            }
+        except SignInError:
+            guilds = {}
+        named = await asyncio.to_thread(editing.editor_roles, "discord", sorted(guilds))
+        for guild_id, roles in named.items():
+            if set(await member_roles(state, guild_id, account.user_id) or ()) & roles:
+                found.append(("discord", guild_id, guilds[guild_id]))
     return sorted(found)
 
 

@@ -64,20 +64,23 @@ class SlackAccess:
             self.clients, admin_users=tuple(settings.slack.admin_users), ttl=0.0
         )
         self._fixed_team: str | None = None  # the team of SLACK_BOT_TOKEN, once known
+        self._installations: Any = None  # bot.slack.install.EncryptedInstallationStore
 
     async def bot_token(self, team_id: str) -> str | None:
         """The bot token of the workspace, or None when the bot is not installed there."""
         slack = self.settings.slack
         key = _secret(slack.token_key)
         if slack.installable and key:
-            from bot.slack.install import EncryptedInstallationStore, TokenCipher
+            if self._installations is None:
+                from bot.slack.install import EncryptedInstallationStore, TokenCipher
 
-            store = EncryptedInstallationStore(
-                self.engine, client_id=slack.client_id or "", cipher=TokenCipher(key)
-            )
-            token = (await store.bot_tokens()).get(team_id)
-            if token:
-                return token
+                self._installations = EncryptedInstallationStore(
+                    self.engine, client_id=slack.client_id or "", cipher=TokenCipher(key)
+                )
+            # Read on every request: an install or uninstall on any instance counts at once.
+            tokens: dict[str, str] = await self._installations.bot_tokens()
+            if tokens.get(team_id):
+                return tokens[team_id]
         fixed = _secret(slack.bot_token)
         if not fixed:
             return None
