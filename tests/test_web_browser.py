@@ -183,3 +183,46 @@ async def test_story_editor_in_chromium(site: Site, tmp_path: Path) -> None:
     # The refused form is answered with 400 on purpose (Chromium logs it); nothing else.
     assert [p for p in problems if "status of 400" not in p] == []
     assert len(problems) <= 1
+
+
+async def test_slack_sign_in_and_channel_picker_in_chromium(slack_site, tmp_path: Path) -> None:
+    """A workspace admin signs in with Slack (through the fake's OpenID pages), sees only their
+    workspace, and subscribes a channel picked from Slack's list."""
+    from playwright.async_api import async_playwright
+
+    from tests.web_slack_env import ALICE, TEAM_A
+
+    site, fake = slack_site
+    fake.add_channel("C0ANEWS", team_id=TEAM_A, name="news")
+    fake.add_channel("C0AOPS", team_id=TEAM_A, name="ops")
+    fake.openid_login_as = (TEAM_A, ALICE)
+    shots = screenshot_dir(tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(60_000)
+            page.on(
+                "console",
+                lambda message: problems.append(message.text) if message.type == "error" else None,
+            )
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            await page.goto(f"{site.url}/console/?lang=en")
+            await page.get_by_role("link", name="Sign in with Slack").click()
+            await page.wait_for_url(f"{site.url}/console/")
+            assert "Signed in as Alice Martin" in await page.locator("main").inner_text()
+            await page.goto(f"{site.url}/console/?lang=en")
+            target = page.locator("select[name=target]")
+            assert await target.locator("option").all_inner_texts() == ["#news", "#ops"]
+            await target.select_option(f"slack:{TEAM_A}:C0AOPS")
+            await page.locator("select[name=sub_lang]").select_option("en")
+            await page.locator("select[name=mode]").select_option("live")
+            await page.get_by_role("button", name="Subscribe", exact=True).click()
+            assert await page.locator("p.notice").inner_text() == "Subscription saved."
+            assert "slack:T0ALPHA/C0AOPS" in await page.locator("table.subscriptions").inner_text()
+            await page.screenshot(path=str(shots / "console-slack-en.png"), full_page=True)
+        finally:
+            await browser.close()
+    assert problems == []
