@@ -139,3 +139,19 @@ async def test_dms_to_many_members_are_paced_within_discords_limits(tmp_path: Pa
         with env.context.store.session() as session:
             statuses = session.scalars(select(Delivery.status)).all()
             assert statuses == ["sent"] * 120
+
+
+async def test_digest_me_takes_days_cadence_and_format(env: Env) -> None:
+    text = await me(env, days="lun-ven", format="compact")
+    assert "du lundi au vendredi à 08:00 (Europe/Paris), en français. Options : compact." in text
+    [row] = rows(env)
+    assert (row.days, row.cadence, row.format) == (31, "daily", "compact")
+    text = await me(env, "en-US", cadence="weekly", days="sun")
+    assert "Sunday at 08:00 (Europe/Paris), in French. Options: weekly roll-up, compact." in text
+    assert "Jours invalides 'lundy'" in await me(env, days="lundy")
+    text = await me(env, "en-US", cadence="daily")  # back to every day
+    assert "every day at 08:00" in text
+    # Sunday 19 November, 08:00 in Paris: the compact digest of story day 3, in the DM
+    await env.context.runner.step(dt.datetime(2023, 11, 19, 7, 0, tzinfo=dt.UTC))
+    [post] = env.fake.dm_messages(MEMBER_USER_ID)
+    assert "Le résumé complet\xa0: /digest preview" in text_of(post)  # French spacing

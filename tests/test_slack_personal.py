@@ -113,6 +113,12 @@ async def test_digest_me_uses_the_members_time_zone_and_language(world: World) -
         assert [row.user_id for row in world.subscriptions()] == [ANNE]
         odd = await command(world, "/digest", "me sometimes", user_id=BOB)
         assert "I did not understand: sometimes." in shown(odd)
+        weekdays = await command(world, "/digest", "me days=mon-fri compact", user_id=BOB)
+        assert "Monday to Friday at 08:00 (America/New_York), in English. Options: compact." in (
+            shown(weekdays)
+        ), shown(weekdays)
+        bad = await command(world, "/digest", "me jours=lundy", user_id=ANNE)
+        assert "Jours invalides 'lundy'" in shown(bad), shown(bad)
 
 
 async def test_a_member_who_left_pauses_once_without_retries(world: World) -> None:

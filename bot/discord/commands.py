@@ -384,8 +384,11 @@ class DigestGroup(app_commands.Group):
         timezone=N_("Your time zone, e.g. Europe/Paris"),
         language=N_("Language of the digest (default: your Discord language)"),
         stop=N_("Stop your personal digest"),
+        days=N_("Days of the week, e.g. mon-fri or mon,wed,fri (default: every day)"),
+        cadence=N_("daily (default) or weekly: a roll-up of the past seven days"),
+        format=N_("full (default) or compact: headlines with one line each"),
     )
-    @app_commands.choices(language=LANGUAGES)
+    @app_commands.choices(language=LANGUAGES, cadence=CADENCES, format=FORMATS)
     async def me(
         self,
         interaction: discord.Interaction[Any],
@@ -393,6 +396,9 @@ class DigestGroup(app_commands.Group):
         timezone: app_commands.Range[str, 1, 64] | None = None,
         language: str | None = None,
         stop: bool = False,
+        days: app_commands.Range[str, 1, 100] | None = None,
+        cadence: str | None = None,
+        format: str | None = None,
     ) -> None:
         """Without options: your personal digest's settings (or a new one with defaults)."""
         await digest_me(
@@ -401,7 +407,12 @@ class DigestGroup(app_commands.Group):
             timezone=str(timezone) if timezone else None,
             language=language,
             stop=stop,
+            days=str(days) if days else None,
+            cadence=cadence,
+            format=format,
         )
+
+    me.autocomplete("days")(days_choices)
 
     @me.autocomplete("timezone")
     async def my_timezone_choices(

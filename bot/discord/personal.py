@@ -38,6 +38,9 @@ async def digest_me(
     timezone: str | None,
     language: str | None,
     stop: bool,
+    days: str | None = None,
+    cadence: str | None = None,
+    format: str | None = None,
 ) -> None:
     """Subscribe (or change, or resume), stop, or show the member's personal digest."""
     await defer(interaction, ephemeral=True)
@@ -56,7 +59,8 @@ async def digest_me(
         await reply_text(interaction, _("Personal digest"), text, trusted=True)
         return
     mine = await personal.mine(PLATFORM, DISCORD_WORKSPACE, user_id)
-    if mine and not (time or timezone or language) and all(info.active for info in mine):
+    asked = time or timezone or language or days or cadence or format
+    if mine and not asked and all(info.active for info in mine):
         text = "\n".join(describe_personal(info, lang) for info in mine)
         await reply_text(interaction, _("Personal digest"), text, trusted=True)
         return
@@ -77,10 +81,14 @@ async def digest_me(
             workspace_id=DISCORD_WORKSPACE,
             user_id=user_id,
             dm_channel_id=str(dm.id),
-            lang=lang,
+            lang=language if language in ("fr", "en") else None,
+            default_lang=lang,
             post_time=time,
             timezone=timezone,
             default_timezone=default_timezone(lang),
+            days=days,
+            cadence=cadence,
+            format=format,
         ),
         Actor(user_id=user_id, via="chat", where=str(dm.id), lang=lang),
     )

@@ -51,8 +51,7 @@ async def digest_me(
             + "\n"
             + commands.usage(request.lang)
         )
-    extra = [str(getattr(args, name)) for name in ("channel", "date", "days", "cadence", "format")
-             if getattr(args, name)]  # fmt: skip
+    extra = [str(getattr(args, name)) for name in ("channel", "date") if getattr(args, name)]
     if extra or args.lang == "both":
         shown = extra + (["both"] if args.lang == "both" else [])
         raise Usage(
@@ -72,7 +71,7 @@ async def digest_me(
             )
         ]
     mine = await personal.mine(PLATFORM, request.team_id, user.id)
-    asked = args.time or args.timezone or args.lang
+    asked = args.time or args.timezone or args.lang or args.days or args.cadence or args.format
     if show or (mine and not asked and all(info.active for info in mine)):
         if not mine:
             return [text_message(_t("You have no personal digest: /digest me subscribes you."))]
@@ -91,17 +90,20 @@ async def digest_me(
                 )
             )
         ]
-    lang = args.lang if args.lang in ("fr", "en") else user.lang
     info, created = await personal.subscribe(
         PersonalRequest(
             platform=PLATFORM,
             workspace_id=request.team_id,
             user_id=user.id,
             dm_channel_id=dm_channel,
-            lang=lang if lang in ("fr", "en") else "en",
+            lang=args.lang if args.lang in ("fr", "en") else None,
+            default_lang=user.lang if user.lang in ("fr", "en") else "en",
             post_time=args.time,
             timezone=args.timezone,
             default_timezone=user.tz or "Europe/Paris",
+            days=args.days,
+            cadence=args.cadence,
+            format=args.format,
         ),
         Actor(user_id=user.id, via="chat", where=dm_channel, lang=request.lang),  # type: ignore[arg-type]
     )

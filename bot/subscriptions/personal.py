@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.admin import Actor, AdminService, SubscriptionSpec, messages
 from bot.outbox import SubscriptionFields, SubscriptionInfo
-from bot.subscriptions.options import DAILY, FULL
+from bot.subscriptions.options import COMPACT, DAILY, FULL, WEEKLY
 from digests.weekdays import ALL_DAYS, describe_days
 
 DISCORD_WORKSPACE = ""  # Discord DMs are in no server
@@ -34,11 +34,16 @@ class PersonalRequest:
     workspace_id: str
     user_id: str
     dm_channel_id: str
-    lang: str  # fr | en
+    lang: str | None  # fr | en; None: keep the current one, else `default_lang`
     post_time: str | None = None  # None: keep the current one (08:00 for a new one)
     timezone: str | None = None  # None: keep the current one, else `default_timezone`
     default_timezone: str = "Europe/Paris"
+    default_lang: str = "en"
     story_slug: str | None = None
+    # None: keep the current value (every day, daily, full for a new one); checked as text.
+    days: str | None = None
+    cadence: str | None = None
+    format: str | None = None
 
 
 class PersonalSubscriptions:
@@ -59,6 +64,9 @@ class PersonalSubscriptions:
         """Create or change the member's subscription to the story; a paused one resumes (the
         member asking again is the sign their DMs work again). -> ``(info, created)``."""
         slug = request.story_slug or self.admin.library.default_slug
+        days: object = request.days
+        if days is None and request.cadence == DAILY:
+            days = ALL_DAYS  # back to daily: every day again, as for channels
         current = next(
             (
                 info
@@ -72,14 +80,14 @@ class PersonalSubscriptions:
                 platform=request.platform,
                 workspace_id=request.workspace_id,
                 channel_id=request.dm_channel_id,
-                lang=request.lang,
+                lang=request.lang or (current.lang if current else request.default_lang),
                 post_time=request.post_time or (current.post_time if current else "08:00"),
                 timezone=request.timezone
                 or (current.timezone if current else request.default_timezone),
                 story_slug=slug,
-                days=current.days if current else ALL_DAYS,
-                cadence=current.cadence if current else DAILY,
-                format=current.format if current else FULL,
+                days=days or (current.days if current else ALL_DAYS),
+                cadence=request.cadence or (current.cadence if current else DAILY),
+                format=request.format or (current.format if current else FULL),
             ),
             actor,
         )
@@ -131,6 +139,10 @@ def describe_personal(info: SubscriptionInfo, lang: str) -> str:
         tz=info.timezone,
         language=language,
     )
+    options = [_t("weekly roll-up")] if info.cadence == WEEKLY else []
+    options += [_t("compact")] if info.format == COMPACT else []
+    if options:  # the days are said above
+        text += " " + _t("Options: %(options)s.", options=", ".join(options))
     if info.active:
         nxt = info.next_run_local
         if nxt is not None:
