@@ -103,3 +103,20 @@ async def test_days_autocomplete_reads_back_what_was_typed(env: Env) -> None:
     assert choices[0] == {"name": "du lundi au vendredi", "value": "mon-fri"}
     names = [c["name"] for c in (await blank.wait_callback()).choices]
     assert names[:3] == ["every day", "Monday to Friday", "Sat and Sun"] and len(names) == 10
+
+
+async def test_compact_links_to_the_days_page_when_the_bot_has_a_public_address(env: Env) -> None:
+    from bot.delivery import DocumentCache
+
+    env.context.worker.documents = DocumentCache(
+        env.context.library, no_news_line=False, public_url="https://depeche.example"
+    )
+    await subscribe(env, language="en", format="compact")
+    sent = await env.fake.dispatch_command(
+        "digest-admin send-now", {"channel": ANNOUNCES_CHANNEL_ID}, locale="en-US", **ADMIN
+    )
+    await answer(sent, followup=True)
+    [post] = env.fake.messages(ANNOUNCES_CHANNEL_ID)
+    page = "https://depeche.example/en/openai-crisis-2023/2023-11-18/"
+    assert f"[Read the full digest]({page})" in text_of(post), text_of(post)
+    assert post["embeds"][0]["url"] == page

@@ -123,3 +123,20 @@ async def test_bad_options_are_refused_in_french(world: World) -> None:
         assert world.subscriptions() == []
         usage = await command(world, "/digest", "aide", user_id=FR_ADMIN)
         assert "jours=lun-ven" in shown(usage) and "hebdo" in shown(usage)
+
+
+async def test_compact_links_to_the_days_page_when_the_bot_has_a_public_address(
+    world: World,
+) -> None:
+    from bot.delivery import DocumentCache
+
+    world.admin.worker.documents = DocumentCache(
+        world.admin.library, no_news_line=False, public_url="https://depeche.example"
+    )
+    async with socket_mode(world):
+        await command(world, "/digest", "subscribe <#C0NEWS|news> en compact", user_id=FR_ADMIN)
+        await command(world, "/digest", "send-now <#C0NEWS>", user_id=FR_ADMIN)
+        [compact] = posted_text(world, "C0NEWS")
+        page = "https://depeche.example/en/openai-crisis-2023/2023-11-18/"
+        assert f"<{page}|Read the full digest>" in compact, compact
+        assert "/digest preview" not in compact
