@@ -221,7 +221,8 @@ async def test_slack_sign_in_and_channel_picker_in_chromium(slack_site, tmp_path
             await page.locator("select[name=mode]").select_option("live")
             await page.get_by_role("button", name="Subscribe", exact=True).click()
             assert await page.locator("p.notice").inner_text() == "Subscription saved."
-            assert "slack:T0ALPHA/C0AOPS" in await page.locator("table.subscriptions").inner_text()
+            table = await page.locator("table.subscriptions").inner_text()
+            assert "Alpha News #ops" in table and "slack:T0ALPHA/C0AOPS" in table
             await page.screenshot(path=str(shots / "console-slack-en.png"), full_page=True)
         finally:
             await browser.close()

@@ -82,6 +82,8 @@ async def test_slack_admin_picks_a_channel_of_their_workspace_only(slack_site) -
     assert info.lang == "en" and info.post_time == "07:30" and info.mode == "live"
     _, html, _ = await site.get(location)
     assert f'id="subscription-{info.id}"' in html and "Subscription saved." in html
+    row = html[html.index(f'id="subscription-{info.id}"') :]
+    assert row.split("</td>")[1].strip().startswith("<td>Alpha News #news")  # named, not an id
     status, html, _ = await site.get(f"/console/subscriptions/{info.id}/preview?lang=en")
     assert status == 200 and "Preview of subscription" in html
 

@@ -193,12 +193,10 @@ async def _page(
             for platform, workspace in sorted(scope.workspaces)
             for info in await admin.list(platform=platform, workspace_id=workspace)
         ]
-    for info in infos:
-        report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
-        subscriptions.append(_row(info, report, lang))
     notice = notice_text(lang, request.query.get("done", ""))
     pickers: list[tuple[str, list[tuple[str, str]]]] = []  # (workspace name, [(value, name)])
     unreadable: list[str] = []
+    names: dict[str, str] = {}  # "platform:workspace:channel" -> "Workspace #channel"
     for (platform, workspace), name in sorted((scope.workspaces or {}).items()) if scope else ():
         try:
             found = await channels_of(state, platform, workspace)
@@ -208,6 +206,12 @@ async def _page(
         if found:
             options = [(f"{platform}:{workspace}:{cid}", cname) for cid, cname in found]
             pickers.append((name, options))
+            names.update((value, f"{name} {cname}") for value, cname in options)
+    for info in infos:
+        report = (await admin.status(info.id, Scope(None).actor(lang), recent=5))[0]
+        row = _row(info, report, lang)
+        row["name"] = names.get(f"{info.platform}:{info.workspace_id}:{info.channel_id}", "")
+        subscriptions.append(row)
     editable: list[tuple[str, str, str]] = []
     if scope is not None:
         from bot.web.editor import editable_workspaces
