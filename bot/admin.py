@@ -46,6 +46,7 @@ from bot.outbox import story_day as story_day_now
 from bot.publishing import PublisherRegistry
 from bot.schedule import langs_of, story_date_for, utcnow, zone_of
 from bot.store import FAILED, MANUAL, PENDING, SCHEDULED, SKIPPED, Store
+from bot.subscription_updates import corrections_problem, describe_updates, parse_switch
 from bot.subscriptions.options import (
     DAILY,
     FULL,
@@ -175,6 +176,10 @@ class SubscriptionSpec:
     cadence: str = DAILY
     thread: str = NONE_THREAD  # none | daily (bot.subscriptions.threads)
     format: str = FULL
+    # None: keep the subscription's setting (the default for a new one): see
+    # `bot.subscription_updates`.
+    corrections: str | None = None
+    breaking: bool | None = None
 
 
 __all__ = [
@@ -388,6 +393,9 @@ class AdminService:
             )
         if not spec.channel_id:
             raise InvalidValue(_t("A channel is required."))
+        problem = corrections_problem(spec.corrections, actor.lang)
+        if problem:
+            raise InvalidValue(problem)
         tz = check_timezone(spec.timezone, actor.lang)
         post_time = check_time(spec.post_time, actor.lang)
         try:
@@ -484,6 +492,8 @@ class AdminService:
                 cadence=spec.cadence,
                 format=spec.format,
                 thread=spec.thread,
+                corrections=spec.corrections,
+                breaking=spec.breaking,
             ),
             self.clock(),
             check=lambda row: self._refuse_file_managed(row, actor),
@@ -520,6 +530,8 @@ class AdminService:
                 cadence=row.cadence,
                 format=row.format,
                 thread=row.thread,
+                corrections=row.corrections,
+                breaking=row.breaking,
             )
             for row in rows
         ]
@@ -764,6 +776,7 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
     known = {
         "platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story",
         "days", "cadence", "format", "thread",
+        "corrections", "breaking",
     }  # fmt: skip
     unknown = set(entry) - known
     if unknown:
@@ -773,6 +786,9 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
     start = entry.get("start")
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
+    breaking = parse_switch(entry.get("breaking", False))
+    if breaking is None:
+        raise ValueError(f"breaking must be on or off (or true/false), not {entry['breaking']!r}")
     return SubscriptionSpec(
         platform=entry["platform"],
         workspace_id=str(entry.get("workspace", "")),
@@ -787,6 +803,8 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
         cadence=entry.get("cadence", DAILY),
         format=entry.get("format", FULL),
         thread=entry.get("thread", NONE_THREAD),
+        corrections=str(entry.get("corrections", "edit")),
+        breaking=breaking,
     )
 
 
@@ -827,7 +845,7 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
         state=state,
         next=when,
         managed=managed,
-    )
+    ) + describe_updates(info, lang)
 
 
 def format_status(report: StatusReport, lang: str = "en") -> str:

@@ -43,19 +43,22 @@ from bot.outbox import Claimed, Outbox, Outcome
 from bot.outbox.tick import WEEKLY
 from bot.publishing import (
     Delivery,
+    Editor,
     Paced,
     PermanentPublishError,
     Publisher,
     PublisherRegistry,
     PublishResult,
+    SkippedPublishError,
     TransientPublishError,
 )
 from bot.settings import DeliverySettings
 from bot.store import Store
 from bot.store.health import is_outage
+from bot.updates import UPDATE_KINDS, StoryVersions, UpdatePlanner
 from digests.documents import Document, Item, Section, plain
 from digests.errors import DepecheError
-from digests.story import Lang, StoryLibrary
+from digests.story import Lang, Story, StoryLibrary
 
 _log = logging.getLogger(__name__)
 
@@ -128,8 +131,9 @@ def no_news_document(lang: str, story_slug: str, day: dt.date) -> Document:
 
 
 class DocumentCache:
-    """Documents composed once per (story, story day, language, cadence, format), shared by
-    every channel that gets the same post."""
+    """Documents composed once per (story revision, story day, language, cadence, format),
+    shared by every channel that gets the same post. A newly served revision (another story
+    object in the library) is composed anew."""
 
     def __init__(
         self, library: StoryLibrary, *, no_news_line: bool, public_url: str = "", size: int = 1024
@@ -138,7 +142,9 @@ class DocumentCache:
         self.no_news_line = no_news_line
         self.public_url = public_url  # digests link to their day's page there (DEPECHE_PUBLIC_URL)
         self.size = size
-        self._documents: dict[tuple[str, dt.date, str, str, str], Document | None] = {}
+        self._documents: dict[
+            tuple[str, dt.date, str, str, str], tuple[Story, Document | None]
+        ] = {}
 
     def get(
         self,
@@ -148,17 +154,27 @@ class DocumentCache:
         cadence: str = "daily",
         format: str = "full",
     ) -> Document | None:
+        return self.get_with_story(story_slug, story_date, lang, cadence, format)[0]
+
+    def get_with_story(
+        self,
+        story_slug: str,
+        story_date: dt.date,
+        lang: str,
+        cadence: str = "daily",
+        format: str = "full",
+    ) -> tuple[Document | None, Story]:
+        """The document and the story (revision) it was composed from."""
         if cadence == WEEKLY:
             format = "full"  # a roll-up is short already: one document for both formats
+        story = self.library.get(story_slug)
         key = (story_slug, story_date, lang, cadence, format)
-        try:
-            return self._documents[key]
-        except KeyError:
-            pass
+        cached = self._documents.get(key)
+        if cached is not None and cached[0] is story:
+            return cached[1], story
         from bot.metrics import DIGEST_RENDER_SECONDS
         from digests.rollup import compose_post
 
-        story = self.library.get(story_slug)
         language: Lang = "fr" if lang == "fr" else "en"
         url = day_url(self.public_url, story_slug, lang, story_date)
         with DIGEST_RENDER_SECONDS.labels(cadence=cadence).time():
@@ -171,8 +187,8 @@ class DocumentCache:
             document = replace(document, meta={**document.meta, "url": url})
         if len(self._documents) >= self.size:
             self._documents.clear()
-        self._documents[key] = document
-        return document
+        self._documents[key] = (story, document)
+        return document, story
 
 
 class _Recorder:
@@ -232,11 +248,17 @@ class DeliveryWorker:
     documents: DocumentCache = field(init=False)
     serving: bool = field(default=False, init=False)
     stats: WorkResult = field(default_factory=WorkResult, init=False)
+    # Story revisions (`bot.stories.LiveStories`): each post records the revision it shows,
+    # and corrections compare revisions. None: posts are never corrected.
+    versions: StoryVersions | None = None
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(self.store)
         self.documents = DocumentCache(
             self.library, no_news_line=self.no_news_line, public_url=self.public_url
+        )
+        self.updates = UpdatePlanner(
+            self.library, self.versions, self.documents.get, public_url=self.public_url
         )
         self._wake = asyncio.Event()
         self._recorder = _Recorder(self)
@@ -383,11 +405,6 @@ class DeliveryWorker:
 
     # ------------------------------------------------------------------ one delivery
 
-    def _document(self, item: Claimed) -> Document | None:
-        return self.documents.get(
-            item.story_slug, item.story_date, item.lang, item.cadence, item.format
-        )
-
     async def process(self, item: Claimed) -> str:
         """Publish one claimed delivery; return the outcome name (a `WorkResult` field)."""
         try:
@@ -395,11 +412,26 @@ class DeliveryWorker:
         finally:
             self._busy.discard(item.id)
 
+    def _prepare(self, item: Claimed) -> tuple[Delivery | None, tuple[str, ...], int | None, str]:
+        """(what to publish, the messages to edit instead, the story revision it shows, the
+        reason to skip it when there is nothing to publish)."""
+        if item.kind in UPDATE_KINDS:
+            self.updates.versions = self.versions
+            plan = self.updates.plan(item)
+            return plan.delivery, plan.edit, None, plan.skip
+        document, story = self.documents.get_with_story(
+            item.story_slug, item.story_date, item.lang, item.cadence, item.format
+        )
+        if document is None:
+            return None, (), None, "no events on this story day"
+        revision = self.versions.revision_for(story) if self.versions is not None else None
+        return item.delivery(document), (), revision, ""
+
     async def _process(self, item: Claimed) -> str:
         publisher = self.publishers.get(item.platform)
         assert publisher is not None  # we only claim platforms we have publishers for
         try:
-            document = self._document(item)
+            delivery, edit, revision, skip = self._prepare(item)
         except DepecheError as error:  # unknown story (file removed): nothing will fix it by itself
             return await self._permanent(
                 item, None, PermanentPublishError(str(error), code="story"), publisher
@@ -407,18 +439,29 @@ class DeliveryWorker:
         except Exception as error:  # a bug while composing: keep the reason, retry later
             _log.exception("composing delivery %d failed", item.id)
             return await self._transient(item, f"{type(error).__name__}: {error}", None)
-        if document is None:
-            await self._finish(item, "skipped", error="no events on this story day")
+        if delivery is None:
+            await self._finish(item, "skipped", error=skip)
             return "skipped"
-        delivery = item.delivery(document)
         try:
+            if edit:  # a correction: the post's messages edited in place (idempotent)
+                if not isinstance(publisher, Editor):
+                    raise SkippedPublishError(f"{item.platform} posts cannot be edited")
+                edited = await publisher.edit(delivery, edit)
+                await self._finish(item, "sent", message_ids=edited.message_ids)
+                return "sent"
             if item.attempts > 1:  # crash recovery or retry: it may have gone out already
                 found = await publisher.find_published(delivery)
                 if found is not None:
-                    await self._finish(item, "sent", message_ids=found.message_ids)
+                    await self._finish(
+                        item, "sent", message_ids=found.message_ids, story_revision=revision
+                    )
                     _log.info("delivery %d was already published: recorded, not re-posted", item.id)
                     return "recovered"
             published: PublishResult = await publisher.publish(delivery)
+        except SkippedPublishError as error:
+            await self._finish(item, "skipped", error=error.reason)
+            _log.info("delivery %d skipped: %s", item.id, error.reason)
+            return "skipped"
         except PermanentPublishError as error:
             return await self._permanent(item, delivery, error, publisher)
         except TransientPublishError as error:
@@ -426,7 +469,7 @@ class DeliveryWorker:
         except Exception as error:  # an unexpected failure is retried, with the reason kept
             _log.exception("publishing delivery %d failed", item.id)
             return await self._transient(item, f"{type(error).__name__}: {error}", None)
-        await self._finish(item, "sent", message_ids=published.message_ids)
+        await self._finish(item, "sent", message_ids=published.message_ids, story_revision=revision)
         return "recovered" if published.recovered else "sent"
 
     # ------------------------------------------------------------------ outcomes
@@ -439,6 +482,7 @@ class DeliveryWorker:
         message_ids: tuple[str, ...] = (),
         error: str | None = None,
         pause: bool = False,
+        story_revision: int | None = None,
     ) -> bool:
         """Record an outcome (batched); False when the claim was lost to another worker."""
         assert status in ("sent", "failed", "skipped")
@@ -449,6 +493,7 @@ class DeliveryWorker:
                 message_ids=message_ids,
                 error=error,
                 pause_subscription=item.subscription_id if pause else None,
+                story_revision=story_revision,
             )
         )
 

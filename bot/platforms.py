@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from bot.admin import AdminService
 from bot.delivery import DeliveryWorker
+from bot.outbox.corrections import UpdatesOutbox
 from bot.publishing import PublisherRegistry
 from bot.schedule import Runner, utcnow
 from bot.settings import Settings
@@ -94,6 +95,7 @@ def build_context(
         no_news_line=settings.schedule.no_news_line,
         clock=clock,
         public_url=settings.web.public_url,
+        versions=stories,
     )
     admin = AdminService(store, library, publishers=publishers, worker=worker, clock=clock)
     runner = Runner(
@@ -104,6 +106,7 @@ def build_context(
         no_news_line=settings.schedule.no_news_line,
         clock=clock,
         stories=stories,
+        updates=UpdatesOutbox(store, stories),
     )
     return PlatformContext(
         settings,

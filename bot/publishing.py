@@ -42,6 +42,10 @@ class Delivery:
     # The member of a personal subscription (the channel is their DM): nobody else is told
     # when it fails, and DM errors (closed DMs, a user gone) pause it.
     user_id: str | None = None
+    # A follow-up of an earlier post (a correction notice): the platform id of that post's
+    # first message; the publisher links the new post to it (a Discord reply, a Slack thread
+    # reply also sent to the channel).
+    reply_to: str | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -91,6 +95,15 @@ class PermanentPublishError(PublishError):
         self.code = code
 
 
+class SkippedPublishError(PublishError):
+    """Nothing to do any more, and nothing wrong with the subscription (the message to correct
+    was deleted): the delivery is recorded ``skipped`` with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @runtime_checkable
 class Publisher(Protocol):
     platform: str
@@ -105,6 +118,17 @@ class Publisher(Protocol):
 
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
         """Tell the people who configured the subscription that it was paused, and why."""
+        ...
+
+
+@runtime_checkable
+class Editor(Protocol):
+    """Optional for a publisher: edits posts already out (corrections)."""
+
+    async def edit(self, original: Delivery, message_ids: tuple[str, ...]) -> PublishResult:
+        """Make the messages ``message_ids`` of the post ``original`` (its id, channel, day)
+        show ``original.document``. Idempotent: the same edit twice shows the same post.
+        `SkippedPublishError` when the message was deleted."""
         ...
 
 

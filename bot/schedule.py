@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -239,7 +239,17 @@ def tick(
 
 
 class StoryRefresher(Protocol):
-    def refresh(self) -> object: ...
+    served: dict[str, int]  # slug -> the revision served
+
+    def refresh(self) -> list[tuple[str, int]]: ...
+
+
+class UpdateScanner(Protocol):
+    """Enqueues corrections and breaking alerts (`bot.outbox.corrections.UpdatesOutbox`)."""
+
+    async def scan(
+        self, served: dict[str, int], new: Sequence[tuple[str, int]], now: dt.datetime
+    ) -> Any: ...
 
 
 def _minute_floor(moment: dt.datetime) -> dt.datetime:
@@ -262,7 +272,10 @@ class Runner:
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     # Serves newly published story revisions before each tick (bot.stories.LiveStories).
     stories: StoryRefresher | None = None
+    # Corrections of posts already out and breaking alerts, after each refresh.
+    updates: UpdateScanner | None = None
     _busy: bool = field(default=False, init=False, repr=False)
+    _new_revisions: list[tuple[str, int]] = field(default_factory=list, init=False, repr=False)
     _outage: OutageLog = field(default_factory=OutageLog, init=False, repr=False)
     chunk_size: int | None = None
     _scheduler: Any = field(default=None, init=False, repr=False)
@@ -274,14 +287,17 @@ class Runner:
         platforms' gateways); the worker is woken after each committed chunk."""
         from bot.outbox import CHUNK_SIZE
 
+        now = now or self.clock()
         if self.stories is not None:
             try:
-                await asyncio.to_thread(self.stories.refresh)
+                self._new_revisions += await asyncio.to_thread(self.stories.refresh)
             except Exception as error:  # the database is down: serve what we have, tick anyway
                 if is_outage(error):
                     _log.debug("could not check for new story revisions: database unreachable")
                 else:
                     _log.exception("could not check for new story revisions")
+            if self.updates is not None:
+                await self._scan_updates(now)
         return await self.worker.outbox.enqueue_due(
             self.library,
             now or self.clock(),
@@ -290,6 +306,23 @@ class Runner:
             chunk_size=self.chunk_size or CHUNK_SIZE,
             on_chunk=lambda _result: self.worker.wake(),
         )
+
+    async def _scan_updates(self, now: dt.datetime) -> None:
+        """Corrections and breaking alerts of the revisions served (the breaking scan of a new
+        revision is kept until it succeeds once on this instance)."""
+        assert self.stories is not None and self.updates is not None
+        new = list(dict.fromkeys(self._new_revisions))
+        try:
+            result = await self.updates.scan(dict(self.stories.served), new, now)
+        except Exception as error:
+            if is_outage(error):
+                _log.debug("could not look for corrections: database unreachable")
+            else:
+                _log.exception("could not look for corrections and breaking alerts")
+            return
+        self._new_revisions = []
+        if getattr(result, "corrections", 0) or getattr(result, "alerts", 0):
+            self.worker.wake()
 
     async def step(self, now: dt.datetime | None = None) -> tuple[TickResult, WorkResult]:
         now = now or self.clock()

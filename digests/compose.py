@@ -41,6 +41,7 @@ from digests.typography import french_spacing
 
 # How many earlier days the "previously" reminder mentions.
 PREVIOUSLY_DAYS = 3
+PREVIOUSLY_HEADLINES = 3  # headlines of a day without a recap in the story
 # News and analysis items after the lead in a daily post; the rest goes behind "more".
 MAX_ITEMS = 6
 # The lead is a paragraph section without a heading: every renderer shows it as the opening
@@ -400,15 +401,19 @@ def _join_roles(parts: list[str], lang: Lang) -> str:
 
 
 def _previously_items(story: Story, day: dt.date, lang: Lang) -> tuple[Item, ...]:
-    """One short sentence per earlier day, written in the story (the lead headline when the
-    story gives none)."""
+    """One short sentence per earlier day, written in the story; when the story gives none,
+    that day's headlines (at most `PREVIOUSLY_HEADLINES`: an event published late in its day,
+    after that day's digest went out, is still in the next day's reminder)."""
     earlier = [d for d in story.days if d < day][-PREVIOUSLY_DAYS:]
     items = []
+    separator = " ; " if lang == "fr" else "; "
     for earlier_day in earlier:
         recap: Text | None = story.recap_of(earlier_day)
-        sentence = (
-            recap(lang) if recap is not None else story.events_on(earlier_day)[0].headline(lang)
-        )
+        if recap is not None:
+            sentence = recap(lang)
+        else:
+            headlines = [event.headline(lang) for event in story.events_on(earlier_day)]
+            sentence = separator.join(dict.fromkeys(headlines[:PREVIOUSLY_HEADLINES]))
         items.append(
             Item((Span(sentence),), label=_capitalise(format_short_day(earlier_day, lang)))
         )

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -261,6 +262,15 @@ class Event(_Model):
     more_quotes: tuple[NonEmpty, ...] = ()
     statement: Identifier | None = None
     note: Text | None = None
+    # Published on its day, it goes out at once as a short alert to live subscriptions that
+    # opted in (``breaking = on``). Only an event of one exact day can be "today's".
+    breaking: StrictBool = False
+
+    @model_validator(mode="after")
+    def _breaking_needs_one_day(self) -> Event:
+        if self.breaking and not (self.date.on is not None or self.date.first == self.date.last):
+            raise ValueError("a breaking event needs an exact date (one day), not a window")
+        return self
 
     @property
     def source_sentences(self) -> tuple[str, ...]:

@@ -69,6 +69,23 @@ class ConsolePublisher:
             )
         return PublishResult((self._message_id(delivery),))
 
+    async def edit(self, original: Delivery, message_ids: tuple[str, ...]) -> PublishResult:
+        """A terminal cannot edit what it printed: the corrected post is printed again, marked
+        as such."""
+        where = original.channel_id or "console"
+        self.console.print(
+            Rule(
+                f"[bold]Dépêche[/bold] · {where} · {original.lang} · "
+                f"{original.digest_date.isoformat()} · corrected",
+                style="yellow",
+            )
+        )
+        self.console.print(
+            render_text(original.document), markup=False, highlight=False, soft_wrap=True
+        )
+        self.console.print()
+        return PublishResult(message_ids)
+
     async def notify_admins(self, delivery: Delivery, reason: str) -> None:
         self.console.print(
             f"[bold red]Subscription {delivery.subscription_id} paused:[/bold red] {reason}"

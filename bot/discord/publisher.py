@@ -49,6 +49,7 @@ from bot.publishing import (
     Delivery,
     PermanentPublishError,
     PublishResult,
+    SkippedPublishError,
     TransientPublishError,
     documents_of,
 )
@@ -68,6 +69,7 @@ MISSING_ACCESS = 50001
 MISSING_PERMISSIONS = 50013
 UNKNOWN_CHANNEL = 10003
 CANNOT_DM = 50007  # Cannot send messages to this user (DMs closed, no shared server)
+UNKNOWN_MESSAGE = 10008
 
 
 def part_nonce(key: str, index: int) -> str:
@@ -256,6 +258,64 @@ class DiscordPublisher:
         if not isinstance(body, dict) or "id" not in body:
             raise TransientPublishError("Discord answered without a message")
         return body
+
+    async def edit_message(
+        self, channel_id: str, message_id: str, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        """PATCH one message (the channel's bucket, like posts), ``allowed_mentions`` none. A
+        deleted message (10008 Unknown Message) is `SkippedPublishError`."""
+        payload = {**payload, "allowed_mentions": NO_MENTIONS}
+        try:
+            body = await self._call(
+                "PATCH",
+                f"/channels/{channel_id}/messages/{message_id}",
+                channel_id=channel_id,
+                json=payload,
+            )
+        except DiscordAPIError as error:
+            if error.status == 404 and error.code == UNKNOWN_MESSAGE:
+                raise SkippedPublishError(
+                    f"Discord 404 Unknown Message ({error.code}): message {message_id} "
+                    f"was deleted, nothing to correct"
+                ) from None
+            raise self._publish_error(error, channel_id) from None
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise TransientPublishError(
+                f"network error talking to Discord: {type(error).__name__}"
+            ) from None
+        return body if isinstance(body, dict) else {}
+
+    async def edit(self, original: Delivery, message_ids: tuple[str, ...]) -> PublishResult:
+        """Edit the messages of the post ``original`` to show ``original.document`` (each part
+        keeps the post's own footer marker), where they are: the channel, or the thread of the
+        post (a forum post, or the "more" part of ``thread = daily``: Discord gives a thread
+        the id of the message it starts from). A longer document posts its extra parts after."""
+        parts = self.parts(original)
+        in_channel = len(parts)
+        if await self.threads.is_forum(original.channel_id, ask=False):
+            in_channel = 0
+        elif original.thread == DAILY_THREAD:
+            in_channel = self.post_parts(original)
+        ids: list[str] = []
+        for index, embeds in enumerate(parts):
+            where = original.channel_id
+            if index >= in_channel and (message_ids or ids):
+                where = (message_ids or tuple(ids))[0]
+            if index < len(message_ids):
+                if index == 0 and self.pictures is not None and original.document.kind == "digest":
+                    # the day's picture stays attached (an edit keeps attachments): shown again
+                    image = {"url": f"attachment://{PICTURE_NAME}"}
+                    embeds = [{**embeds[0], "image": image}, *embeds[1:]] if embeds else embeds
+                await self.edit_message(where, message_ids[index], {"embeds": embeds})
+                ids.append(message_ids[index])
+                continue
+            payload = {
+                "embeds": embeds,
+                "nonce": part_nonce(original.idempotency_key, index),
+                "enforce_nonce": True,
+            }
+            ids.append(str((await self.create_message(where, payload))["id"]))
+        return PublishResult(tuple(ids))
 
     @staticmethod
     def _publish_error(error: DiscordAPIError, channel_id: str) -> Exception:
@@ -448,11 +508,16 @@ class DiscordPublisher:
         for index in indices:
             if index in ids:
                 continue
-            payload = {
+            payload: dict[str, Any] = {
                 "embeds": parts[index],
                 "nonce": part_nonce(delivery.idempotency_key, index),
                 "enforce_nonce": True,
             }
+            if delivery.reply_to and index == 0:  # a follow-up: a reply to the post it is about
+                payload["message_reference"] = {
+                    "message_id": delivery.reply_to,
+                    "fail_if_not_exists": False,
+                }
             files = await self._picture(delivery, payload) if index == 0 else ()
             message = await (
                 self.create_message(channel_id, payload, files)

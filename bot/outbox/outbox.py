@@ -85,6 +85,15 @@ RETURNING id
 """
 
 
+def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
+    """A datetime read through Core (SQLite may hand back naive UTC or text)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
 @dataclass(frozen=True)
 class Target:
     """Subscriptions of a channel (all languages when ``lang`` is None)."""
@@ -133,6 +142,8 @@ class SubscriptionFields:
     format: str = "full"
     thread: str = "none"
     user_id: str | None = None  # personal: one per (platform, workspace, user, story)
+    corrections: str | None = None  # None: keep (a new subscription: edit)
+    breaking: bool | None = None  # None: keep (a new subscription: off)
 
 
 class Outbox:
@@ -315,6 +326,15 @@ class Outbox:
                     s.format,
                     s.thread,
                     s.user_id,
+                    d.kind,
+                    d.parent_id,
+                    d.message_ids,
+                    d.story_revision,
+                    d.base_revision,
+                    d.event_id,
+                    d.scheduled_for,
+                    s.corrections,
+                    s.timezone,
                 )
                 .join_from(DeliveryRow.__table__, Subscription.__table__, d.subscription_id == s.id)
                 .where(d.id.in_(ids))
@@ -337,6 +357,15 @@ class Outbox:
                 format=row.format,
                 thread=row.thread,
                 user_id=row.user_id,
+                kind=row.kind,
+                parent_id=row.parent_id,
+                message_ids=tuple(row.message_ids or ()),
+                story_revision=row.story_revision,
+                base_revision=row.base_revision,
+                event_id=row.event_id,
+                scheduled_for=_aware(row.scheduled_for),
+                corrections=row.corrections,
+                timezone=row.timezone,
             )
             for row in rows
         ]
@@ -381,6 +410,8 @@ class Outbox:
                     ]
                 if outcome.status == "sent":
                     values.update(message_ids=list(outcome.message_ids), sent_at=now)
+                if outcome.story_revision is not None:
+                    values["story_revision"] = outcome.story_revision
                 result = session.execute(
                     update(DeliveryRow)
                     .where(
@@ -571,6 +602,14 @@ class Outbox:
             row.managed_by = fields.managed_by
             row.configured_from = fields.configured_from
             row.admin_lang = fields.admin_lang
+            if fields.corrections is not None:
+                row.corrections = fields.corrections
+            elif created:
+                row.corrections = "edit"
+            if fields.breaking is not None:
+                row.breaking = fields.breaking
+            elif created:
+                row.breaking = False
             row.updated_at = now
             if created or schedule != old or row.next_run_at is None:
                 row.next_run_at = first_run(

@@ -39,6 +39,8 @@ class SubscriptionInfo:
     format: str = "full"  # full | compact
     thread: str = "none"  # none | daily
     user_id: str | None = None  # a personal subscription's member (channel_id: their DM)
+    corrections: str = "edit"  # edit | notice | off: posts already out when a revision changes
+    breaking: bool = False  # breaking alerts (live subscriptions only)
 
     @property
     def next_run_local(self) -> dt.datetime | None:
@@ -69,6 +71,8 @@ class SubscriptionInfo:
             format=row.format or "full",
             thread=row.thread or "none",
             user_id=row.user_id,
+            corrections=row.corrections or "edit",
+            breaking=bool(row.breaking),
         )
 
 
@@ -165,6 +169,18 @@ class Claimed:
     format: str = "full"  # full | compact
     thread: str = "none"  # none | daily: where the post and its "more" part go
     user_id: str | None = None  # set for a personal subscription's DM
+    kind: str = "scheduled"
+    # A correction: the post it corrects and that post's messages; the revision it brings and
+    # the one it corrects. A breaking alert: its event. ``scheduled_for``: when it was due (a
+    # correction: when its revision was published).
+    parent_id: int | None = None
+    message_ids: tuple[str, ...] = ()
+    story_revision: int | None = None
+    base_revision: int | None = None
+    event_id: str | None = None
+    scheduled_for: dt.datetime | None = None
+    corrections: str = "edit"  # the subscription's setting
+    timezone: str = "UTC"  # the subscription's
 
     def delivery(self, document: Document) -> Delivery:
         """What the publisher gets for this claimed outbox row."""
@@ -199,6 +215,7 @@ class Outcome:
     error: str | None = None
     retry_at: dt.datetime | None = None
     pause_subscription: int | None = None
+    story_revision: int | None = None  # a post: the story revision its document came from
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from bot.publishing import (
     Delivery,
     PermanentPublishError,
     PublishResult,
+    SkippedPublishError,
     TransientPublishError,
     documents_of,
 )
@@ -103,6 +104,8 @@ GLOBAL_ERRORS = frozenset(
         "access_denied",
     }
 )
+# chat.update of a message that was deleted, or that the bot cannot edit: nothing to correct.
+GONE_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 GLOBAL_RETRY_AFTER = 300.0  # seconds before a delivery blocked by a token problem is retried
 # The message's problems: Slack refused our blocks or our metadata, not the channel.
 BLOCKS_ERRORS = frozenset(
@@ -284,6 +287,23 @@ class SlackPublisher:
             ids.append(await self._post(delivery, message, metadata, thread_ts=thread))
         return PublishResult(tuple(ids), recovered=bool(already) and len(already) == parts)
 
+    async def edit(self, original: Delivery, message_ids: tuple[str, ...]) -> PublishResult:
+        """``chat.update`` the messages of the post ``original`` to show its document (each
+        keeps the post's own metadata); a longer document posts its extra parts after. A
+        message deleted or not ours any more: `SkippedPublishError`."""
+        rendered = self.render(original)
+        parts = len(rendered)
+        in_channel = self.post_parts(original)
+        ids: list[str] = []
+        for part, message in enumerate(rendered, start=1):
+            metadata = self.metadata(original, part, parts)
+            if part <= len(message_ids):
+                ids.append(await self._post(original, message, metadata, ts=message_ids[part - 1]))
+            else:
+                thread = ids[0] if part > in_channel and ids else None
+                ids.append(await self._post(original, message, metadata, thread_ts=thread))
+        return PublishResult(tuple(ids))
+
     async def _post(
         self,
         delivery: Delivery,
@@ -291,7 +311,9 @@ class SlackPublisher:
         metadata: dict[str, Any],
         *,
         thread_ts: str | None = None,
+        ts: str | None = None,
     ) -> str:
+        """Post ``message`` (or, with ``ts``, update that message with it)."""
         client = self.clients.for_team(delivery.workspace_id)
         channel_key = f"channel:{delivery.workspace_id}/{delivery.channel_id}"
         workspace_key = f"workspace:{delivery.workspace_id}"
@@ -301,18 +323,36 @@ class SlackPublisher:
         while True:
             await self.limiter.acquire(workspace_key, channel_key)
             try:
-                response = await client.chat_postMessage(
-                    channel=delivery.channel_id,
-                    text=message.text,
-                    blocks=blocks,
-                    metadata=meta,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                )
+                if ts is not None:
+                    response = await client.chat_update(
+                        channel=delivery.channel_id,
+                        ts=ts,
+                        text=message.text,
+                        blocks=blocks,
+                        metadata=meta,
+                    )
+                else:
+                    thread: dict[str, Any] = {}
+                    if thread_ts is not None:
+                        thread = {"thread_ts": thread_ts}
+                    elif delivery.reply_to:  # a follow-up: in the post's thread and the channel
+                        thread = {"thread_ts": delivery.reply_to, "reply_broadcast": True}
+                    response = await client.chat_postMessage(
+                        channel=delivery.channel_id,
+                        text=message.text,
+                        blocks=blocks,
+                        metadata=meta,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **thread,
+                    )
             except SlackApiError as error:
                 status = getattr(error.response, "status_code", 0)
                 code = error_code(error)
+                if ts is not None and code in GONE_ERRORS:
+                    raise SkippedPublishError(
+                        f"slack {code}: message {ts} cannot be corrected (deleted, or not ours)"
+                    ) from None
                 if status == 429 or code == "ratelimited":
                     self.ratelimited += 1
                     RATELIMITED.labels("slack", "channel").inc()

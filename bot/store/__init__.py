@@ -9,9 +9,13 @@ from bot.store.engine import (
     normalise_url,
 )
 from bot.store.models import (
+    BREAKING,
+    CORRECTION,
+    CORRECTION_MODES,
     FAILED,
     MANUAL,
     PENDING,
+    POST_KINDS,
     SCHEDULED,
     SENDING,
     SENT,
@@ -28,9 +32,13 @@ from bot.store.models import (
 )
 
 __all__ = [
+    "BREAKING",
+    "CORRECTION",
+    "CORRECTION_MODES",
     "FAILED",
     "MANUAL",
     "PENDING",
+    "POST_KINDS",
     "SCHEDULED",
     "SENDING",
     "SENT",

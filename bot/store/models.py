@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,8 +66,14 @@ class Base(DeclarativeBase):
 # Status values of a delivery.
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
 STATUSES = (PENDING, SENDING, SENT, FAILED, SKIPPED)
-# Kinds of delivery: the day's scheduled post, or an admin's send-now of a given story date.
+# Kinds of delivery: the day's scheduled post, or an admin's send-now of a given story date;
+# a correction of a post already out (an edit or a notice, once per post and story revision);
+# a breaking-news alert (once per subscription, event and language).
 SCHEDULED, MANUAL = "scheduled", "manual"
+CORRECTION, BREAKING = "correction", "breaking"
+POST_KINDS = (SCHEDULED, MANUAL)  # the kinds that post a day's digest (and may be corrected)
+# What a subscription does with corrections of its posts already out.
+CORRECTION_MODES = ("edit", "notice", "off")
 
 
 class Subscription(Base):
@@ -122,6 +129,10 @@ class Subscription(Base):
     next_run_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Posts already out when a revision changes their day: edited (edit), followed by a short
+    # notice (notice), or left alone (off). Breaking alerts: live subscriptions that opt in.
+    corrections: Mapped[str] = mapped_column(String(8), default="edit", server_default="edit")
+    breaking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Delivery(Base):
@@ -148,6 +159,25 @@ class Delivery(Base):
             sqlite_where=text("kind = 'manual'"),
             postgresql_where=text("kind = 'manual'"),
         ),
+        # A correction: once per post corrected and story revision.
+        Index(
+            "uq_deliveries_correction",
+            "parent_id",
+            "story_revision",
+            unique=True,
+            sqlite_where=text("kind = 'correction'"),
+            postgresql_where=text("kind = 'correction'"),
+        ),
+        # A breaking alert: once per subscription, event and language.
+        Index(
+            "uq_deliveries_breaking",
+            "subscription_id",
+            "event_id",
+            "lang",
+            unique=True,
+            sqlite_where=text("kind = 'breaking'"),
+            postgresql_where=text("kind = 'breaking'"),
+        ),
         Index("ix_deliveries_claim", "status", "next_attempt_at"),
     )
 
@@ -159,7 +189,7 @@ class Delivery(Base):
     digest_date: Mapped[dt.date] = mapped_column(Date)  # the subscriber's local day of the post
     story_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # story day covered
     lang: Mapped[str] = mapped_column(String(2))
-    kind: Mapped[str] = mapped_column(String(9), default=SCHEDULED, server_default=SCHEDULED)
+    kind: Mapped[str] = mapped_column(String(16), default=SCHEDULED, server_default=SCHEDULED)
     scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(8), default=PENDING)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -171,6 +201,12 @@ class Delivery(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A post: the story revision it shows (None: not known, never corrected). A correction:
+    # the revision it brings, ``base_revision`` the one it corrects, ``parent_id`` the post.
+    story_revision: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    base_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    event_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a breaking alert's
 
 
 class ConsolePost(Base):

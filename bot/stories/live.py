@@ -13,6 +13,7 @@ skipped: the previous revision stays live.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections import OrderedDict
@@ -35,6 +36,8 @@ class LiveStories:
         self.served: dict[str, int] = {}
         self._broken: set[tuple[str, int]] = set()
         self._cache: OrderedDict[tuple[str, int], Story] = OrderedDict()
+        self._numbers: dict[int, tuple[Story, int]] = {}  # id(story) -> (story, revision)
+        self._times: dict[tuple[str, int], dt.datetime] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -64,9 +67,25 @@ class LiveStories:
         story = self.revisions.story(slug, revision)
         with self._lock:
             self._cache[key] = story
+            self._numbers[id(story)] = (story, revision)
             while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+                _key, evicted = self._cache.popitem(last=False)
+                if self.served.get(evicted.slug) != _key[1]:  # the served one stays known
+                    self._numbers.pop(id(evicted), None)
         return story
+
+    def revision_for(self, story: Story) -> int | None:
+        """The revision number of a compiled story (None: a story from the files only)."""
+        found = self._numbers.get(id(story))
+        return found[1] if found is not None and found[0] is story else None
+
+    def published_at(self, slug: str, revision: int) -> dt.datetime:
+        """When a revision was published (cached: it never changes). Blocking (SQL)."""
+        key = (slug, revision)
+        when = self._times.get(key)
+        if when is None:
+            when = self._times[key] = self.revisions.published_at(slug, revision)
+        return when
 
     def refresh(self) -> list[tuple[str, int]]:
         """Serve every story's latest revision; returns the (slug, revision) pairs newly served.

@@ -253,6 +253,18 @@ class StoryRevisions:
                 query = query.limit(limit)
             return [_info(row) for row in session.scalars(query)]
 
+    def published_at(self, slug: str, revision: int) -> dt.datetime:
+        """When revision ``revision`` of ``slug`` was published."""
+        with self.store.session() as session:
+            when = session.scalar(
+                select(StoryRevision.created_at).where(
+                    StoryRevision.slug == slug, StoryRevision.revision == revision
+                )
+            )
+        if when is None:
+            raise UnknownRevision(f"story '{slug}' has no revision {revision}")
+        return when
+
     def document(self, slug: str, revision: int | None = None) -> str:
         """The YAML document of a revision (the latest when ``revision`` is None)."""
         with self.store.session() as session:
