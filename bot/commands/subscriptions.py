@@ -6,6 +6,7 @@ subscriptions.
         [--days mon-fri] [--cadence weekly] [--format compact] [--thread daily]
     depeche subscriptions set --id 7 --days mon,wed,fri --format compact
     depeche subscriptions set --id 7 --thread daily
+    depeche subscriptions set --id 7 --corrections notice --breaking on
 
 ``add`` is idempotent for the same platform/workspace/channel/language: it updates. ``set``
 changes only the options given.
@@ -55,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add.add_argument("--story", metavar="SLUG", help="story to follow (default: the shipped story)")
     _schedule_options(add, defaults=True)
+    _update_options(add)
     add.set_defaults(handler=lambda args: _run(_add, args))
 
     change = actions.add_parser("set", help="change options of a subscription (only those given)")
@@ -65,6 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     change.add_argument("--start", type=parse_date, help="replay: the date story day 1 is posted")
     change.add_argument("--story", metavar="SLUG", help="story to follow")
     _schedule_options(change, defaults=False)
+    _update_options(change)
     change.set_defaults(handler=lambda args: _run(_set, args))
 
     for name, help_text, handler in (
@@ -117,6 +120,31 @@ def _schedule_options(parser: argparse.ArgumentParser, *, defaults: bool) -> Non
         help="none (post in the channel) or daily (Discord: each digest starts a thread that "
         "holds its 'more' part; Slack: the 'more' part and corrections are replies in the "
         "digest's thread). A Discord forum always gets one post per day.",
+    )
+
+
+def _switch(value: str) -> bool:
+    from bot.subscription_updates import parse_switch
+
+    switch = parse_switch(value)
+    if switch is None:
+        raise argparse.ArgumentTypeError(f"expected on or off, not {value!r}")
+    return switch
+
+
+def _update_options(parser: argparse.ArgumentParser) -> None:
+    """Corrections and breaking alerts (a living story); unset: kept (new: edit, off)."""
+    parser.add_argument(
+        "--corrections",
+        choices=("edit", "notice", "off"),
+        help="when a story revision changes a day already posted: edit the post in place "
+        "(default), post a short notice under it, or do nothing",
+    )
+    parser.add_argument(
+        "--breaking",
+        type=_switch,
+        metavar="{on,off}",
+        help="post breaking-news alerts at once (live subscriptions only; default off)",
     )
 
 
@@ -214,6 +242,8 @@ async def _add(admin: AdminService, args: argparse.Namespace) -> int:
             cadence=args.cadence,
             format=args.format,
             thread=args.thread,
+            corrections=args.corrections,
+            breaking=args.breaking,
         ),
         CLI,
     )
@@ -231,6 +261,8 @@ _SET_OPTIONS = {
     "cadence": "cadence",
     "format": "format",
     "thread": "thread",
+    "corrections": "corrections",
+    "breaking": "breaking",
 }
 
 

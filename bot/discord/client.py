@@ -38,7 +38,7 @@ from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.discord.commands", "bot.discord.story_editing")
+EXTENSIONS = ("bot.discord.commands", "bot.discord.story_editing", "bot.discord.updates_command")
 CACHE_SECONDS = 30.0
 
 

@@ -53,6 +53,7 @@ from bot.slack.parsing import (
     unescape,
 )
 from bot.slack.personal import digest_me
+from bot.slack.updates import parse_update_words
 from bot.slack.users import SlackUser, UserDirectory
 from bot.stories.editing import StoryEditing
 from bot.subscriptions.options import DAILY, FULL
@@ -66,7 +67,9 @@ _log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 MAX_QUESTION = 500  # longer /who text is cut (the engine bounds it too)
-ADMIN_ACTIONS = ("subscribe", "unsubscribe", "pause", "resume", "list", "status", "send-now")
+ADMIN_ACTIONS = (
+    "subscribe", "unsubscribe", "pause", "resume", "list", "status", "send-now", "updates",
+)  # fmt: skip
 MODAL_DEADLINE = 2.5  # seconds left to answer a view_submission with field errors
 
 
@@ -330,6 +333,8 @@ class SlackCommands:
             + _t(
                 'thread=daily: the digest\'s thread also gets its corrections (its "more" part is always there).'
             )
+            + "\n"
+            + _t("/digest updates [#channel] corrections:edit|notice|off breaking:on|off (admins)")
         )
 
     async def _digest_listener(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
@@ -380,6 +385,8 @@ class SlackCommands:
                 allowed=("channel", "lang", "time", "timezone", "days", "cadence", "format"),
             )
             return await self.subscribe(request, args)
+        if args.action == "updates":
+            return await self.updates(request, args)
         if args.action == "list":
             self._check_args(args, request.lang, allowed=("lang",))
             infos = await self.admin.list(platform=PLATFORM, workspace_id=request.team_id)
@@ -511,6 +518,37 @@ class SlackCommands:
         _t = messages(reply_lang)
         head = _t("Subscribed:") if created else _t("Subscription updated:")
         return [text_message(f"{head}\n{describe(info, reply_lang)}")]
+
+    async def updates(self, request: Request, args: DigestArgs) -> list[SlackMessage]:
+        """Corrections and breaking alerts of a channel's subscriptions."""
+        _t = messages(request.lang)
+        words = parse_update_words(args.unknown)
+        if words.empty or words.unknown:
+            shown = ", ".join(words.unknown)
+            problem = _t("I did not understand: %(words)s.", words=shown) + "\n" if shown else ""
+            raise Usage(
+                problem
+                + _t(
+                    "Usage: /digest updates [#channel] [fr|en] corrections:edit|notice|off breaking:on|off"
+                )
+            )
+        self._check_args(
+            dataclasses.replace(args, unknown=()), request.lang, allowed=("channel", "lang")
+        )
+        target = Target(PLATFORM, request.team_id, args.channel or request.channel_id)
+        infos = await self.admin.update(
+            target,
+            request.actor,
+            **{
+                name: value
+                for name, value in (
+                    ("corrections", words.corrections),
+                    ("breaking", words.breaking),
+                )
+                if value is not None
+            },
+        )
+        return [text_message(_t("Updated: %(what)s", what=self._lines(infos, request.lang)))]
 
     async def send_now(
         self, request: Request, target: Target, args: DigestArgs

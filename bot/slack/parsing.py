@@ -50,6 +50,7 @@ ACTIONS = {
     "send-now": "send-now", "sendnow": "send-now", "send_now": "send-now", "send": "send-now", "envoyer": "send-now", "maintenant": "send-now",
     "help": "help", "aide": "help", "?": "help",
     "me": "me", "moi": "me",
+    "updates": "updates", "corrections": "updates", "alertes": "updates", "correctifs": "updates",
 }  # fmt: skip
 
 CADENCE_WORDS = {
