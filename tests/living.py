@@ -80,6 +80,8 @@ async def subscribe(
     corrections: str | None = None,
     breaking: bool | None = None,
     start: dt.date | None = None,
+    post_time: str = "08:00",
+    timezone: str = "Europe/Paris",
 ) -> SubscriptionInfo:
     info, _created = await context.admin.subscribe(
         SubscriptionSpec(
@@ -87,8 +89,8 @@ async def subscribe(
             workspace_id=workspace,
             channel_id=channel,
             lang=lang,
-            post_time="08:00",
-            timezone="Europe/Paris",
+            post_time=post_time,
+            timezone=timezone,
             mode=mode,
             start_date=start,
             story_slug=SLUG,

@@ -95,8 +95,10 @@ async def test_synced_commands_carry_french_localizations_and_admin_gating(env: 
         "status",
         "send-now",
         "editors",
+        "updates",
     }
     assert subs["editors"]["name_localizations"] == {"fr": "éditeurs"}
+    assert subs["updates"]["name_localizations"] == {"fr": "mises-a-jour"}
     assert subs["subscribe"]["name_localizations"] == {"fr": "abonner"}
     channel = next(o for o in subs["subscribe"]["options"] if o["name"] == "channel")
     assert channel["type"] == 7 and set(channel["channel_types"]) == {0, 5, 15}  # text, news, forum
