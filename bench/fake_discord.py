@@ -13,6 +13,8 @@ reads commands on stdin, one per line, and answers each with one JSON line:
 - ``channels N``: add N more channels now, known to REST only (no GUILD_CREATE: the bot
   does not load them into its cache, as with a guild on another shard);
 - ``first``: the wall-clock time of the first accepted message post (null if none);
+- ``edits MARK``: the message edits it accepted (wall-clock times, edits per message) and, per
+  channel, how many times its first message shows MARK (alternatives separated by ``|``);
 - ``stats``: what the fake saw (accepted message posts with their wall-clock times, 429s,
   requests per second, messages per channel, /who latencies);
 - ``quit``.
@@ -59,6 +61,8 @@ class SlowFakeDiscord(FakeDiscord):
         self.accepted: list[float] = []  # wall-clock time of each accepted message post
         self.per_second: collections.Counter[int] = collections.Counter()  # limited requests
         self.who: list[float] = []  # seconds from INTERACTION_CREATE to the callback
+        self.edited: list[float] = []  # wall-clock time of each accepted message edit
+        self.edits_per_message: collections.Counter[str] = collections.Counter()
 
     async def _rest_handler(self, request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(self.rtt / 2)
@@ -72,6 +76,9 @@ class SlowFakeDiscord(FakeDiscord):
             and response.status == 200
         ):
             self.accepted.append(time.time())
+        if request.method == "PATCH" and "/channels/" in request.path and response.status == 200:
+            self.edited.append(time.time())
+            self.edits_per_message[request.path] += 1
         await asyncio.sleep(self.rtt / 2)
         return response
 
@@ -95,6 +102,23 @@ class SlowFakeDiscord(FakeDiscord):
             tasks.append(asyncio.create_task(one()))
             await asyncio.sleep(1 / rate)
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    def edit_stats(self, mark: str) -> dict[str, Any]:
+        """Accepted edits (wall-clock times), how many times each message was edited, and per
+        benchmark channel how many times its first message shows ``mark`` (the correction line;
+        alternatives separated by ``|``)."""
+        shown: collections.Counter[int] = collections.Counter()
+        for channel_id, messages in self._messages.items():
+            if channel_id >= FIRST_CHANNEL and messages:
+                text = "\n".join(str(e.get("description") or "") for e in messages[0]["embeds"])
+                shown[sum(text.count(one) for one in mark.split("|"))] += 1
+        return {
+            "edited": self.edited,
+            "edits_by_count": dict(collections.Counter(self.edits_per_message.values())),
+            "channels_by_mark_count": dict(shown),
+            "too_many": self.count_429,
+            "max_per_second": max(self.per_second.values(), default=0),
+        }
 
     def stats(self) -> dict[str, Any]:
         per_channel: collections.Counter[int] = collections.Counter()
@@ -169,6 +193,8 @@ async def main() -> None:
                 print(json.dumps({"first": min(fake.accepted, default=None)}), flush=True)
             elif words[0] == "stats":
                 print(json.dumps(fake.stats()), flush=True)
+            elif words[0] == "edits":  # "edits MARK": corrections seen, MARK in the first embed
+                print(json.dumps(fake.edit_stats(" ".join(words[1:]))), flush=True)
     finally:
         for task in background:
             task.cancel()

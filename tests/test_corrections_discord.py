@@ -63,6 +63,12 @@ def text_of(message: dict[str, Any]) -> str:
     )
 
 
+def posts(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:
+    """The channel's messages but the "more" follow-ups of digests (who's who...)."""
+    more = ("Pour aller plus loin — ", "More — Day ")
+    return [m for m in fake.messages(channel) if not any(s in text_of(m) for s in more)]
+
+
 def rows(store: Store, kind: str) -> list[Delivery]:
     with store.session() as session:
         return list(session.scalars(select(Delivery).where(Delivery.kind == kind)))
@@ -79,8 +85,8 @@ async def test_a_revision_edits_each_post_once_notice_and_off_modes(
         await subscribe(context, "discord", GUILD, GENERAL, lang="en", corrections="off")
         await subscribe(context, "discord", GUILD, ANNOUNCES, corrections="notice")
         await context.runner.step(clock.set(POSTED))
-        french, english = fake.messages(GENERAL_CHANNEL_ID)
-        (original,) = fake.messages(ANNOUNCES_CHANNEL_ID)
+        french, english = posts(fake, GENERAL_CHANNEL_ID)
+        (original,) = posts(fake, ANNOUNCES_CHANNEL_ID)
         english_before = text_of(english)
         assert "Ada quitte Acme" in text_of(french)
 
@@ -88,7 +94,7 @@ async def test_a_revision_edits_each_post_once_notice_and_off_modes(
         await context.runner.step(clock.set(CORRECTED + MINUTE))
 
         # edit: the French post itself now reads the revision, with the visible line
-        french_after, english_after = fake.messages(GENERAL_CHANNEL_ID)
+        french_after, english_after = posts(fake, GENERAL_CHANNEL_ID)
         assert french_after["id"] == french["id"] and french_after["edited_timestamp"]
         body = text_of(french_after)
         assert "Mis à jour le 1 mars à 14 h 05" in body
@@ -97,24 +103,27 @@ async def test_a_revision_edits_each_post_once_notice_and_off_modes(
         # off: the English post is left alone
         assert text_of(english_after) == english_before and not english_after["edited_timestamp"]
         # notice: the original untouched, a reply under it with the line
-        original_after, follow_up = fake.messages(ANNOUNCES_CHANNEL_ID)
+        original_after, follow_up = posts(fake, ANNOUNCES_CHANNEL_ID)
         assert not original_after["edited_timestamp"]
         assert follow_up["message_reference"]["message_id"] == original["id"]
         assert "Correctif" in text_of(follow_up)
         assert "Mis à jour le 1 mars à 14 h 05" in text_of(follow_up)
-        assert len(fake.requests_for(PATCHES)) == 1
+        # one edit per message of the French post (the digest and its "more" follow-up)
+        patched = [request.path for request in fake.requests_for(PATCHES)]
+        assert len(patched) == len(set(patched)) and french["id"] in patched[0]
+        assert all(f"/channels/{GENERAL}/" in path for path in patched)
 
         # Exactly once: later ticks (and a scan of the same revision) change nothing.
         await context.runner.step(clock.set(CORRECTED + 2 * MINUTE))
         await context.runner.step(clock.set(CORRECTED + 3 * MINUTE))
-        assert len(fake.requests_for(PATCHES)) == 1
-        assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == 2
+        assert len(fake.requests_for(PATCHES)) == len(patched)
+        assert len(posts(fake, ANNOUNCES_CHANNEL_ID)) == 2
         corrections = rows(store, CORRECTION)
         assert sorted(row.status for row in corrections) == ["sent", "sent"]
 
         # The next day's digest is written from the revision ("Previously" included).
         await context.runner.step(clock.set(dt.datetime.combine(DAY2, POSTED.timetz())))
-        next_day = fake.messages(GENERAL_CHANNEL_ID)[2]
+        next_day = posts(fake, GENERAL_CHANNEL_ID)[2]
         assert "Ada quitte Acme pour de bon" in text_of(next_day)
     finally:
         await publisher.close()
@@ -129,7 +138,7 @@ async def test_a_deleted_message_is_skipped_with_the_reason_and_nothing_else_bre
     try:
         info = await subscribe(context, "discord", GUILD, GENERAL)
         await context.runner.step(clock.set(POSTED))
-        (post,) = fake.messages(GENERAL_CHANNEL_ID)
+        (post,) = posts(fake, GENERAL_CHANNEL_ID)
         # Someone deletes the post.
         await publisher.rest.request("DELETE", f"/channels/{GENERAL}/messages/{post['id']}")
 
@@ -143,7 +152,7 @@ async def test_a_deleted_message_is_skipped_with_the_reason_and_nothing_else_bre
 
         # The next day's post goes out, and its "Previously" has the event added on day 1.
         await context.runner.step(clock.set(dt.datetime.combine(DAY2, POSTED.timetz())))
-        (next_day,) = fake.messages(GENERAL_CHANNEL_ID)
+        (next_day,) = posts(fake, GENERAL_CHANNEL_ID)
         assert "Ada revient" in text_of(next_day)
     finally:
         await publisher.close()
@@ -174,7 +183,7 @@ async def test_a_failed_edit_is_retried_and_a_crashed_claim_is_taken_over_once(
         await other.runner.step(clock.set(CORRECTED + MINUTE + lease + 10 * MINUTE))
 
         for channel in (GENERAL_CHANNEL_ID, ANNOUNCES_CHANNEL_ID):
-            (post,) = fake.messages(channel)
+            (post,) = posts(fake, channel)
             assert text_of(post).count("Mis à jour le 1 mars à 14 h 05") == 1
             assert "ajouté" in text_of(post) and "Ada revient" in text_of(post)
         assert sorted((row.status, row.attempts) for row in rows(store, CORRECTION)) == [
@@ -206,23 +215,23 @@ async def test_a_breaking_event_alerts_opted_in_live_subscriptions_once(
         )
         assert replay.breaking and replay.mode == "replay"
         await context.runner.step(clock.set(POSTED))
-        assert len(fake.messages(GENERAL_CHANNEL_ID)) == 2
-        replayed = len(fake.messages(ANNOUNCES_CHANNEL_ID))
+        assert len(posts(fake, GENERAL_CHANNEL_ID)) == 2
+        replayed = len(posts(fake, ANNOUNCES_CHANNEL_ID))
 
         publish(store, with_return(breaking=True), CORRECTED)
         await context.runner.step(clock.set(CORRECTED + MINUTE))
         await context.runner.step(clock.set(CORRECTED + 2 * MINUTE))
 
-        alerts = [m for m in fake.messages(GENERAL_CHANNEL_ID) if "Dernière minute" in text_of(m)]
+        alerts = [m for m in posts(fake, GENERAL_CHANNEL_ID) if "Dernière minute" in text_of(m)]
         (alert,) = alerts
         assert alert["embeds"][0]["title"].startswith("Dernière minute\u00a0: Ada revient")
         assert "Ada revient chez Acme." in text_of(alert)
         assert alert["embeds"][0]["url"] == (
             "https://depeche.example/fr/minimal-example/2024-03-01/"
         )
-        assert not any("Breaking" in text_of(m) for m in fake.messages(GENERAL_CHANNEL_ID))
+        assert not any("Breaking" in text_of(m) for m in posts(fake, GENERAL_CHANNEL_ID))
         # the replay gets no alert (its correction of day 1 is an edit, not a post)
-        assert len(fake.messages(ANNOUNCES_CHANNEL_ID)) == replayed
+        assert len(posts(fake, ANNOUNCES_CHANNEL_ID)) == replayed
         assert [row.status for row in rows(store, BREAKING)] == ["sent"]
     finally:
         await publisher.close()
