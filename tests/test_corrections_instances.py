@@ -2,7 +2,8 @@
 revision published with ``depeche story publish`` (a fourth process) is served by all three at
 their next tick, and every post already out is corrected exactly once — with one instance
 SIGKILLed while it holds corrections (Discord is slow to answer edits, so it is caught mid-way);
-the others take its claims over after the lease."""
+the others take its claims over after the lease. The same revision brings a breaking event for
+today: the opted-in live subscription gets its alert once per language."""
 
 from __future__ import annotations
 
@@ -19,9 +20,14 @@ from sqlalchemy import select
 
 from bot.discord.publisher import DiscordPublisher
 from bot.ratelimit import RateLimiter
-from bot.store import CORRECTION, SENDING, Delivery, Instance, Store
-from tests.fakes.discord_server import FakeDiscord, add_default_guild
-from tests.living import MINIMAL, SLUG, edited, subscribe
+from bot.store import BREAKING, CORRECTION, SENDING, Delivery, Instance, Store
+from tests.fakes.discord_server import (
+    GENERAL_CHANNEL_ID,
+    GUILD_ID,
+    FakeDiscord,
+    add_default_guild,
+)
+from tests.living import MINIMAL, SLUG, edited, subscribe, with_return
 from tests.test_discord_e2e import Bot
 from tests.test_slack_e2e import due_zone
 
@@ -52,9 +58,11 @@ def text_of(message: dict[str, object]) -> str:
 
 async def post_first_digests(
     url: str, stories: Path, fake: FakeDiscord, guild: int, channels: list[int]
-) -> None:
+) -> dt.date:
     """Story day 1's digest, posted in every channel (replays starting today whose post time
-    has just passed) by an instance in this process, which then goes away."""
+    has just passed) by an instance in this process, which then goes away; and a live
+    subscription to breaking news in #general (in both languages, its own post not due).
+    -> today in the subscriptions' time zone."""
     from bot.platforms import build_context
     from bot.settings import Settings
 
@@ -73,7 +81,13 @@ async def post_first_digests(
                 context, "discord", str(guild), str(channel), mode="replay", start=today,
                 post_time=post_time, timezone=zone,
             )  # fmt: skip
+        later = (now.astimezone(ZoneInfo(zone)) + dt.timedelta(hours=12)).strftime("%H:%M")
+        await subscribe(
+            context, "discord", str(GUILD_ID), str(GENERAL_CHANNEL_ID), lang="both",
+            breaking=True, post_time=later, timezone=zone,
+        )  # fmt: skip
         await context.runner.step(now)
+        return today
     finally:
         await publisher.close()
         store.dispose()
@@ -93,7 +107,7 @@ async def test_three_instances_serve_a_cli_revision_and_correct_each_post_once(
     await fake.start()
     bots: list[VerboseBot] = []
     try:
-        await post_first_digests(url, stories, fake, int(guild["id"]), channels)
+        today = await post_first_digests(url, stories, fake, int(guild["id"]), channels)
         # A post is its message and the "more" follow-up, when there is one.
         posts = {channel: [m["id"] for m in fake.messages(channel)] for channel in channels}
         assert len(posts) == CHANNELS
@@ -110,7 +124,13 @@ async def test_three_instances_serve_a_cli_revision_and_correct_each_post_once(
         # Edits are slow to answer (1 s), so an instance is caught holding some.
         fake.fail_next("PATCH /channels/*/messages/*", None, delay=1.0, count=CHANNELS)
         revision = tmp_path / "revision.yaml"
-        revision.write_text(edited("Ada quitte Acme", "Ada quitte Acme pour de bon"))
+        corrected = edited("Ada quitte Acme", "Ada quitte Acme pour de bon")
+        breaking = with_return(breaking=True, document=corrected).replace(
+            'date: 2024-03-01\n    headline: {fr: "Ada revient"',
+            f'date: {today.isoformat()}\n    headline: {{fr: "Ada revient"',
+        )
+        assert today.isoformat() in breaking
+        revision.write_text(breaking)
         settings = tmp_path / "settings.toml"
         settings.write_text("", encoding="utf-8")
         env = {**bots[0].env, "DEPECHE_CONFIG": str(settings)}
@@ -146,6 +166,18 @@ async def test_three_instances_serve_a_cli_revision_and_correct_each_post_once(
                     break
                 await asyncio.sleep(0.1)
             assert sorted(row.status for row in rows) == ["sent"] * CHANNELS
+            for _ in range(200):
+                with store.session() as session:
+                    alerts = list(
+                        session.scalars(select(Delivery).where(Delivery.kind == BREAKING))
+                    )
+                if len(alerts) == 2 and all(row.status == "sent" for row in alerts):
+                    break
+                await asyncio.sleep(0.1)
+            assert sorted((row.lang, row.status) for row in alerts) == [
+                ("en", "sent"),
+                ("fr", "sent"),
+            ]
             assert Counter(row.parent_id for row in rows) == Counter(
                 {row.parent_id: 1 for row in rows}
             )
@@ -156,6 +188,11 @@ async def test_three_instances_serve_a_cli_revision_and_correct_each_post_once(
             assert [m["id"] for m in messages] == message_ids  # edited in place, nothing new
             assert text_of(messages[0]).count(LINE) == 1, text_of(messages[0])
             assert "Ada quitte Acme pour de bon" in text_of(messages[0])
+        shown = [
+            text_of(m) + str(m["embeds"][0].get("title")) for m in fake.messages(GENERAL_CHANNEL_ID)
+        ]
+        assert sum("Dernière minute" in text for text in shown) == 1, shown
+        assert sum("Breaking: Ada returns" in text for text in shown) == 1, shown
         survivors = [bot for bot in bots if bot is not killed]
         for bot in survivors:
             lines = [line for line in bot.output().splitlines() if "revision" in line]
