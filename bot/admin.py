@@ -46,7 +46,12 @@ from bot.outbox import story_day as story_day_now
 from bot.publishing import PublisherRegistry
 from bot.schedule import langs_of, story_date_for, utcnow, zone_of
 from bot.store import FAILED, MANUAL, PENDING, SCHEDULED, SKIPPED, Store
-from bot.subscription_updates import corrections_problem, describe_updates, parse_switch
+from bot.subscription_updates import (
+    corrections_problem,
+    describe_updates,
+    kind_label,
+    parse_switch,
+)
 from bot.subscriptions.options import (
     DAILY,
     FULL,
@@ -866,7 +871,8 @@ def format_status(report: StatusReport, lang: str = "en") -> str:
         reason = (
             f" — {d.last_error}" if d.last_error and d.status in (FAILED, SKIPPED, PENDING) else ""
         )
-        lines.append(f"  {d.digest_date.isoformat()} [{d.lang}] {status}{late}{reason}")
+        what = kind_label(d.kind, lang)
+        lines.append(f"  {d.digest_date.isoformat()} [{d.lang}]{what} {status}{late}{reason}")
     return "\n".join(lines)
 
 

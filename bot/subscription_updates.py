@@ -58,4 +58,14 @@ def describe_updates(info: SubscriptionInfo, lang: str = "en") -> str:
     )
 
 
-__all__ = ["corrections_problem", "describe_updates", "parse_switch"]
+def kind_label(kind: str, lang: str = "en") -> str:
+    """' (correction)' / ' (breaking alert)' after a delivery in ``status``; '' for a post."""
+    _t = _messages(lang)
+    if kind == "correction":
+        return _t(" (correction)")
+    if kind == "breaking":
+        return _t(" (breaking alert)")
+    return ""
+
+
+__all__ = ["corrections_problem", "describe_updates", "kind_label", "parse_switch"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.admin import format_status
 from bot.discord.publisher import DiscordPublisher
 from bot.platforms import PlatformContext
 from bot.ratelimit import RateLimiter
@@ -149,6 +150,8 @@ async def test_a_deleted_message_is_skipped_with_the_reason_and_nothing_else_bre
         assert "Unknown Message" in (correction.last_error or "")
         (subscription,) = await context.admin.list()
         assert subscription.id == info.id and subscription.active
+        (report,) = await context.admin.status(info.id)
+        assert "[fr] (correction) skipped — Discord 404 Unknown Message" in format_status(report)
 
         # The next day's post goes out, and its "Previously" has the event added on day 1.
         await context.runner.step(clock.set(dt.datetime.combine(DAY2, POSTED.timetz())))

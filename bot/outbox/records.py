@@ -114,6 +114,7 @@ class DeliveryInfo:
     scheduled_for: dt.datetime
     sent_at: dt.datetime | None
     message_ids: tuple[str, ...]
+    kind: str = "scheduled"  # scheduled | manual | correction | breaking
 
     @classmethod
     def of(cls, row: DeliveryRow) -> DeliveryInfo:
@@ -129,6 +130,7 @@ class DeliveryInfo:
             scheduled_for=row.scheduled_for,
             sent_at=row.sent_at,
             message_ids=tuple(row.message_ids or ()),
+            kind=row.kind,
         )
 
 
