@@ -222,6 +222,7 @@ Predicate = Literal[
     "demanded",
     "advocated",
     "wanted",
+    "instigated",
 ]
 
 

@@ -318,3 +318,20 @@ def test_an_organisation_that_only_places_the_question_in_time(
     answer = index.answer(question, "fr" if lang == "fr" else "en")
     assert top(answer) == expected
     assert "openai" not in [m.id for m in answer.matches]
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("Who instigated the ouster?", "en"),
+        ("À l’instigation de qui Altman a-t-il été évincé ?", "fr"),
+        ("Who orchestrated Altman's firing?", "en"),
+    ],
+)
+def test_who_set_the_ouster_in_motion_is_not_who_decided_it(
+    index: WhoIndex, question: str, lang: str
+) -> None:
+    # The article: rumours say Altman was pushed out at Sutskever's instigation, with the
+    # board's approval; the board fired him.
+    assert top(index.answer(question, "fr" if lang == "fr" else "en")) == "ilya-sutskever"
+    assert top(index.answer("Who fired Altman?", "en")) == "openai-board"

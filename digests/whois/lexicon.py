@@ -132,6 +132,9 @@ PREDICATE_PHRASES: dict[str, str] = {
     "wanted": "wanted|wants|want|wish|wishes|wished|hoped|hopes|aims|aimed|seeks|sought|"
     "veut|voulait|voulaient|veulent|vouloir|souhaite|souhaitait|souhaitent|desire|desirait|"
     "espere|esperait|cherchent a|cherche a|cherchait a",
+    "instigated": "instigated|instigate|instigator|instigation|orchestrated|orchestrate|"
+    "masterminded|mastermind|a l instigation|sous l impulsion|impulsion|orchestre|orchestree|"
+    "instigue|instigateur|instigatrice",
     "works_with": "works with|work with|working with|worked with|work alongside|colleague|"
     "colleagues|travaille avec|travailler avec|travaillent avec|collabore|collaborer|collegue|"
     "collegues|bosse avec",

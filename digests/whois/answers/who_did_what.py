@@ -49,6 +49,7 @@ TRANSITIVE = {
     "partner_of",
     "rival_of",
     "wanted",
+    "instigated",
 }
 ARTICLES = {
     "the",
