@@ -444,6 +444,9 @@ def test_parsing_is_forgiving() -> None:
         "lang": None,
         "time": None,
         "tz": None,
+        "days": None,
+        "cadence": None,
+        "format": None,
     }
 
 

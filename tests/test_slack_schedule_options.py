@@ -140,3 +140,52 @@ async def test_compact_links_to_the_days_page_when_the_bot_has_a_public_address(
         page = "https://depeche.example/en/openai-crisis-2023/2023-11-18/"
         assert f"<{page}|Read the full digest>" in compact, compact
         assert "/digest preview" not in compact
+
+
+async def test_the_modal_offers_days_cadence_and_format(world: World) -> None:
+    async with socket_mode(world):
+        await world.fake.send_slash_command("/digest", "", user_id=FR_ADMIN)
+        await world.fake.next_call("views.open", timeout=5)
+        (view,) = world.fake.views
+        blocks = {block["block_id"]: block for block in view["blocks"]}
+        assert blocks["days"]["optional"] is True
+        assert blocks["days"]["label"]["text"] == "Jours de la semaine"
+        assert [o["value"] for o in blocks["cadence"]["element"]["options"]] == ["daily", "weekly"]
+        assert [o["value"] for o in blocks["format"]["element"]["options"]] == ["full", "compact"]
+
+        def values(days: str, cadence: str, format: str) -> dict[str, Any]:
+            def pick(value: str) -> dict[str, Any]:
+                return {"value": {"type": "static_select", "selected_option": {"value": value}}}
+
+            return {
+                "channel": {
+                    "value": {"type": "conversations_select", "selected_conversation": "C0NEWS"}
+                },
+                "lang": pick("fr"),
+                "time": pick("07:00"),
+                "tz": pick("Europe/Paris"),
+                "days": {"value": {"type": "plain_text_input", "value": days}},
+                "cadence": pick(cadence),
+                "format": pick(format),
+            }
+
+        refused = await world.fake.send_envelope(
+            "interactive",
+            world.fake.view_submission(view, values("sam,dim", "weekly", "full"), user_id=FR_ADMIN),
+        )
+        assert refused is not None and refused.payload["response_action"] == "errors"
+        assert "un seul jour (pas sam. et dim.)" in refused.payload["errors"]["days"]
+        assert world.subscriptions() == []
+
+        done = await world.fake.send_envelope(
+            "interactive",
+            world.fake.view_submission(view, values("dim", "weekly", "compact"), user_id=FR_ADMIN),
+        )
+        assert done is not None and not (done.payload or {}).get("errors")
+        [row] = world.subscriptions()
+        assert (row.days, row.cadence, row.format, row.post_time) == (
+            64,
+            "weekly",
+            "compact",
+            "07:00",
+        )

@@ -56,7 +56,7 @@ from bot.slack.personal import digest_me
 from bot.slack.updates import parse_update_words
 from bot.slack.users import SlackUser, UserDirectory
 from bot.stories.editing import StoryEditing
-from bot.subscriptions.options import DAILY, FULL
+from bot.subscriptions.options import DAILY, FULL, InvalidOption, check_options
 from digests.compose import compose_digest, compose_faq, compose_story_so_far, compose_timeline
 from digests.errors import DepecheError
 from digests.options import invalid_date, invalid_time
@@ -623,7 +623,15 @@ class SlackCommands:
             lang=str(values["lang"] or lang),
             post_time=values["time"] or "08:00",
             timezone=values["tz"] or user.tz or "Europe/Paris",
+            days=(values["days"] or "").strip() or ALL_DAYS,
+            cadence=values["cadence"] or DAILY,
+            format=values["format"] or FULL,
         )
+        try:  # shown under the field it is about
+            check_options(spec.days, spec.cadence, spec.format, lang)
+        except InvalidOption as error:
+            await ack(response_action="errors", errors={modal.BLOCK_DAYS: error.message[:150]})
+            return
         actor = Actor(
             user_id=user_id, via="chat", where=meta.get("origin") or spec.channel_id, lang=lang
         )

@@ -14,6 +14,7 @@ from bot.slack.i18n import messages
 
 CALLBACK_ID = "depeche_subscribe"
 BLOCK_CHANNEL, BLOCK_LANG, BLOCK_TIME, BLOCK_TZ = "channel", "lang", "time", "tz"
+BLOCK_DAYS, BLOCK_CADENCE, BLOCK_FORMAT = "days", "cadence", "format"
 ACTION = "value"
 
 TIMES = tuple(f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in (0, 30))
@@ -67,6 +68,14 @@ def subscribe_view(
     if user_tz and user_tz not in known:
         groups = {_t("Your time zone"): (user_tz,), **groups}
     initial_tz = user_tz if user_tz else "Europe/Paris"
+    cadences = [
+        ("daily", _t("Daily: the day's digest")),
+        ("weekly", _t("Weekly: a roll-up of the past seven days")),
+    ]
+    formats = [
+        ("full", _t("Full: the day's digest")),
+        ("compact", _t("Compact: headlines, one line each")),
+    ]
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
@@ -122,12 +131,48 @@ def subscribe_view(
                     "initial_option": _option(initial_tz, initial_tz),
                 },
             },
+            {
+                "type": "input",
+                "block_id": BLOCK_DAYS,
+                "optional": True,
+                "label": _text(_t("Days of the week")),
+                "hint": _text(_t("Empty: every day. For example mon-fri or mon,wed,fri.")),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ACTION,
+                    "max_length": 100,
+                    "placeholder": _text("mon-fri"),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BLOCK_CADENCE,
+                "label": _text(_t("Cadence")),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ACTION,
+                    "options": [_option(label, value) for value, label in cadences],
+                    "initial_option": _option(cadences[0][1], cadences[0][0]),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BLOCK_FORMAT,
+                "label": _text(_t("Format")),
+                "element": {
+                    "type": "static_select",
+                    "action_id": ACTION,
+                    "options": [_option(label, value) for value, label in formats],
+                    "initial_option": _option(formats[0][1], formats[0][0]),
+                },
+            },
         ],
     }
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
-    """``{"channel", "lang", "time", "tz"}`` from a view_submission's state."""
+    """``{"channel", "lang", "time", "tz", "days", "cadence", "format"}`` from a
+    view_submission's state."""
     values = (view.get("state") or {}).get("values") or {}
 
     def pick(block: str) -> str | None:
@@ -142,6 +187,9 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str | None]:
         "lang": pick(BLOCK_LANG),
         "time": pick(BLOCK_TIME),
         "tz": pick(BLOCK_TZ),
+        "days": pick(BLOCK_DAYS),
+        "cadence": pick(BLOCK_CADENCE),
+        "format": pick(BLOCK_FORMAT),
     }
 
 
