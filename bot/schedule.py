@@ -248,7 +248,7 @@ class UpdateScanner(Protocol):
     """Enqueues corrections and breaking alerts (`bot.outbox.corrections.UpdatesOutbox`)."""
 
     async def scan(
-        self, served: dict[str, int], new: Sequence[tuple[str, int]], now: dt.datetime
+        self, served: dict[str, int], new: Sequence[tuple[str, int, int | None]], now: dt.datetime
     ) -> Any: ...
 
 
@@ -275,7 +275,10 @@ class Runner:
     # Corrections of posts already out and breaking alerts, after each refresh.
     updates: UpdateScanner | None = None
     _busy: bool = field(default=False, init=False, repr=False)
-    _new_revisions: list[tuple[str, int]] = field(default_factory=list, init=False, repr=False)
+    # (slug, revision newly served, revision served before): breaking alerts still to enqueue
+    _new_revisions: list[tuple[str, int, int | None]] = field(
+        default_factory=list, init=False, repr=False
+    )
     _outage: OutageLog = field(default_factory=OutageLog, init=False, repr=False)
     chunk_size: int | None = None
     _scheduler: Any = field(default=None, init=False, repr=False)
@@ -290,7 +293,11 @@ class Runner:
         now = now or self.clock()
         if self.stories is not None:
             try:
-                self._new_revisions += await asyncio.to_thread(self.stories.refresh)
+                before = dict(self.stories.served)
+                self._new_revisions += [
+                    (slug, number, before.get(slug))
+                    for slug, number in await asyncio.to_thread(self.stories.refresh)
+                ]
             except Exception as error:  # the database is down: serve what we have, tick anyway
                 if is_outage(error):
                     _log.debug("could not check for new story revisions: database unreachable")

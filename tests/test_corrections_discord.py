@@ -222,6 +222,9 @@ async def test_a_breaking_event_alerts_opted_in_live_subscriptions_once(
         replayed = len(posts(fake, ANNOUNCES_CHANNEL_ID))
 
         publish(store, with_return(breaking=True), CORRECTED)
+        # another revision on top before the next tick: the alert is not lost
+        later = with_return(breaking=True, document=edited("Bob steps in", "Bob takes over"))
+        publish(store, later, CORRECTED)
         await context.runner.step(clock.set(CORRECTED + MINUTE))
         await context.runner.step(clock.set(CORRECTED + 2 * MINUTE))
 

@@ -178,12 +178,18 @@ class UpdatesOutbox:
 
     # ------------------------------------------------------------------ breaking alerts
 
-    def enqueue_breaking_sync(self, slug: str, revision: int, now: dt.datetime) -> ScanResult:
+    def enqueue_breaking_sync(
+        self, slug: str, revision: int, now: dt.datetime, *, since: int | None = None
+    ) -> ScanResult:
+        """Alerts for the events ``revision`` marks breaking that revision ``since`` (the one
+        served before; unknown: the previous one) did not: two revisions published within one
+        tick lose no alert."""
         after = self.revisions.compiled(slug, revision)
         before = None
-        if revision > 1:
+        base = since if since is not None and since < revision else revision - 1
+        if base >= 1:
             try:
-                before = self.revisions.compiled(slug, revision - 1)
+                before = self.revisions.compiled(slug, base)
             except DepecheError:
                 before = None
         events = _breaking_events(before, after)
@@ -242,7 +248,10 @@ class UpdatesOutbox:
     # ------------------------------------------------------------------ both, per tick
 
     def scan_sync(
-        self, served: dict[str, int], new: Sequence[tuple[str, int]], now: dt.datetime
+        self,
+        served: dict[str, int],
+        new: Sequence[tuple[str, int, int | None]],
+        now: dt.datetime,
     ) -> ScanResult:
         """Each tick: corrections of posts showing an older revision than the one served;
         breaking alerts of the revisions served since the last tick (``new``)."""
@@ -251,12 +260,15 @@ class UpdatesOutbox:
             result = self.enqueue_corrections_sync(slug, revision, now)
             corrections += result.corrections
             looked_at += result.looked_at
-        for slug, revision in new:
-            alerts += self.enqueue_breaking_sync(slug, revision, now).alerts
+        for slug, revision, since in new:
+            alerts += self.enqueue_breaking_sync(slug, revision, now, since=since).alerts
         return ScanResult(corrections=corrections, alerts=alerts, looked_at=looked_at)
 
     async def scan(
-        self, served: dict[str, int], new: Sequence[tuple[str, int]], now: dt.datetime
+        self,
+        served: dict[str, int],
+        new: Sequence[tuple[str, int, int | None]],
+        now: dt.datetime,
     ) -> ScanResult:
         return await asyncio.to_thread(self.scan_sync, dict(served), list(new), now)
 
