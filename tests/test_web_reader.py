@@ -74,7 +74,7 @@ async def test_days_without_news_and_bad_dates_are_not_found(site: Site) -> None
 
 
 async def test_a_running_story_shows_no_later_day(site: Site) -> None:
-    site.clock.now = dt.datetime(2023, 11, 18, 12, 0, tzinfo=dt.UTC)
+    site.clock.now = dt.datetime(2023, 11, 18, 9, 0, tzinfo=dt.UTC)
     later = headlines_after(dt.date(2023, 11, 18), "en")
     assert later
     status, html, _ = await site.get(f"/en/{SLUG}/")
@@ -243,12 +243,12 @@ def test_compose_publishes_the_web_port_on_loopback_with_health_checks() -> None
 async def test_day_pages_are_rendered_once_per_revision_day_language_and_progress(
     site: Site,
 ) -> None:
-    site.clock.now = dt.datetime(2023, 11, 18, 12, 0, tzinfo=dt.UTC)
+    site.clock.now = dt.datetime(2023, 11, 18, 9, 0, tzinfo=dt.UTC)
     _, first, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
     _, again, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
     assert again == first and 'rel="next"' not in first
     assert len(site.state.pages._items) == 1
-    site.clock.now = dt.datetime(2023, 11, 19, 12, 0, tzinfo=dt.UTC)  # one more day published
+    site.clock.now = dt.datetime(2023, 11, 19, 9, 0, tzinfo=dt.UTC)  # one more day published
     _, later, _ = await site.get(f"/en/{SLUG}/2023-11-18/")
     assert f'rel="next" href="/en/{SLUG}/2023-11-19/"' in later
     assert len(site.state.pages._items) == 2
@@ -259,7 +259,7 @@ async def test_no_page_or_feed_reachable_mid_story_shows_a_later_day(site: Site,
     """Every page and feed a reader can reach from the story page on day 2 (a replay or a
     live story still running): no later day's date, headline, FAQ answer or bio."""
     published = dt.date(2023, 11, 18)
-    site.clock.now = dt.datetime(2023, 11, 18, 12, 0, tzinfo=dt.UTC)
+    site.clock.now = dt.datetime(2023, 11, 18, 9, 0, tzinfo=dt.UTC)
     from digests.formatting import format_long
 
     later_days = [day for day in STORY.days if day > published]
@@ -299,3 +299,17 @@ async def test_no_page_or_feed_reachable_mid_story_shows_a_later_day(site: Site,
     site.clock.now = dt.datetime(2023, 11, 22, tzinfo=dt.UTC)  # the story has ended
     status, html, _ = await site.get(start + "faq/")
     assert STORY.faq[0].answer(lang) in visible(html)  # type: ignore[arg-type]
+
+
+async def test_a_day_is_published_once_it_has_begun_in_the_earliest_time_zone(site: Site) -> None:
+    """A live subscription in Pacific/Kiritimati (UTC+14) gets day 3's digest at 08:00 there,
+    18:00 UTC the day before: its link and picture must answer; a minute before midnight there,
+    not yet."""
+    site.clock.now = dt.datetime(2023, 11, 18, 9, 59, tzinfo=dt.UTC)  # 23:59 on the 18th there
+    status, _, _ = await site.get(f"/en/{SLUG}/2023-11-19/")
+    assert status == 404
+    site.clock.now = dt.datetime(2023, 11, 18, 18, 0, tzinfo=dt.UTC)  # 08:00 on the 19th there
+    status, _, _ = await site.get(f"/en/{SLUG}/2023-11-19/")
+    assert status == 200
+    status, png, _ = await site.get_bytes(f"/en/{SLUG}/2023-11-19/timeline.png")
+    assert status == 200 and png.startswith(b"\x89PNG")

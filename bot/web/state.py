@@ -38,6 +38,8 @@ class PageCache:
             self._items.popitem(last=False)
 
 
+EARLIEST_ZONE_OFFSET = dt.timedelta(hours=14)  # Pacific/Kiritimati, the first to see a date
+
 ReadinessCheck = Callable[[], bool]
 """``() -> bool``: is this part (a platform connection) ready? Must not block."""
 
@@ -69,8 +71,11 @@ class WebState:
 
     def published_until(self, story: Story) -> dt.date | None:
         """The story's last published day: its last day, or today if the story is still
-        running; None before its first day. No page ever shows a later day."""
-        today = self.now().astimezone(dt.UTC).date()
+        running; None before its first day. No page ever shows a later day.
+
+        "Today" is the date in the earliest time zone (UTC+14): a live subscription there gets
+        the day's digest first, and the page and picture it links to must already answer."""
+        today = (self.now().astimezone(dt.UTC) + EARLIEST_ZONE_OFFSET).date()
         if today < story.first_day:
             return None
         return min(story.last_day, today)
