@@ -155,3 +155,13 @@ async def test_digest_me_takes_days_cadence_and_format(env: Env) -> None:
     await env.context.runner.step(dt.datetime(2023, 11, 19, 7, 0, tzinfo=dt.UTC))
     [post] = env.fake.dm_messages(MEMBER_USER_ID)
     assert "Le résumé complet\xa0: /digest preview" in text_of(post)  # French spacing
+
+
+async def test_digest_me_works_from_the_dm_itself(env: Env) -> None:
+    interaction = await env.fake.dispatch_command(
+        "digest me", {"time": "9h"}, locale="en-GB", dm=True, user_id=MEMBER_USER_ID
+    )
+    text = text_of(await answer(interaction, followup=True))
+    assert "every day at 09:00 (UTC), in English" in text, text
+    [row] = rows(env)
+    assert (row.user_id, row.workspace_id) == (str(MEMBER_USER_ID), "")
