@@ -229,3 +229,45 @@ def test_cli_add_and_set(tmp_path, monkeypatch, capsys):
     assert "posted on one day (not Sat and Sun): choose one." in capsys.readouterr().err
     assert main(["subscriptions", "list"]) == 0
     assert "weekly roll-up on Friday" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- personal subscriptions
+
+
+async def test_one_personal_subscription_per_member_and_story(admin, store):
+    """On both databases: /digest me again updates the member's one subscription (language,
+    time, DM channel) instead of adding one; the partial unique index refuses a second row."""
+    import sqlalchemy.exc
+
+    from bot.store import Subscription
+    from bot.subscriptions.personal import PersonalRequest, PersonalSubscriptions
+
+    personal = PersonalSubscriptions(admin)
+    member = Actor(user_id="U1", via="chat", lang="fr")
+    first, created = await personal.subscribe(
+        PersonalRequest("slack", "T1", "U1", "D1", "fr", default_timezone="Europe/Paris"), member
+    )
+    again, created_again = await personal.subscribe(
+        PersonalRequest("slack", "T1", "U1", "D2", "en", post_time="7h", days="mon-fri"), member
+    )
+    assert created and not created_again and again.id == first.id
+    assert (again.lang, again.channel_id, again.post_time, again.days) == ("en", "D2", "07:00", 31)
+    assert again.timezone == "Europe/Paris"  # kept
+    assert [info.id for info in await personal.mine("slack", "T1", "U1")] == [first.id]
+    with pytest.raises(sqlalchemy.exc.IntegrityError), store.session() as session, session.begin():
+        session.add(
+            Subscription(
+                story_slug=again.story_slug,
+                platform="slack",
+                workspace_id="T1",
+                channel_id="D3",
+                lang="fr",
+                post_time="08:00",
+                timezone="UTC",
+                user_id="U1",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    assert [row.id for row in await personal.unsubscribe("slack", "T1", "U1")] == [first.id]
+    assert await personal.mine("slack", "T1", "U1") == []
