@@ -224,12 +224,22 @@ def compose_timeline(story: Story, lang: Lang, until: dt.date | None = None) -> 
     )
 
 
-def compose_faq(story: Story, lang: Lang) -> Document:
+def compose_faq(story: Story, lang: Lang, *, as_of: dt.date | None = None) -> Document:
+    """The story's FAQ. Its answers are written from the story's end and carry no dates, so
+    as of a day before the last one (a replay, or a story still developing) it would give the
+    ending away: it then says when it will be shown instead."""
     _t = Messages(lang)
     items = tuple(
         Item((Span(entry.question(lang), "strong"), Span("\n" + entry.answer(lang))))
         for entry in story.faq
     )
+    if items and as_of is not None and as_of < story.last_day:
+        wait = _t(
+            "The answers are written from the story’s end: they are shown once the story "
+            "reaches its last day, %(date)s.",
+            date=format_long(story.last_day, lang),
+        )
+        items = (Item((Span(wait),)),)
     return _finish(
         Document(
             kind="faq",

@@ -307,8 +307,9 @@ def member_commands() -> list[app_commands.Command[Any, Any, Any]]:
     ) -> None:
         watch(interaction, ephemeral=not public)
         lang = lang_of(interaction, language)
-        chosen, _sub, _today = await story_context(interaction, story)
-        await reply(interaction, render_document(compose_faq(chosen, lang)), ephemeral=not public)
+        chosen, _sub, today = await story_context(interaction, story)
+        document = compose_faq(chosen, lang, as_of=today)  # a replay's FAQ waits for its end
+        await reply(interaction, render_document(document), ephemeral=not public)
 
     faq.autocomplete("story")(story_choices)
 

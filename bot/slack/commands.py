@@ -280,8 +280,9 @@ class SlackCommands:
         """/faq — frequently asked questions about the story."""
         if request.text.strip():
             raise Usage(_m(request.lang, "Usage: /faq [fr|en]"))
-        story, _day = await self._story(request)
-        document = compose_faq(story, request.lang)  # type: ignore[arg-type]
+        story, day = await self._story(request)
+        # a replay's FAQ waits for the replay's end: its answers give the ending away
+        document = compose_faq(story, request.lang, as_of=day)  # type: ignore[arg-type]
         if not document.sections:
             return [text_message(_m(request.lang, "This story has no FAQ."))]
         return render_reply(document)
