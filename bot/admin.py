@@ -52,6 +52,7 @@ from bot.subscription_updates import (
     kind_label,
     parse_switch,
 )
+from bot.subscriptions.alerts import describe_alerts
 from bot.subscriptions.options import (
     DAILY,
     FULL,
@@ -759,6 +760,7 @@ class AdminService:
                 )
                 await self._check_file_start(spec)
                 info, _ = await self.subscribe(spec, actor)
+                info = await self._file_alerts(info, entry.get("alerts", []), actor)
             except (AdminError, KeyError, TypeError, ValueError) as error:
                 raise InvalidValue(
                     f"{path}: subscription[{index}]{_entry_label(entry)}: {error}"
@@ -767,6 +769,18 @@ class AdminService:
         for row in await self.outbox.delete_file_managed({info.id for info in applied}):
             _log.info("subscription %d removed from %s: deleting it", row.id, path)
         return applied
+
+    async def _file_alerts(
+        self, info: SubscriptionInfo, entries: Any, actor: Actor
+    ) -> SubscriptionInfo:
+        """The entry's ``alerts`` (exactly those: bot.alerts)."""
+        from bot.alerts import AlertAdmin  # it builds on this service
+
+        if not isinstance(entries, list):
+            raise InvalidValue("alerts must be a list of {who = ..., role = ...} tables")
+        if not entries and not info.alerts:
+            return info
+        return await AlertAdmin(self).apply(info, entries, actor)
 
 
 def _entry_label(entry: Any) -> str:
@@ -780,7 +794,7 @@ def _entry_label(entry: Any) -> str:
 def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
     known = {
         "platform", "workspace", "channel", "lang", "time", "tz", "mode", "start", "story",
-        "days", "cadence", "format", "thread",
+        "days", "cadence", "format", "thread", "alerts",
         "corrections", "breaking",
     }  # fmt: skip
     unknown = set(entry) - known
@@ -838,6 +852,7 @@ def describe(info: SubscriptionInfo, lang: str = "en") -> str:
     options += describe_thread(info.thread, language)
     if info.user_id is not None:
         options += _t(", personal (direct message)")
+    options += describe_alerts(info.alerts, language)
     return _t(
         "#%(id)s %(where)s [%(lang)s] %(time)s %(tz)s, %(mode)s, story %(story)s: %(state)s; next post %(next)s%(managed)s",
         id=info.id,

@@ -44,6 +44,7 @@ from bot.outbox.tick import WEEKLY
 from bot.publishing import (
     Delivery,
     Editor,
+    Mention,
     Paced,
     PermanentPublishError,
     Publisher,
@@ -405,6 +406,24 @@ class DeliveryWorker:
 
     # ------------------------------------------------------------------ one delivery
 
+    def _mentions(self, item: Claimed) -> tuple[Mention, ...]:
+        """The subscription's alerts whose person or organisation the post's days involve
+        (the story day; the seven days of a weekly roll-up), one mention per target."""
+        if not item.alerts:
+            return ()
+        from digests.alerts import involved, subject_name
+
+        story = self.documents.library.get(item.story_slug)
+        span = 7 if item.cadence == WEEKLY else 1
+        days = [item.story_date - dt.timedelta(days=back) for back in range(span)]
+        today = involved(story, days)
+        lang: Lang = "fr" if item.lang == "fr" else "en"
+        names: dict[str, list[str]] = {}
+        for subject, target in item.alerts:
+            if subject in today:
+                names.setdefault(target, []).append(subject_name(story, subject, lang))
+        return tuple(Mention(target, tuple(found)) for target, found in names.items())
+
     async def process(self, item: Claimed) -> str:
         """Publish one claimed delivery; return the outcome name (a `WorkResult` field)."""
         try:
@@ -425,7 +444,7 @@ class DeliveryWorker:
         if document is None:
             return None, (), None, "no events on this story day"
         revision = self.versions.revision_for(story) if self.versions is not None else None
-        return item.delivery(document), (), revision, ""
+        return item.delivery(document, self._mentions(item)), (), revision, ""
 
     async def _process(self, item: Claimed) -> str:
         publisher = self.publishers.get(item.platform)

@@ -19,6 +19,14 @@ from digests.story import Lang
 
 
 @dataclass(frozen=True, slots=True)
+class Mention:
+    """A role (Discord) or user group (Slack) to mention, and the names that made it fire."""
+
+    target: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """One digest, in one language, for one channel; the unit of exactly-once delivery."""
 
@@ -46,6 +54,9 @@ class Delivery:
     # first message; the publisher links the new post to it (a Discord reply, a Slack thread
     # reply also sent to the channel).
     reply_to: str | None = None
+    # Alerts that fire today: whom the post mentions (a Discord role, a Slack user group) and
+    # why (the names of the people or organisations of the day it was set on).
+    mentions: tuple[Mention, ...] = ()
 
     @property
     def idempotency_key(self) -> str:

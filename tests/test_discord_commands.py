@@ -96,9 +96,13 @@ async def test_synced_commands_carry_french_localizations_and_admin_gating(env: 
         "send-now",
         "editors",
         "updates",
+        "alert",
     }
     assert subs["editors"]["name_localizations"] == {"fr": "éditeurs"}
     assert subs["updates"]["name_localizations"] == {"fr": "mises-a-jour"}
+    assert subs["alert"]["name_localizations"] == {"fr": "alerte"}
+    who = next(o for o in subs["alert"]["options"] if o["name"] == "who")
+    assert who["autocomplete"] is True
     assert subs["subscribe"]["name_localizations"] == {"fr": "abonner"}
     channel = next(o for o in subs["subscribe"]["options"] if o["name"] == "channel")
     assert channel["type"] == 7 and set(channel["channel_types"]) == {0, 5, 15}  # text, news, forum

@@ -465,3 +465,29 @@ def test_manifest_declares_the_commands_and_only_the_needed_scopes() -> None:
     }  # fmt: skip
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+async def test_alert_on_a_person_from_slack(world: World) -> None:
+    async with socket_mode(world):
+        await command(
+            world, "/digest", "subscribe <#C0NEWS|news> fr 08:00 thread=daily", user_id=FR_ADMIN
+        )
+        added = await command(
+            world, "/digest", "alert <#C0NEWS|news> Satya Nadella <!subteam^S0AZURE|@azure>",
+            user_id=FR_ADMIN,
+        )  # fmt: skip
+        assert "satya-nadella → S0AZURE" in shown(added) and "un fil par jour" in shown(added)
+        unknown = await command(
+            world, "/digest", "alert <#C0NEWS|news> Bill Gates S0AZURE", user_id=FR_ADMIN
+        )
+        assert "Aucune personne ni organisation 'Bill Gates'" in shown(unknown)
+        wide = await command(
+            world, "/digest", "alert <#C0NEWS|news> Sam Altman <!channel>", user_id=FR_ADMIN
+        )
+        assert "Utilisation : /digest alert" in shown(wide)  # never a channel-wide mention
+        refused = await command(world, "/digest", "alert Sam Altman S0AZURE")  # not an admin
+        assert "satya" not in shown(refused) and "S0AZURE" not in shown(refused)
+        removed = await command(
+            world, "/digest", "alert <#C0NEWS|news> Satya Nadella remove", user_id=FR_ADMIN
+        )
+        assert "S0AZURE" not in shown(removed)

@@ -70,6 +70,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _update_options(change)
     change.set_defaults(handler=lambda args: _run(_set, args))
 
+    alert = actions.add_parser(
+        "alert",
+        help="mention a role (Discord) or user group (Slack) when the day's post involves a "
+        "person or organisation of the story",
+    )
+    _which(alert)
+    alert.add_argument("--who", help="a person or organisation of the story (name or id)")
+    alert.add_argument("--role", help="Discord: the role id to mention")
+    alert.add_argument("--group", help="Slack: the user group id to mention (S...)")
+    alert.add_argument(
+        "--remove", action="store_true", help="remove the alert (all of --who's, or all)"
+    )
+    alert.set_defaults(handler=lambda args: _run(_alert, args))
+
     for name, help_text, handler in (
         ("remove", "unsubscribe", _remove),
         ("pause", "pause posting", _pause),
@@ -281,6 +295,22 @@ async def _set(admin: AdminService, args: argparse.Namespace) -> int:
         )
     updated = await admin.update(_ref(args), CLI, **changes)  # type: ignore[arg-type]
     print("updated: " + render_list(updated))
+    return 0
+
+
+async def _alert(admin: AdminService, args: argparse.Namespace) -> int:
+    from bot.admin import CLI, render_list
+    from bot.alerts import AlertAdmin
+
+    alerts = AlertAdmin(admin)
+    target = args.role or args.group
+    if args.remove:
+        changed = await alerts.remove(_ref(args), args.who, target, CLI)  # type: ignore[arg-type]
+    else:
+        if not args.who or not target:
+            raise BadArgument("an alert needs --who and --role (Discord) or --group (Slack)")
+        changed = await alerts.add(_ref(args), args.who, target, CLI)  # type: ignore[arg-type]
+    print("updated: " + render_list(changed))
     return 0
 
 

@@ -38,7 +38,12 @@ from digests.story import StoryLibrary
 
 _log = logging.getLogger(__name__)
 
-EXTENSIONS = ("bot.discord.commands", "bot.discord.story_editing", "bot.discord.updates_command")
+EXTENSIONS = (
+    "bot.discord.commands",
+    "bot.discord.story_editing",
+    "bot.discord.updates_command",
+    "bot.discord.alerts",
+)
 CACHE_SECONDS = 30.0
 
 

@@ -33,6 +33,7 @@ from typing import Any, cast
 
 import aiohttp
 import discord
+from babel.lists import format_list
 
 from bot.discord import threads
 from bot.discord.embeds import (
@@ -57,6 +58,7 @@ from bot.ratelimit import RateLimiter, discord_limiter
 from bot.subscriptions.threads import DAILY_THREAD
 from digests.documents import Document
 from digests.i18n import Messages as Catalog
+from digests.i18n import babel_locale
 
 _log = logging.getLogger(__name__)
 
@@ -126,6 +128,29 @@ class Contact:
 
 
 ContactLookup = Callable[[int], Contact | None]
+
+
+def alert_roles(delivery: Delivery) -> list[str]:
+    """Role ids the delivery's alerts mention: snowflakes only, never the server's own id
+    (that is @everyone)."""
+    return [
+        mention.target
+        for mention in delivery.mentions
+        if mention.target.isdigit() and mention.target != delivery.workspace_id
+    ]
+
+
+def alert_content(delivery: Delivery, roles: list[str]) -> str:
+    """``<@&123> In today's news: Satya Nadella.`` in the subscription's language."""
+    _ = _catalog(delivery.lang)
+    names = [
+        name for mention in delivery.mentions if mention.target in roles for name in mention.names
+    ]
+    shown = format_list(list(dict.fromkeys(names)), locale=babel_locale(delivery.lang))
+    pings = " ".join(f"<@&{role}>" for role in roles)
+    return f"{pings} " + _(
+        "In today’s news: %(names)s.", names=discord.utils.escape_markdown(shown)
+    )
 
 
 def _catalog(lang: str) -> Catalog:
@@ -227,9 +252,13 @@ class DiscordPublisher:
         channel_id: str,
         payload: dict[str, Any],
         files: Sequence[tuple[str, bytes, str]] = (),
+        *,
+        roles: list[str] | None = None,
     ) -> dict[str, Any]:
-        """POST one message, ``allowed_mentions`` none; Discord errors mapped to publish errors."""
-        payload = {**payload, "allowed_mentions": NO_MENTIONS}
+        """POST one message, ``allowed_mentions`` none but ``roles`` (an alert's roles: only
+        those may be pinged); Discord errors mapped to publish errors."""
+        allowed = {**NO_MENTIONS, "roles": roles} if roles else NO_MENTIONS
+        payload = {**payload, "allowed_mentions": allowed}
         # A 5xx or a network error may come after Discord created the message: retrying the
         # same nonce (enforce_nonce) returns that message instead of a second one.
         for attempt in range(SERVER_ERROR_RETRIES + 1):
@@ -519,9 +548,12 @@ class DiscordPublisher:
                     "fail_if_not_exists": False,
                 }
             files = await self._picture(delivery, payload) if index == 0 else ()
+            roles = alert_roles(delivery) if index == 0 else []
+            if roles:  # the post's first message pings the alerts' roles, and only them
+                payload["content"] = alert_content(delivery, roles)
             message = await (
-                self.create_message(channel_id, payload, files)
-                if files
+                self.create_message(channel_id, payload, files, roles=roles)
+                if files or roles
                 else self.create_message(channel_id, payload)
             )
             ids[index] = str(message["id"])

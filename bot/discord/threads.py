@@ -147,11 +147,18 @@ class ThreadPoster:
         if 0 in ids:
             return ids[0]
         forum = await self.channel_info(delivery.channel_id) or {}
+        from bot.discord.publisher import alert_content, alert_roles
+
+        first: dict[str, Any] = {"embeds": parts[0], "allowed_mentions": NO_MENTIONS}
+        roles = alert_roles(delivery)
+        if roles:  # the forum post's first message pings the alerts' roles, and only them
+            first["content"] = alert_content(delivery, roles)
+            first["allowed_mentions"] = {**NO_MENTIONS, "roles": roles}
         body = {
             "name": thread_title(delivery),
             "auto_archive_duration": ARCHIVE_MINUTES,
             "applied_tags": pick_tags(forum, delivery),
-            "message": {"embeds": parts[0], "allowed_mentions": NO_MENTIONS},
+            "message": first,
         }
         try:
             answer = await self.publisher._call(

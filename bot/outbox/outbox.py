@@ -46,6 +46,7 @@ from bot.store import (
     SKIPPED,
     Store,
     Subscription,
+    SubscriptionAlert,
 )
 from bot.store import Delivery as DeliveryRow
 from digests.story import StoryLibrary
@@ -340,6 +341,15 @@ class Outbox:
                 .where(d.id.in_(ids))
                 .order_by(d.next_attempt_at, d.id)
             ).all()
+            # The claimed subscriptions' alerts: one query per claim, none per delivery.
+            a = SubscriptionAlert.__table__.c
+            alerts: dict[int, list[tuple[str, str]]] = {}
+            for alert in session.execute(
+                select(a.subscription_id, a.subject, a.target)
+                .where(a.subscription_id.in_({row.subscription_id for row in rows}))
+                .order_by(a.id)
+            ):
+                alerts.setdefault(alert.subscription_id, []).append((alert.subject, alert.target))
         return [
             Claimed(
                 id=row.id,
@@ -366,6 +376,7 @@ class Outbox:
                 scheduled_for=_aware(row.scheduled_for),
                 corrections=row.corrections,
                 timezone=row.timezone,
+                alerts=tuple(alerts.get(row.subscription_id, ())),
             )
             for row in rows
         ]

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.publishing import Delivery
+from bot.publishing import Delivery, Mention
 from bot.schedule import story_date_for, zone_of
 from bot.store import FAILED, SKIPPED, Subscription
 from bot.store import Delivery as DeliveryRow
@@ -41,6 +41,8 @@ class SubscriptionInfo:
     user_id: str | None = None  # a personal subscription's member (channel_id: their DM)
     corrections: str = "edit"  # edit | notice | off: posts already out when a revision changes
     breaking: bool = False  # breaking alerts (live subscriptions only)
+    # (subject, target): mention target (a role, a user group) when the day involves subject.
+    alerts: tuple[tuple[str, str], ...] = ()
 
     @property
     def next_run_local(self) -> dt.datetime | None:
@@ -73,6 +75,7 @@ class SubscriptionInfo:
             user_id=row.user_id,
             corrections=row.corrections or "edit",
             breaking=bool(row.breaking),
+            alerts=tuple((alert.subject, alert.target) for alert in row.alerts),
         )
 
 
@@ -183,8 +186,9 @@ class Claimed:
     scheduled_for: dt.datetime | None = None
     corrections: str = "edit"  # the subscription's setting
     timezone: str = "UTC"  # the subscription's
+    alerts: tuple[tuple[str, str], ...] = ()  # the subscription's (subject, target) alerts
 
-    def delivery(self, document: Document) -> Delivery:
+    def delivery(self, document: Document, mentions: tuple[Mention, ...] = ()) -> Delivery:
         """What the publisher gets for this claimed outbox row."""
         lang: Lang = "fr" if self.lang == "fr" else "en"
         return Delivery(
@@ -202,6 +206,7 @@ class Claimed:
             story_date=self.story_date,
             thread=self.thread,
             user_id=self.user_id,
+            mentions=mentions,
         )
 
 

@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
 from bot.slack.parsing import (
     DigestArgs,
+    parse_channel,
     parse_date,
     parse_digest,
     split_reply_lang,
@@ -67,6 +69,7 @@ _log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 MAX_QUESTION = 500  # longer /who text is cut (the engine bounds it too)
+_GROUP = re.compile(r"^(?:<!subteam\^)?S[A-Z0-9]{2,}(?:\|[^>]*)?>?$")
 ADMIN_ACTIONS = (
     "subscribe", "unsubscribe", "pause", "resume", "list", "status", "send-now", "updates",
 )  # fmt: skip
@@ -343,6 +346,11 @@ class SlackCommands:
         await self._serve(command, respond, self.digest, anywhere=None)
 
     async def digest(self, request: Request) -> list[SlackMessage]:
+        words = request.text.split(None, 1)
+        if words and words[0].casefold() in ("alert", "alerte", "alerts", "alertes"):
+            if not request.user.is_admin:
+                return [self.refusal(request.lang)]
+            return await self.alert(request, words[1] if len(words) > 1 else "")
         args = parse_digest(request.text)
         if args.lang in ("fr", "en"):  # fr/en also chooses the reply language
             request = dataclasses.replace(request, lang=args.lang)
@@ -383,7 +391,16 @@ class SlackCommands:
             self._check_args(
                 args,
                 request.lang,
-                allowed=("channel", "lang", "time", "timezone", "days", "cadence", "format"),
+                allowed=(
+                    "channel",
+                    "lang",
+                    "time",
+                    "timezone",
+                    "days",
+                    "cadence",
+                    "format",
+                    "thread",
+                ),
             )
             return await self.subscribe(request, args)
         if args.action == "updates":
@@ -459,6 +476,39 @@ class SlackCommands:
             )
         )
 
+    async def alert(self, request: Request, text: str) -> list[SlackMessage]:
+        """``/digest alert [#channel] <person or organisation> @group [remove]``."""
+        from bot.alerts import AlertAdmin
+
+        _t = messages(request.lang)
+        channel: str | None = None
+        group: str | None = None
+        remove = False
+        who: list[str] = []
+        for raw in text.split():
+            if channel is None and (found := parse_channel(raw)):
+                channel = found
+            elif group is None and raw.startswith(("<!subteam^", "S")) and _GROUP.match(raw):
+                group = raw
+            elif raw.casefold() in ("remove", "supprimer", "off"):
+                remove = True
+            else:
+                who.append(unescape(raw))
+        if not who or (group is None and not remove):
+            raise Usage(
+                _t(
+                    "Usage: /digest alert [#channel] <person or organisation> @user-group [remove] — mention the group when the day's digest involves them."
+                )
+            )
+        target = Target(PLATFORM, request.team_id, channel or request.channel_id)
+        service = AlertAdmin(self.admin)
+        if remove:
+            infos = await service.remove(target, " ".join(who), group, request.actor)
+        else:
+            assert group is not None
+            infos = await service.add(target, " ".join(who), group, request.actor)
+        return [text_message(render_list(infos, request.lang))]
+
     def _check_args(self, args: DigestArgs, lang: str, *, allowed: tuple[str, ...]) -> None:
         _t = messages(lang)
         problems = []
@@ -468,7 +518,17 @@ class SlackCommands:
             problems.append(str(invalid_time(args.bad_time, lang)))
         extra = [
             name
-            for name in ("channel", "lang", "time", "timezone", "date", "days", "cadence", "format")
+            for name in (
+                "channel",
+                "lang",
+                "time",
+                "timezone",
+                "date",
+                "days",
+                "cadence",
+                "format",
+                "thread",
+            )
             if getattr(args, name) and name not in allowed
         ]
         if args.lang == "both" and args.action != "subscribe":

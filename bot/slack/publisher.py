@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from babel.lists import format_list
 from slack_sdk.errors import SlackApiError
 
 from bot.metrics import RATELIMITED
@@ -45,10 +46,11 @@ from bot.publishing import (
     documents_of,
 )
 from bot.ratelimit import RateLimiter, slack_limiter
-from bot.slack.blocks import SlackMessage, render_document
+from bot.slack.blocks import MAX_BLOCKS, SlackMessage, render_document
 from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
 from digests.documents import Document
+from digests.i18n import babel_locale
 
 _log = logging.getLogger(__name__)
 
@@ -199,6 +201,36 @@ def _collect(found: dict[int, str], messages: list[dict[str, Any]], key: str) ->
                 continue
 
 
+_SUBTEAM_RE = re.compile(r"^S[A-Z0-9]{2,}$")
+
+
+def alert_groups(delivery: Delivery) -> list[str]:
+    """User group ids the delivery's alerts mention (``S0123ABCD`` only: never a channel- or
+    workspace-wide mention)."""
+    return [m.target for m in delivery.mentions if _SUBTEAM_RE.match(m.target)]
+
+
+def with_alert(message: SlackMessage, delivery: Delivery) -> SlackMessage:
+    """The post's first message with the alerts' user groups mentioned on top, and why."""
+    groups = alert_groups(delivery)
+    if not groups:
+        return message
+    _t = messages(delivery.lang)
+    names = [name for m in delivery.mentions if m.target in groups for name in m.names]
+    shown = format_list(list(dict.fromkeys(names)), locale=babel_locale(delivery.lang))
+    from bot.slack.blocks import escape_mrkdwn, section_block
+
+    line = (
+        " ".join(f"<!subteam^{group}>" for group in groups)
+        + " "
+        + escape_mrkdwn(_t("In today’s news: %(names)s.", names=shown))
+    )
+    blocks = [section_block(line), *message.blocks][:MAX_BLOCKS]
+    if len(message.blocks) >= MAX_BLOCKS:  # no room for one more block: the text carries it
+        blocks = message.blocks
+    return SlackMessage(text=f"{line}\n{message.text}", blocks=blocks)
+
+
 SubscriberLookup = Callable[[int], "tuple[str | None, str | None, str] | None"]
 """``subscription_id -> (created_by user id, configured_from channel, admin language)``."""
 
@@ -284,6 +316,8 @@ class SlackPublisher:
             # The "more" part answers the post in its thread: the channel shows one message.
             thread = ids[0] if part > in_channel and ids else None
             metadata = self.metadata(delivery, part, parts)
+            if part == 1 and delivery.mentions:  # an alert fired: the post names the group
+                message = with_alert(message, delivery)
             ids.append(await self._post(delivery, message, metadata, thread_ts=thread))
         return PublishResult(tuple(ids), recovered=bool(already) and len(already) == parts)
 

@@ -29,6 +29,7 @@ from bot.store.models import (
     StoryEditor,
     StoryRevision,
     Subscription,
+    SubscriptionAlert,
 )
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "StoryEditor",
     "StoryRevision",
     "Subscription",
+    "SubscriptionAlert",
     "check_url",
     "connecting",
     "make_engine",

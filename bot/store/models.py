@@ -20,7 +20,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -133,6 +133,33 @@ class Subscription(Base):
     # notice (notice), or left alone (off). Breaking alerts: live subscriptions that opt in.
     corrections: Mapped[str] = mapped_column(String(8), default="edit", server_default="edit")
     breaking: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Loaded with the subscription (one more query per load, none per row): list and status
+    # show them.
+    alerts: Mapped[list[SubscriptionAlert]] = relationship(
+        lazy="selectin",
+        order_by="SubscriptionAlert.id",
+        passive_deletes=True,
+        cascade="all, delete-orphan",
+    )
+
+
+class SubscriptionAlert(Base):
+    """Mention ``target`` (a Discord role id, a Slack user group id) in the subscription's post
+    when the day's digest involves ``subject`` (a person or organisation id of the story)."""
+
+    __tablename__ = "subscription_alerts"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "subject", "target", name="uq_subscription_alerts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Delivery(Base):

@@ -383,6 +383,29 @@ def _unknown(what: str, code: int) -> _HTTPError:
     return _HTTPError(404, code, f"Unknown {what}")
 
 
+def _pinged(body: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """Which roles a message really pings, and whether it pings @everyone/@here, as Discord
+    decides from its content and ``allowed_mentions`` (absent: everything in the content)."""
+    content = str(body.get("content") or "")
+    written = list(dict.fromkeys(re.findall(r"<@&(\d+)>", content)))
+    allowed = body.get("allowed_mentions")
+    if not isinstance(allowed, dict):
+        return written, "@everyone" in content or "@here" in content
+    parse = list(allowed.get("parse") or [])
+    if "roles" in parse and "roles" in allowed:
+        raise _invalid_form(
+            "allowed_mentions", "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+            'parse:["roles"] and roles: [ids] are mutually exclusive.',
+        )  # fmt: skip
+    if "roles" in parse:
+        roles = written
+    else:
+        listed = {str(role) for role in allowed.get("roles") or []}
+        roles = [role for role in written if role in listed]
+    everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
+    return roles, everyone
+
+
 def _invalid_form(field_name: str, code: str, message: str) -> _HTTPError:
     errors = {field_name: {"_errors": [{"code": code, "message": message}]}}
     return _HTTPError(400, 50035, "Invalid Form Body", {"errors": errors})
@@ -1582,6 +1605,7 @@ class FakeDiscord:
             "pinned": False,
             "flags": int(body.get("flags") or 0),
         }
+        message["mention_roles"], message["mention_everyone"] = _pinged(body)
         if body.get("nonce") is not None:
             message["nonce"] = str(body["nonce"])
         if body.get("message_reference"):
