@@ -117,12 +117,12 @@ async def test_find_published_after_the_nonce_window_and_partial_posts(fake: Fak
         original_create = publisher.create_message
         calls = 0
 
-        async def crash_after_first(channel_id, payload):  # type: ignore[no-untyped-def]
+        async def crash_after_first(channel_id, payload, **kwargs):  # type: ignore[no-untyped-def]
             nonlocal calls
             calls += 1
             if calls == 2:
                 raise TransientPublishError("process killed")
-            return await original_create(channel_id, payload)
+            return await original_create(channel_id, payload, **kwargs)
 
         publisher.create_message = crash_after_first  # type: ignore[method-assign]
         with pytest.raises(TransientPublishError):
