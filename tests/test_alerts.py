@@ -198,7 +198,7 @@ def test_cli_alerts(
     assert main(["subscriptions", "list"]) == 0
     assert f"mira-murati → {ROLE}" in capsys.readouterr().out
     assert main(["subscriptions", "alert", "--id", "1", "--who", "Mira Murati", "--remove"]) == 0
-    assert "alerts" not in capsys.readouterr().out
+    assert "mira-murati" not in capsys.readouterr().out
 
 
 async def test_the_file_declares_alerts(store: Store, tmp_path: Any) -> None:
