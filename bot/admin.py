@@ -521,6 +521,10 @@ class AdminService:
         rows = await self._rows(ref, actor.lang)
         for row in rows:
             self._refuse_file_managed(row, actor)
+        if _threaded(changes) and any(row.user_id is not None for row in rows):
+            raise InvalidValue(
+                messages(actor.lang)("A personal digest is a direct message: it has no threads.")
+            )
         specs = [
             SubscriptionSpec(
                 platform=row.platform,
@@ -825,3 +829,11 @@ def spec_from_mapping(entry: dict[str, Any]) -> SubscriptionSpec:
         corrections=str(entry.get("corrections", "edit")),
         breaking=breaking,
     )
+
+
+def _threaded(changes: dict[str, Any]) -> bool:
+    """Do these changes ask for a daily thread? (A bad value is refused by `subscribe`.)"""
+    try:
+        return "thread" in changes and check_thread(changes["thread"]) != NONE_THREAD
+    except InvalidOption:
+        return False

@@ -82,6 +82,10 @@ class AlertAdmin:
     async def add(self, ref: Ref, who: str, target: str, actor: Actor) -> list[SubscriptionInfo]:
         """Alert the subscriptions of ``ref`` on ``who``, mentioning ``target``."""
         rows = await self._rows(ref, actor)
+        if any(row.user_id is not None for row in rows):  # a member's own digest, in a DM
+            raise InvalidValue(
+                messages(actor.lang)("Alerts are for channels, not personal digests.")
+            )
         subject = self._subject(rows, who, actor.lang)
         mention = alert_target(rows[0].platform, rows[0].workspace_id, target, actor.lang)
         added = await self.alerts.add(

@@ -272,3 +272,23 @@ async def test_discord_alert_command_with_autocomplete(tmp_path: Any) -> None:
             user_id=MEMBER_USER_ID,
         )
         assert "Gérer le serveur" in str((await member.wait_callback(timeout=10)).data)
+
+
+async def test_personal_digests_take_neither_alerts_nor_threads(store: Store) -> None:
+    from bot.subscriptions.personal import PersonalRequest, PersonalSubscriptions
+
+    admin = AdminService(store, LIB, clock=lambda: NOW)
+    member = Actor(user_id="42", via="chat", where="D42", lang="fr")
+    info, _ = await PersonalSubscriptions(admin).subscribe(
+        PersonalRequest(
+            platform="discord", workspace_id=str(GUILD_ID), user_id="42", dm_channel_id="4242",
+            lang="fr",
+        ),
+        member,
+    )  # fmt: skip
+    with pytest.raises(InvalidValue, match="pas pour les résumés personnels"):
+        await AlertAdmin(admin).add(info.id, "Sam Altman", ROLE, ADMIN_FR)
+    with pytest.raises(InvalidValue, match="message privé : il n’a pas de fil"):
+        await admin.update(info.id, ADMIN_FR, thread="daily")
+    [same] = await admin.update(info.id, ADMIN_FR, thread="none")
+    assert same.thread == "none" and same.alerts == ()
