@@ -82,6 +82,7 @@ async def subscribe(
     start: dt.date | None = None,
     post_time: str = "08:00",
     timezone: str = "Europe/Paris",
+    thread: str = "none",
 ) -> SubscriptionInfo:
     info, _created = await context.admin.subscribe(
         SubscriptionSpec(
@@ -96,6 +97,7 @@ async def subscribe(
             story_slug=SLUG,
             corrections=corrections,
             breaking=breaking,
+            thread=thread,
         ),
         CLI,
     )

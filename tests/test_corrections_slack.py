@@ -122,3 +122,21 @@ async def test_breaking_alert_once_for_opted_in_live_and_never_for_replay(
         ("en", "sent"),
         ("fr", "sent"),
     ]
+
+
+async def test_with_a_daily_thread_the_notice_stays_in_the_digest_thread(
+    store: Store, tmp_path: Path, fake: FakeSlack, clients: SlackClients
+) -> None:
+    clock = Clock(POSTED - MINUTE)
+    context = instance(store, tmp_path, clock)
+    with_slack(context, clients)
+    await subscribe(context, "slack", DEFAULT_TEAM_ID, BRIEF, corrections="notice", thread="daily")
+    await context.runner.step(clock.set(POSTED))
+    (original,) = posts(fake, BRIEF)
+    publish(store, edited("Ada quitte Acme", "Ada quitte Acme pour de bon"), CORRECTED)
+    await context.runner.step(clock.set(CORRECTED + MINUTE))
+    await context.runner.step(clock.set(CORRECTED + 2 * MINUTE))
+    assert posts(fake, BRIEF) == [original]  # nothing new in the channel itself
+    notice = fake.messages(BRIEF)[-1]
+    assert notice.thread_ts == original.ts and notice.extra.get("reply_broadcast") is False
+    assert "Correctif" in text_of(notice)

@@ -49,6 +49,7 @@ from bot.ratelimit import RateLimiter, slack_limiter
 from bot.slack.blocks import MAX_BLOCKS, SlackMessage, render_document
 from bot.slack.clients import SlackClients
 from bot.slack.i18n import messages
+from bot.subscriptions.threads import DAILY_THREAD
 from digests.documents import Document
 from digests.i18n import babel_locale
 
@@ -369,8 +370,10 @@ class SlackPublisher:
                     thread: dict[str, Any] = {}
                     if thread_ts is not None:
                         thread = {"thread_ts": thread_ts}
-                    elif delivery.reply_to:  # a follow-up: in the post's thread and the channel
-                        thread = {"thread_ts": delivery.reply_to, "reply_broadcast": True}
+                    elif delivery.reply_to:  # a follow-up: in the post's thread and the channel,
+                        # or in the thread alone when the subscription keeps the day there
+                        broadcast = delivery.thread != DAILY_THREAD
+                        thread = {"thread_ts": delivery.reply_to, "reply_broadcast": broadcast}
                     response = await client.chat_postMessage(
                         channel=delivery.channel_id,
                         text=message.text,

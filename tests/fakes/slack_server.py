@@ -488,6 +488,10 @@ def _is_reply(message: Message) -> bool:
     return message.thread_ts is not None and message.thread_ts != message.ts
 
 
+def _in_channel(message: Message) -> bool:
+    return not _is_reply(message) or _truthy(message.extra.get("reply_broadcast", False))
+
+
 def _truthy(value: Any) -> bool:
     return str(value).lower() in {"1", "true", "yes"}
 
@@ -762,8 +766,9 @@ class FakeSlack:
         return list(ch.messages) if ch else []
 
     def posts(self, channel: str) -> list[Message]:
-        """What ``channel`` itself shows, oldest first: its messages without thread replies."""
-        return [m for m in self.messages(channel) if not _is_reply(m)]
+        """What ``channel`` itself shows, oldest first: its messages without thread replies
+        (but with the replies also sent to the channel)."""
+        return [m for m in self.messages(channel) if _in_channel(m)]
 
     @property
     def all_messages(self) -> list[Message]:
@@ -1758,8 +1763,9 @@ class FakeSlack:
                 return oldest <= ts <= latest
             return oldest < ts < latest
 
-        # Like Slack: thread replies are not in the channel's history (conversations.replies).
-        newest_first = [m for m in reversed(channel.messages) if within(m) and not _is_reply(m)]
+        # Like Slack: thread replies are not in the channel's history (conversations.replies),
+        # but those also sent to the channel (reply_broadcast) are.
+        newest_first = [m for m in reversed(channel.messages) if within(m) and _in_channel(m)]
         start = 0
         cursor = params.get("cursor")
         if cursor:
