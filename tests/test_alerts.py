@@ -292,3 +292,32 @@ async def test_personal_digests_take_neither_alerts_nor_threads(store: Store) ->
         await admin.update(info.id, ADMIN_FR, thread="daily")
     [same] = await admin.update(info.id, ADMIN_FR, thread="none")
     assert same.thread == "none" and same.alerts == ()
+
+
+async def test_a_weekly_roll_up_pings_when_its_week_involves_the_person(
+    fake: FakeDiscord, store: Store
+) -> None:
+    """A weekly roll-up covers seven story days: Monday 20's roll-up names Nadella (he appears
+    that day), Sunday 19's does not (he had not appeared yet)."""
+    publisher = DiscordPublisher(
+        token=fake.token,
+        api_url=fake.api_url,
+        limiter=RateLimiter(global_rate=48, kinds={"channel": (1.0, 5)}),
+    )
+    admin, alerts = wiring(store, publisher)
+    spec = SubscriptionSpec(
+        platform="discord", workspace_id=str(GUILD_ID), channel_id=str(GENERAL_CHANNEL_ID),
+        lang="en", timezone="UTC", post_time="08:00", cadence="weekly", days="sun",
+    )  # fmt: skip
+    try:
+        await admin.subscribe(spec, ADMIN_EN)
+        target = discord_target(GENERAL_CHANNEL_ID)
+        await alerts.add(target, "Satya Nadella", ROLE, ADMIN_EN)
+        [sunday] = await admin.send_now(target, ADMIN_EN, day=dt.date(2023, 11, 19))
+        [monday] = await admin.send_now(target, ADMIN_EN, day=MONDAY)
+    finally:
+        await publisher.close()
+    by_id = {m["id"]: m for m in fake.messages(GENERAL_CHANNEL_ID)}
+    assert by_id[sunday.message_ids[0]]["mention_roles"] == []
+    assert by_id[monday.message_ids[0]]["mention_roles"] == [ROLE]
+    assert "Satya Nadella" in by_id[monday.message_ids[0]]["content"]
