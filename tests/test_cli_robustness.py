@@ -10,6 +10,7 @@ import logging
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -537,7 +538,10 @@ def test_simulate_prints_no_log_lines_and_pluralises(fresh, capsys):
     assert "Simulated 1 day from 2023-11-17 at 08:00 Europe/Paris: 1 post." in out
 
 
-def test_run_hint_matches_the_readme(fresh, capsys):
+def test_run_hint_matches_the_readme(fresh, capsys, monkeypatch):
+    # as typed by a user; under `python -m pytest` argv[0] is pytest's __main__.py, and the hint
+    # would rightly say `python -m bot simulate`
+    monkeypatch.setattr(sys, "argv", ["depeche", "run", "--once"])
     code, out, _err = run(capsys, "run", "--once")
     assert code == 0
     hint = re.search(r"depeche simulate[^\n]*", out).group().strip()
