@@ -132,6 +132,14 @@ class RateLimiter:
             if delay > 0:
                 await self.sleep(delay)
             waited += delay
+        # The keys' slots were reserved before the wait for the global (or shared) slot, which
+        # may have been long in a fan-out: count the request from when it really goes, or the
+        # key's next request (a thread reply right after its post) would follow it too closely.
+        granted = self.clock()
+        for key in local:
+            bucket = self._bucket(key)
+            if bucket is not None:
+                bucket.tat = max(bucket.tat, granted + bucket.interval)
         return waited
 
     def _shared_key(self, key: str | None) -> SharedBudget | None:

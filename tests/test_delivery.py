@@ -280,7 +280,8 @@ def test_slack_channel_and_workspace_are_reserved_jointly():
     limiter = slack_limiter(clock=time.clock)
     assert limiter.reserve("workspace:T", "channel:C1") == 0
     assert limiter.reserve("workspace:T", "channel:C2") == pytest.approx(0.1)
-    assert limiter.reserve("workspace:T", "channel:C1") == pytest.approx(1.0)
+    # the channel paces at 0.9 posts/s (a margin under Slack's 1/s for network jitter)
+    assert limiter.reserve("workspace:T", "channel:C1") == pytest.approx(1 / 0.9)
 
 
 def test_penalize_holds_the_bucket():
