@@ -50,15 +50,19 @@ from bot.store import PENDING, SENDING, Delivery, Store, Subscription  # noqa: E
 GLOBAL_LIMIT = 50  # Discord: requests per second per bot
 
 
-class Fake:
-    def __init__(self, rtt: float, channels: int) -> None:
+class FakeProcess:
+    """A fake platform (``python -m <module> <args>``) in a process of its own: its first JSON
+    line says where it listens; then one command per line on stdin, one JSON answer each."""
+
+    def __init__(self, module: str, *args: str, name: str) -> None:
+        self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.fake_discord", "--rtt", str(rtt), "--channels", str(channels)],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         self.info = self.ask(None)
 
     def ask(self, command: str | None) -> dict[str, Any]:
@@ -68,7 +72,7 @@ class Fake:
             self.process.stdin.flush()
         line = self.process.stdout.readline()
         if not line:
-            raise SystemExit("the fake Discord process died")
+            raise SystemExit(f"the {self.name} process died")
         return dict(json.loads(line))
 
     def close(self) -> None:
@@ -78,6 +82,16 @@ class Fake:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+class Fake(FakeProcess):
+    """The fake Discord (`bench/fake_discord.py`) with ``rtt`` and ``channels``."""
+
+    def __init__(self, rtt: float, channels: int) -> None:
+        super().__init__(
+            "bench.fake_discord", "--rtt", str(rtt), "--channels", str(channels),
+            name="fake Discord",
+        )  # fmt: skip
 
 
 def seed(url: str, count: int, minute: dt.datetime) -> None:

@@ -27,9 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import datetime as dt
-import json
 import os
 import signal
 import socket
@@ -38,45 +36,25 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_fanout import outbox_state  # noqa: E402
+from bench.bench_fanout import FakeProcess, outbox_state  # noqa: E402
 from bench.digest_parts import slack_messages_per_digest  # noqa: E402
 from bot.store import Store, Subscription  # noqa: E402
 
 CLIENT_ID, CLIENT_SECRET, SIGNING_SECRET = "1111.2222", "bench-client-secret", "bench-signing"
 
 
-class Fake:
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.fake_slack", "--rtt", str(args.rtt),
-             "--workspaces", str(args.workspaces), "--workspace-rate", str(args.workspace_rate),
-             "--workspace-burst", str(args.workspace_burst)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.info = self.ask(None)
-
-    def ask(self, command: str | None) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        if command is not None:
-            self.process.stdin.write(command + "\n")
-            self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise SystemExit("the fake Slack process died")
-        return dict(json.loads(line))
-
-    def close(self) -> None:
-        with contextlib.suppress(BrokenPipeError, SystemExit, json.JSONDecodeError):
-            self.ask("quit")
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+def fake_slack(args: argparse.Namespace) -> FakeProcess:
+    """The fake Slack (`bench/fake_slack.py`) with the benchmark's round trip and limits."""
+    return FakeProcess(
+        "bench.fake_slack", "--rtt", str(args.rtt), "--workspaces", str(args.workspaces),
+        "--workspace-rate", str(args.workspace_rate),
+        "--workspace-burst", str(args.workspace_burst),
+        name="fake Slack",
+    )  # fmt: skip
 
 
 def install(url: str, tokens: dict[str, str], key: str) -> None:
@@ -154,7 +132,7 @@ def free_port() -> int:
 def run(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-slack-"))
     url = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    fake = Fake(args)
+    fake = fake_slack(args)
     tokens: dict[str, str] = fake.info["tokens"]
     key = base64.urlsafe_b64encode(os.urandom(32)).decode()
     install(url, tokens, key)
